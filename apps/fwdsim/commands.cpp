@@ -1,0 +1,16 @@
+#include "commands.h"
+
+#include <array>
+
+namespace fwdsim::app {
+
+std::span<const Command> commands()
+{
+    static constexpr std::array kCommands{
+        Command{"demo", "run the main demonstration and print its table", demo_main},
+        Command{"profile", "list a cost profile's primitives (default: the built-in one)", profile_main},
+    };
+    return kCommands;
+}
+
+} // namespace fwdsim::app

@@ -1,0 +1,78 @@
+// Event: one thing that will happen at a simulated time.
+//
+// Events are owned by the component that schedules them (gem5's model): a
+// component holds its Event members and hands them to the EventQueue, which
+// links them intrusively and never allocates.  Scheduling an event is
+// therefore a few pointer writes.  An event is in the queue at most once;
+// destroying a scheduled event removes it from its queue first, so a
+// component torn down mid-run cannot leave a dangling entry behind.
+#pragma once
+
+#include <fwdsim/sim/cycles.h>
+
+#include <boost/intrusive/list_hook.hpp>
+#include <boost/intrusive/set_hook.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <utility>
+
+namespace fwdsim::sim {
+
+class EventQueue;
+
+class Event {
+public:
+    explicit Event(const char* name = "event") : name_(name) {}
+    virtual ~Event();
+
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+
+    bool scheduled() const { return queue_ != nullptr; }
+    /// The time it is scheduled for; meaningful only while scheduled().
+    Cycles when() const { return when_; }
+    const char* name() const { return name_; }
+
+protected:
+    virtual void process() = 0;
+
+private:
+    friend class EventQueue;
+
+    // An event sits either in a near-future bucket (a list) or in the
+    // far-future set, never both; it carries one hook for each.
+    boost::intrusive::list_member_hook<> bucket_hook_;
+    boost::intrusive::set_member_hook<> far_hook_;
+    Cycles when_{};
+    std::uint64_t seq_ = 0;
+    EventQueue* queue_ = nullptr;
+    bool in_far_ = false;
+    const char* name_;
+};
+
+/// An event that calls a member function of its owner: the usual way a
+/// component declares the events it schedules.
+template <class Owner, void (Owner::*Handler)()>
+class MemberEvent final : public Event {
+public:
+    explicit MemberEvent(Owner* owner, const char* name = "event") : Event(name), owner_(owner) {}
+
+private:
+    void process() override { (owner_->*Handler)(); }
+    Owner* owner_;
+};
+
+/// An event that runs a callable fixed at construction.  The callable is
+/// stored once; scheduling it again allocates nothing.
+class FunctionEvent final : public Event {
+public:
+    explicit FunctionEvent(std::function<void()> fn, const char* name = "event")
+        : Event(name), fn_(std::move(fn)) {}
+
+private:
+    void process() override { fn_(); }
+    std::function<void()> fn_;
+};
+
+} // namespace fwdsim::sim

@@ -1,0 +1,56 @@
+// Statistics: named counters and latency histograms.
+//
+// Histogram is log-linear (HdrHistogram's layout): values below
+// 2^kSubBits are exact, larger ones fall in buckets whose width is a
+// 1/2^kSubBits fraction of their magnitude, so a percentile is within
+// 1/2^(kSubBits-1) (under 0.8%) of the true sample.  Min, max, count and sum are
+// exact.  Two histograms merge by adding bucket counts, which is what a
+// sweep's shards need.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fwdsim::sim {
+
+class Counter {
+public:
+    void add(std::uint64_t n = 1) { value_ += n; }
+    std::uint64_t value() const { return value_; }
+    void merge(const Counter& o) { value_ += o.value_; }
+    void reset() { value_ = 0; }
+
+private:
+    std::uint64_t value_ = 0;
+};
+
+class Histogram {
+public:
+    static constexpr unsigned kSubBits = 8;
+
+    void record(std::uint64_t value, std::uint64_t times = 1);
+    void merge(const Histogram& other);
+    void reset();
+
+    std::uint64_t count() const { return count_; }
+    std::uint64_t min() const { return count_ ? min_ : 0; }
+    std::uint64_t max() const { return max_; }
+    double mean() const;
+    /// The smallest recorded-bucket value v such that at least p percent of
+    /// samples are <= v (nearest-rank), reported as the bucket's upper edge
+    /// clamped to [min, max].  p in [0, 100].
+    std::uint64_t percentile(double p) const;
+
+private:
+    static std::size_t bucket_of(std::uint64_t v);
+    static std::uint64_t bucket_high(std::size_t b);
+
+    std::vector<std::uint64_t> buckets_;
+    std::uint64_t count_ = 0;
+    std::uint64_t min_ = ~std::uint64_t{0};
+    std::uint64_t max_ = 0;
+    long double sum_ = 0;
+};
+
+} // namespace fwdsim::sim

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's first command: install what is missing, build the release
+# preset, and run the main demonstration.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+exec build/release/apps/fwdsim/fwdsim demo "$@"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's second command (and CI's): install what is missing, build
+# with AddressSanitizer + UndefinedBehaviorSanitizer and warnings as errors,
+# and run every test.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/deps.sh
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+ctest --preset asan "$@"
