@@ -1,0 +1,104 @@
+// Gic: the physical GICv2 with the virtualization extensions (ARM IHI 0048B).
+//
+// One object models the whole interrupt controller: the distributor (GICD),
+// one CPU interface per CPU (GICC), and per CPU the virtual interface
+// control block (GICH, with its list registers) and the virtual CPU
+// interface (GICV) that the list registers feed.  Software reaches it only
+// through 32-bit or byte register accesses, as the hardware is reached;
+// devices reach it through input lines; CPUs see it through their nIRQ and
+// nVIRQ outputs.  Register accesses take effect at the simulated time they
+// are made and report their cost so the caller can charge it to the CPU that
+// made them; propagation from an input line to an output line takes the
+// profile's propagation cycles and happens as scheduled events.
+#pragma once
+
+#include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/cycles.h>
+#include <fwdsim/sim/event_queue.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace fwdsim::gic {
+
+/// The four register blocks.  GICH and GICV accesses are always those of the
+/// accessing CPU (the architecture's "as seen by that CPU" view).
+enum class Block { gicd, gicc, gich, gicv };
+
+/// QEMU virt's physical memory map for the GIC, used by the script drivers.
+struct MemoryMap {
+    static constexpr std::uint64_t gicd_base = 0x0800'0000;
+    static constexpr std::uint64_t gicc_base = 0x0801'0000;
+    static constexpr std::uint64_t gich_base = 0x0803'0000;
+    static constexpr std::uint64_t gicv_base = 0x0804'0000;
+    static constexpr std::uint64_t block_size = 0x1'0000;
+};
+
+/// Implementation-defined choices; defaults are GIC-400's.
+struct GicParams {
+    unsigned num_irqs = 256;      ///< interrupt IDs, multiple of 32, 32..1020 (TYPER.ITLinesNumber)
+    unsigned num_cpus = 1;        ///< CPU interfaces, 1..8
+    unsigned num_lrs = 4;         ///< list registers per CPU, 1..64
+    unsigned priority_bits = 5;   ///< implemented priority bits, 4..8
+    std::uint32_t iidr = 0x0200143B; ///< GICD_IIDR / GICC_IIDR value (GIC-400)
+};
+
+/// Cycle costs, read once from a cost profile (keys "gic.*").
+struct GicCosts {
+    sim::Cycles line_to_distributor{};
+    sim::Cycles distributor_to_cpuif{};
+    sim::Cycles cpuif_to_irq{};
+    sim::Cycles gicd_access{};
+    sim::Cycles gicc_access{};
+    sim::Cycles gich_access{};
+    sim::Cycles gicv_access{};
+    sim::Cycles lr_update_to_virq{};
+
+    static GicCosts from_profile(const sim::CostProfile& profile);
+};
+
+/// Receives every edge of a CPU's output line (nIRQ or nVIRQ).
+using LineListener = std::function<void(unsigned cpu, bool level)>;
+
+class Gic {
+public:
+    Gic(sim::EventQueue& queue, const GicParams& params, const GicCosts& costs);
+    ~Gic();
+    Gic(const Gic&) = delete;
+    Gic& operator=(const Gic&) = delete;
+
+    const GicParams& params() const;
+
+    // --- register interface ------------------------------------------------
+    /// A read of `size` bytes (4, or 1 where the register allows byte access)
+    /// at `offset` within `block`, made by CPU `cpu`.  Reads have side effects
+    /// where the architecture says so (IAR acknowledges).
+    std::uint32_t read(Block block, unsigned cpu, std::uint32_t offset, unsigned size = 4);
+    void write(Block block, unsigned cpu, std::uint32_t offset, std::uint32_t value, unsigned size = 4);
+    /// What one access to `block` costs the accessing CPU.
+    sim::Cycles access_cost(Block block) const;
+
+    // --- input lines -------------------------------------------------------
+    void set_spi_level(unsigned intid, bool level);           ///< intid 32..num_irqs-1
+    void set_ppi_level(unsigned cpu, unsigned intid, bool level); ///< intid 16..31
+
+    // --- output lines ------------------------------------------------------
+    void add_irq_listener(LineListener listener);   ///< physical nIRQ of each CPU
+    void add_virq_listener(LineListener listener);  ///< virtual nVIRQ (GICV) of each CPU
+    bool irq_line(unsigned cpu) const;
+    bool virq_line(unsigned cpu) const;
+
+    // --- inspection, free of side effects and cost (tests, invariants) -----
+    bool is_pending(unsigned intid, unsigned cpu = 0) const;
+    bool is_active(unsigned intid, unsigned cpu = 0) const;
+    bool is_enabled(unsigned intid, unsigned cpu = 0) const;
+    /// Whether the maintenance interrupt (PPI 25) is pending at `cpu`.
+    bool maintenance_pending(unsigned cpu) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace fwdsim::gic
