@@ -1,0 +1,289 @@
+#include "yaml_reader.h"
+
+#include <fwdsim/scenario/config.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fwdsim::scenario {
+
+using detail::line_of;
+using detail::YamlReader;
+
+std::string_view to_string(DeliveryMode mode)
+{
+    switch (mode) {
+    case DeliveryMode::userspace: return "userspace";
+    case DeliveryMode::irqfd: return "irqfd";
+    case DeliveryMode::forwarded: return "forwarded";
+    }
+    return "?";
+}
+
+namespace {
+
+constexpr std::initializer_list<std::pair<const char*, DeliveryMode>> kDeliveryNames{
+    {"userspace", DeliveryMode::userspace}, {"irqfd", DeliveryMode::irqfd}, {"forwarded", DeliveryMode::forwarded}};
+
+std::vector<YAML::Node> sequence(YamlReader& r, const std::string& key)
+{
+    std::vector<YAML::Node> items;
+    const YAML::Node n = r.child(key);
+    if (!n) {
+        return items;
+    }
+    if (!n.IsSequence()) {
+        r.fail(key, "expected a list");
+    }
+    for (const auto& item : n) {
+        items.push_back(item);
+    }
+    return items;
+}
+
+void check(bool ok, YamlReader& r, const std::string& key, const std::string& what)
+{
+    if (!ok) {
+        r.fail(key, what);
+    }
+}
+
+TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, const std::string& path,
+                            const std::string& base_dir)
+{
+    YamlReader r(node, origin, path);
+    TrafficConfig t;
+    using K = TrafficConfig::Kind;
+    r.get_enum("kind", t.kind,
+               {{"none", K::none}, {"periodic", K::periodic}, {"poisson", K::poisson}, {"bursty", K::bursty},
+                {"trace", K::trace}});
+    check(r.has("kind"), r, "kind", "required key is missing");
+    if (t.kind == K::periodic || t.kind == K::poisson || t.kind == K::bursty) {
+        r.require("rate_per_s", t.rate_per_s);
+        check(t.rate_per_s > 0, r, "rate_per_s", "must be greater than 0");
+    }
+    if (t.kind == K::periodic) {
+        r.get("jitter_us", t.jitter_us);
+        check(t.jitter_us >= 0, r, "jitter_us", "must not be negative");
+    }
+    if (t.kind == K::bursty) {
+        r.require("on_us", t.on_us);
+        r.require("off_us", t.off_us);
+        check(t.on_us > 0, r, "on_us", "must be greater than 0");
+        check(t.off_us >= 0, r, "off_us", "must not be negative");
+    }
+    if (t.kind == K::trace) {
+        r.require("file", t.trace_file);
+        if (!t.trace_file.empty() && std::filesystem::path(t.trace_file).is_relative()) {
+            t.trace_file = (std::filesystem::path(base_dir) / t.trace_file).string();
+        }
+    }
+    r.finish();
+    return t;
+}
+
+DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, const std::string& path,
+                          const std::string& base_dir, DeviceKind kind, unsigned gic_irqs)
+{
+    YamlReader r(node, origin, path);
+    DeviceIrqConfig irq;
+    r.get("index", irq.index);
+    r.get("subindex", irq.subindex);
+    r.get_enum("trigger", irq.trigger, {{"level", TriggerKind::level}, {"edge", TriggerKind::edge}});
+    r.require("host_irq", irq.host_irq);
+    irq.guest_irq = irq.host_irq;
+    r.get("guest_irq", irq.guest_irq);
+    r.get_enum("delivery", irq.delivery, kDeliveryNames);
+    if (kind == DeviceKind::timer) {
+        check(irq.host_irq >= 16 && irq.host_irq < 32, r, "host_irq", "a timer interrupt is a PPI (16..31)");
+        check(irq.guest_irq >= 16 && irq.guest_irq < 32, r, "guest_irq", "a timer interrupt is a PPI (16..31)");
+    } else {
+        check(irq.host_irq >= 32 && irq.host_irq < gic_irqs, r, "host_irq",
+              fmt::format("must be an SPI of the GIC (32..{})", gic_irqs - 1));
+        check(irq.guest_irq >= 32 && irq.guest_irq < 1020, r, "guest_irq", "must be an SPI INTID (32..1019)");
+    }
+    if (r.has("traffic")) {
+        irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir);
+    }
+    r.finish();
+    return irq;
+}
+
+DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, const std::string& path,
+                          const std::string& base_dir, unsigned gic_irqs)
+{
+    YamlReader r(node, origin, path);
+    DeviceConfig d;
+    r.require("name", d.name);
+    r.get_enum("kind", d.kind,
+               {{"platform", DeviceKind::platform}, {"pci", DeviceKind::pci}, {"timer", DeviceKind::timer}});
+    r.require("vm", d.vm);
+    r.get("iommu_group", d.iommu_group);
+    const auto irqs = sequence(r, "irqs");
+    check(!irqs.empty(), r, "irqs", "a device needs at least one interrupt");
+    for (std::size_t i = 0; i < irqs.size(); ++i) {
+        d.irqs.push_back(parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, gic_irqs));
+    }
+    r.finish();
+    return d;
+}
+
+} // namespace
+
+ScenarioConfig parse_scenario(const std::string& text, const std::string& origin)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw sim::ConfigError(origin, e.mark.line + 1, "(syntax)", e.msg);
+    }
+    const std::string base_dir = std::filesystem::path(origin).parent_path().string();
+    YamlReader r(root, origin, "");
+    ScenarioConfig c;
+    c.origin = origin;
+    r.require("scenario", c.name);
+    r.get("seed", c.seed);
+    r.get("clock_hz", c.clock_hz);
+    check(c.clock_hz > 0, r, "clock_hz", "must be greater than 0");
+    r.require("duration_us", c.duration_us);
+    check(c.duration_us > 0, r, "duration_us", "must be greater than 0");
+    r.get("warmup_us", c.warmup_us);
+    check(c.warmup_us >= 0 && c.warmup_us < c.duration_us, r, "warmup_us", "must be in [0, duration_us)");
+    r.get("profile", c.profile);
+    if (c.profile != "default" && std::filesystem::path(c.profile).is_relative()) {
+        c.profile = (std::filesystem::path(base_dir) / c.profile).string();
+    }
+    (void)r.child("sweep"); // expanded by sweep.cpp, not part of one scenario
+
+    if (r.has("host")) {
+        YamlReader h(r.child("host"), origin, "host");
+        h.get("cpus", c.host_cpus);
+        check(c.host_cpus >= 1 && c.host_cpus <= 8, h, "cpus", "must be 1..8 (GICv2 CPU interfaces)");
+        h.finish();
+    }
+    if (r.has("gic")) {
+        YamlReader g(r.child("gic"), origin, "gic");
+        g.get("irqs", c.gic_irqs);
+        check(c.gic_irqs >= 32 && c.gic_irqs <= 1020 && (c.gic_irqs % 32 == 0 || c.gic_irqs == 1020), g, "irqs",
+              "must be a multiple of 32 in 32..1020 (or 1020)");
+        g.get("lrs", c.gic_lrs);
+        check(c.gic_lrs >= 1 && c.gic_lrs <= 64, g, "lrs", "must be 1..64");
+        g.get("priority_bits", c.gic_priority_bits);
+        check(c.gic_priority_bits >= 4 && c.gic_priority_bits <= 8, g, "priority_bits", "must be 4..8");
+        g.finish();
+    }
+    std::set<std::string> vm_names;
+    const auto vms = sequence(r, "vms");
+    check(!vms.empty(), r, "vms", "at least one VM is required");
+    for (std::size_t i = 0; i < vms.size(); ++i) {
+        YamlReader v(vms[i], origin, fmt::format("vms.{}", i));
+        VmConfig vm;
+        v.require("name", vm.name);
+        check(vm_names.insert(vm.name).second, v, "name", "another VM has this name");
+        v.get("vcpus", vm.vcpus);
+        check(vm.vcpus >= 1 && vm.vcpus <= 8, v, "vcpus", "must be 1..8");
+        if (v.has("pin")) {
+            try {
+                vm.pin = v.child("pin").as<std::vector<unsigned>>();
+            } catch (const YAML::BadConversion&) {
+                v.fail("pin", "expected a list of physical CPU numbers");
+            }
+        } else {
+            // Default: vCPU i on physical CPU i+1; CPU 0 stays the host's.
+            for (unsigned k = 0; k < vm.vcpus; ++k) vm.pin.push_back(k + 1);
+        }
+        check(vm.pin.size() == vm.vcpus, v, "pin", "needs one physical CPU per vCPU");
+        for (unsigned p : vm.pin) {
+            check(p < c.host_cpus, v, "pin", fmt::format("CPU {} does not exist (host.cpus is {})", p, c.host_cpus));
+        }
+        v.finish();
+        c.vms.push_back(std::move(vm));
+    }
+    if (r.has("guest")) {
+        YamlReader g(r.child("guest"), origin, "guest");
+        if (g.has("handler")) {
+            YamlReader h(g.child("handler"), origin, "guest.handler");
+            using K = ServiceTime::Kind;
+            h.get_enum("kind", c.guest.handler.kind,
+                       {{"fixed", K::fixed}, {"exponential", K::exponential}, {"uniform", K::uniform}});
+            if (c.guest.handler.kind == K::uniform) {
+                h.require("min_cycles", c.guest.handler.min_cycles);
+                h.require("max_cycles", c.guest.handler.max_cycles);
+                check(c.guest.handler.min_cycles <= c.guest.handler.max_cycles, h, "max_cycles",
+                      "must not be below min_cycles");
+            } else {
+                h.require("cycles", c.guest.handler.cycles);
+            }
+            h.finish();
+        }
+        g.get("eoi_mode", c.guest.eoi_mode);
+        check(c.guest.eoi_mode <= 1, g, "eoi_mode", "must be 0 or 1");
+        g.get_enum("workload", c.guest.busy, {{"idle", false}, {"busy", true}});
+        g.finish();
+    }
+    std::set<std::string> dev_names;
+    const auto devices = sequence(r, "devices");
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c.gic_irqs);
+        YamlReader dr(devices[i], origin, fmt::format("devices.{}", i));
+        check(dev_names.insert(d.name).second, dr, "name", "another device has this name");
+        check(vm_names.count(d.vm) != 0, dr, "vm", "no VM is named '" + d.vm + "'");
+        c.devices.push_back(std::move(d));
+    }
+    if (r.has("vmm")) {
+        YamlReader v(r.child("vmm"), origin, "vmm");
+        if (v.has("kill_at_us")) {
+            double at = 0;
+            v.get("kill_at_us", at);
+            check(at >= 0 && at <= c.duration_us, v, "kill_at_us", "must be within the run");
+            c.vmm.kill_at_us = at;
+        }
+        v.get("close_order_seed", c.vmm.close_order_seed);
+        const auto switches = sequence(v, "switches");
+        for (std::size_t i = 0; i < switches.size(); ++i) {
+            YamlReader s(switches[i], origin, fmt::format("vmm.switches.{}", i));
+            ModeSwitch m;
+            s.require("at_us", m.at_us);
+            check(m.at_us >= 0 && m.at_us <= c.duration_us, s, "at_us", "must be within the run");
+            s.require("device", m.device);
+            s.get("irq", m.irq);
+            s.get_enum("delivery", m.delivery, kDeliveryNames);
+            check(s.has("delivery"), s, "delivery", "required key is missing");
+            const auto dev = std::find_if(c.devices.begin(), c.devices.end(),
+                                          [&](const DeviceConfig& d) { return d.name == m.device; });
+            check(dev != c.devices.end(), s, "device", "no device is named '" + m.device + "'");
+            check(m.irq < dev->irqs.size(), s, "irq", fmt::format("device '{}' has {} interrupts", m.device, dev->irqs.size()));
+            s.finish();
+            c.vmm.switches.push_back(m);
+        }
+        v.finish();
+    }
+    if (r.has("outputs")) {
+        YamlReader o(r.child("outputs"), origin, "outputs");
+        o.get("json", c.outputs.json);
+        o.get("csv", c.outputs.csv);
+        o.get("trace", c.outputs.trace);
+        o.finish();
+    }
+    r.finish();
+    return c;
+}
+
+ScenarioConfig load_scenario(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in) {
+        throw sim::ConfigError(path, 0, "file", "cannot open scenario file");
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return parse_scenario(buffer.str(), path);
+}
+
+} // namespace fwdsim::scenario

@@ -1,0 +1,115 @@
+#include <fwdsim/scenario/config.h>
+#include <fwdsim/sim/config_error.h>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace fwdsim;
+using namespace fwdsim::scenario;
+
+namespace {
+
+const std::string kBase = R"(scenario: level-forwarded
+seed: 7
+duration_us: 1000
+warmup_us: 100
+host:
+  cpus: 2
+vms:
+  - name: vm0
+    vcpus: 1
+    pin: [1]
+guest:
+  handler: {kind: fixed, cycles: 3000}
+  eoi_mode: 1
+devices:
+  - name: plat0
+    kind: platform
+    vm: vm0
+    irqs:
+      - trigger: level
+        host_irq: 48
+        delivery: forwarded
+        traffic: {kind: poisson, rate_per_s: 10000}
+)";
+
+// Expects parsing to fail at `line` naming `field`.
+void expect_error(const std::string& text, int line, const std::string& field)
+{
+    try {
+        (void)parse_scenario(text, "t.yaml");
+        FAIL("parsed without error");
+    } catch (const sim::ConfigError& e) {
+        INFO(e.what());
+        CHECK(e.origin() == "t.yaml");
+        CHECK(e.line() == line);
+        CHECK(e.field() == field);
+    }
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to)
+{
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+} // namespace
+
+TEST_CASE("a scenario file is read into its typed form")
+{
+    const ScenarioConfig c = parse_scenario(kBase, "t.yaml");
+    CHECK(c.name == "level-forwarded");
+    CHECK(c.seed == 7);
+    CHECK(c.duration_us == 1000);
+    CHECK(c.guest.handler.cycles == 3000);
+    CHECK(c.guest.eoi_mode == 1);
+    REQUIRE(c.devices.size() == 1);
+    const auto& irq = c.devices[0].irqs[0];
+    CHECK(irq.host_irq == 48);
+    CHECK(irq.guest_irq == 48); // defaults to the host INTID
+    CHECK(irq.delivery == DeliveryMode::forwarded);
+    CHECK(irq.traffic.kind == TrafficConfig::Kind::poisson);
+    CHECK(irq.traffic.rate_per_s == 10000);
+}
+
+TEST_CASE("an unknown key is an error naming the file, line and key")
+{
+    expect_error(replace(kBase, "  eoi_mode: 1\n", "  eoi_mode: 1\n  eoi_mdoe: 0\n"), 14, "guest.eoi_mdoe");
+    expect_error(replace(kBase, "seed: 7\n", "seed: 7\nsede: 8\n"), 3, "sede");
+    expect_error(replace(kBase, "rate_per_s: 10000}", "rate_per_s: 10000, burst: 3}"), 22, "devices.0.irqs.0.traffic.burst");
+}
+
+TEST_CASE("bad values are errors naming the key")
+{
+    expect_error(replace(kBase, "seed: 7", "seed: seven"), 2, "seed");
+    expect_error(replace(kBase, "delivery: forwarded", "delivery: fowarded"), 21, "devices.0.irqs.0.delivery");
+    expect_error(replace(kBase, "host_irq: 48", "host_irq: 300"), 20, "devices.0.irqs.0.host_irq");
+    expect_error(replace(kBase, "pin: [1]", "pin: [5]"), 10, "vms.0.pin");
+    expect_error(replace(kBase, "vm: vm0", "vm: vm9"), 17, "devices.0.vm");
+    expect_error(replace(kBase, "warmup_us: 100", "warmup_us: 5000"), 4, "warmup_us");
+    expect_error(replace(kBase, "rate_per_s: 10000", "rate_per_s: -1"), 22, "devices.0.irqs.0.traffic.rate_per_s");
+    expect_error(replace(kBase, "eoi_mode: 1", "eoi_mode: 2"), 13, "guest.eoi_mode");
+}
+
+TEST_CASE("a missing required key is reported")
+{
+    expect_error(replace(kBase, "scenario: level-forwarded\n", ""), 1, "scenario");
+    expect_error(replace(kBase, "        host_irq: 48\n", ""), 19, "devices.0.irqs.0.host_irq");
+}
+
+TEST_CASE("a YAML syntax error is reported with its line")
+{
+    expect_error(replace(kBase, "  cpus: 2", "  cpus: [2"), 7, "(syntax)");
+}
+
+TEST_CASE("mode switches must name an existing device interrupt")
+{
+    const std::string ok = kBase + "vmm:\n  switches:\n    - {at_us: 500, device: plat0, irq: 0, delivery: irqfd}\n";
+    const auto c = parse_scenario(ok, "t.yaml");
+    REQUIRE(c.vmm.switches.size() == 1);
+    CHECK(c.vmm.switches[0].delivery == DeliveryMode::irqfd);
+    expect_error(kBase + "vmm:\n  switches:\n    - {at_us: 500, device: nope, delivery: irqfd}\n", 25, "vmm.switches.0.device");
+    expect_error(kBase + "vmm:\n  switches:\n    - {at_us: 500, device: plat0, irq: 3, delivery: irqfd}\n", 25, "vmm.switches.0.irq");
+}
