@@ -1,0 +1,76 @@
+// Results: what one run measured, per interrupt, and how it is written out.
+//
+// One IrqResult per device interrupt of the scenario, named
+// "<device>.<irq position>" with the delivery mode it ran under.  Counts are
+// exact; latencies are histograms in cycles from the device raising the
+// interrupt to the guest acknowledging it, completing it (EOI) and the
+// physical interrupt being deactivated.  Per-interrupt figures divide by the
+// interrupts delivered after warm-up.  The writers are deterministic: the
+// same results give the same bytes.
+#pragma once
+
+#include <fwdsim/sim/stats.h>
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fwdsim::scenario {
+
+struct IrqResult {
+    std::string name;       ///< "<device>.<irq>"
+    std::string delivery;   ///< userspace | irqfd | forwarded
+    std::uint64_t raised = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t coalesced = 0;
+    std::uint64_t outstanding = 0; ///< still pending at the end of the run
+    std::uint64_t lost = 0;        ///< raised - delivered - coalesced - outstanding; must be 0
+    sim::Histogram to_ack;
+    sim::Histogram to_eoi;
+    sim::Histogram to_deactivate;
+    std::map<std::string, std::uint64_t> exits; ///< by reason, during the measured window
+    std::uint64_t maintenance_irqs = 0;
+    std::uint64_t vfio_masks = 0;
+    std::uint64_t vfio_unmasks = 0;
+    std::uint64_t host_cycles = 0;  ///< host CPU work attributable to this interrupt
+    std::uint64_t guest_cycles = 0; ///< guest handler + GICV accesses
+    /// Mean cycles of each step of the path, in path order.
+    std::vector<std::pair<std::string, double>> breakdown;
+
+    double per_irq(std::uint64_t total) const
+    {
+        return delivered ? static_cast<double>(total) / static_cast<double>(delivered) : 0.0;
+    }
+};
+
+struct RunResult {
+    std::string scenario;
+    std::size_t point = 0;                                   ///< sweep point index
+    std::vector<std::pair<std::string, std::string>> params; ///< sweep parameters of this point
+    std::uint64_t seed = 0;
+    std::string profile;
+    std::uint64_t profile_digest = 0;
+    std::uint64_t clock_hz = 0;
+    double duration_us = 0;
+    std::uint64_t events = 0; ///< simulation events processed
+    std::vector<IrqResult> irqs;
+};
+
+/// A human-readable table, one row per interrupt.
+void write_table(std::ostream& out, const std::vector<RunResult>& runs);
+/// One JSON object per line ("JSON Lines"), one line per run: shards
+/// concatenate and merge by sorting on "point".
+void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs);
+/// CSV with a header row; one row per (run, interrupt).
+void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool header = true);
+
+/// Merges shard outputs (JSON Lines or CSV, as written above): keeps one
+/// header, orders records by point index, and rejects duplicate points or
+/// mismatched headers.  Throws sim::ConfigError naming the file.
+std::string merge_json_lines(const std::vector<std::pair<std::string, std::string>>& files);
+std::string merge_csv(const std::vector<std::pair<std::string, std::string>>& files);
+
+} // namespace fwdsim::scenario

@@ -1,0 +1,202 @@
+#include <fwdsim/scenario/results.h>
+#include <fwdsim/sim/config_error.h>
+#include <fwdsim/sim/trace.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <ostream>
+#include <sstream>
+
+namespace fwdsim::scenario {
+namespace {
+
+std::string hist_json(const sim::Histogram& h)
+{
+    return fmt::format(R"({{"count":{},"min":{},"mean":{:.3f},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", h.count(),
+                       h.min(), h.mean(), h.percentile(50), h.percentile(90), h.percentile(99), h.percentile(99.9),
+                       h.max());
+}
+
+std::string csv_field(const std::string& s)
+{
+    if (s.find_first_of(",\"\n") == std::string::npos) {
+        return s;
+    }
+    std::string out = "\"";
+    for (char c : s) {
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    }
+    return out + "\"";
+}
+
+std::string params_text(const RunResult& r)
+{
+    std::string s;
+    for (const auto& [k, v] : r.params) {
+        s += fmt::format("{}{}={}", s.empty() ? "" : ";", k, v);
+    }
+    return s;
+}
+
+std::uint64_t total_exits(const IrqResult& irq)
+{
+    std::uint64_t n = 0;
+    for (const auto& [reason, count] : irq.exits) n += count;
+    return n;
+}
+
+std::vector<std::string> split_lines(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty()) lines.push_back(line);
+    }
+    return lines;
+}
+
+std::size_t leading_index(const std::string& line, const std::string& file, int line_no, std::size_t offset)
+{
+    std::size_t v = 0;
+    const auto [ptr, ec] = std::from_chars(line.data() + offset, line.data() + line.size(), v);
+    if (ec != std::errc{} || ptr == line.data() + offset) {
+        throw sim::ConfigError(file, line_no, "point", "record does not start with a point index");
+    }
+    return v;
+}
+
+} // namespace
+
+void write_table(std::ostream& out, const std::vector<RunResult>& runs)
+{
+    out << fmt::format("{:<6} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>11}\n", "point",
+                       "irq", "mode", "raised", "deliv", "coal", "ack p50", "ack p99", "eoi p50", "exits/i",
+                       "maint/i", "unmsk/i", "host cy/i");
+    for (const auto& r : runs) {
+        for (const auto& i : r.irqs) {
+            out << fmt::format("{:<6} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>11.0f}\n",
+                               r.point, i.name, i.delivery, i.raised, i.delivered, i.coalesced,
+                               i.to_ack.percentile(50), i.to_ack.percentile(99), i.to_eoi.percentile(50),
+                               i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
+                               i.per_irq(i.host_cycles));
+        }
+    }
+    out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt\n";
+}
+
+void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
+{
+    for (const auto& r : runs) {
+        out << fmt::format(R"({{"point":{},"scenario":"{}","params":{{)", r.point, sim::json_escape(r.scenario));
+        for (std::size_t k = 0; k < r.params.size(); ++k) {
+            out << fmt::format(R"({}"{}":"{}")", k ? "," : "", sim::json_escape(r.params[k].first),
+                               sim::json_escape(r.params[k].second));
+        }
+        out << fmt::format(R"(}},"seed":{},"profile":"{}","profile_digest":"{:016x}","clock_hz":{},"duration_us":{:.3f},"events":{},"irqs":[)",
+                           r.seed, sim::json_escape(r.profile), r.profile_digest, r.clock_hz, r.duration_us, r.events);
+        for (std::size_t n = 0; n < r.irqs.size(); ++n) {
+            const auto& i = r.irqs[n];
+            out << fmt::format(R"({}{{"name":"{}","delivery":"{}","raised":{},"delivered":{},"coalesced":{},"outstanding":{},"lost":{},)",
+                               n ? "," : "", sim::json_escape(i.name), i.delivery, i.raised, i.delivered, i.coalesced,
+                               i.outstanding, i.lost);
+            out << fmt::format(R"("latency_to_ack":{},"latency_to_eoi":{},"latency_to_deactivate":{},"exits":{{)",
+                               hist_json(i.to_ack), hist_json(i.to_eoi), hist_json(i.to_deactivate));
+            bool first = true;
+            for (const auto& [reason, count] : i.exits) {
+                out << fmt::format(R"({}"{}":{})", first ? "" : ",", sim::json_escape(reason), count);
+                first = false;
+            }
+            out << fmt::format(R"(}},"exits_per_irq":{:.4f},"maintenance_irqs":{},"maintenance_per_irq":{:.4f},"vfio_masks":{},"vfio_unmasks":{},"unmasks_per_irq":{:.4f},"host_cycles_per_irq":{:.1f},"guest_cycles_per_irq":{:.1f},"breakdown":[)",
+                               i.per_irq(total_exits(i)), i.maintenance_irqs, i.per_irq(i.maintenance_irqs), i.vfio_masks,
+                               i.vfio_unmasks, i.per_irq(i.vfio_unmasks), i.per_irq(i.host_cycles),
+                               i.per_irq(i.guest_cycles));
+            for (std::size_t s = 0; s < i.breakdown.size(); ++s) {
+                out << fmt::format(R"({}{{"step":"{}","cycles":{:.1f}}})", s ? "," : "", sim::json_escape(i.breakdown[s].first),
+                                   i.breakdown[s].second);
+            }
+            out << "]}";
+        }
+        out << "]}\n";
+    }
+}
+
+void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool header)
+{
+    if (header) {
+        out << "point,scenario,params,seed,profile,irq,delivery,raised,delivered,coalesced,outstanding,lost,"
+               "ack_p50,ack_p90,ack_p99,ack_p999,ack_max,eoi_p50,eoi_p99,deact_p50,deact_p99,"
+               "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq\n";
+    }
+    for (const auto& r : runs) {
+        for (const auto& i : r.irqs) {
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f}\n",
+                               r.point, csv_field(r.scenario), csv_field(params_text(r)), r.seed, csv_field(r.profile),
+                               csv_field(i.name), i.delivery, i.raised, i.delivered, i.coalesced, i.outstanding, i.lost,
+                               i.to_ack.percentile(50), i.to_ack.percentile(90), i.to_ack.percentile(99),
+                               i.to_ack.percentile(99.9), i.to_ack.max(), i.to_eoi.percentile(50),
+                               i.to_eoi.percentile(99), i.to_deactivate.percentile(50), i.to_deactivate.percentile(99),
+                               i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
+                               i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles));
+        }
+    }
+}
+
+std::string merge_json_lines(const std::vector<std::pair<std::string, std::string>>& files)
+{
+    std::vector<std::pair<std::size_t, std::string>> records;
+    for (const auto& [name, text] : files) {
+        int line_no = 0;
+        for (const auto& line : split_lines(text)) {
+            ++line_no;
+            const std::string prefix = "{\"point\":";
+            if (line.rfind(prefix, 0) != 0) {
+                throw sim::ConfigError(name, line_no, "point", "not a fwdsim JSON Lines result record");
+            }
+            records.emplace_back(leading_index(line, name, line_no, prefix.size()), line);
+        }
+    }
+    std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out;
+    for (std::size_t k = 0; k < records.size(); ++k) {
+        if (k > 0 && records[k].first == records[k - 1].first) {
+            throw sim::ConfigError("merge", 0, "point", fmt::format("point {} appears in more than one shard", records[k].first));
+        }
+        out += records[k].second + "\n";
+    }
+    return out;
+}
+
+std::string merge_csv(const std::vector<std::pair<std::string, std::string>>& files)
+{
+    std::string header;
+    std::vector<std::pair<std::size_t, std::string>> rows;
+    std::map<std::size_t, std::string> owner; // point -> file it came from
+    for (const auto& [name, text] : files) {
+        const auto lines = split_lines(text);
+        if (lines.empty()) continue;
+        if (header.empty()) {
+            header = lines[0];
+        } else if (lines[0] != header) {
+            throw sim::ConfigError(name, 1, "header", "columns differ from the first file's");
+        }
+        for (std::size_t k = 1; k < lines.size(); ++k) {
+            const std::size_t point = leading_index(lines[k], name, static_cast<int>(k + 1), 0);
+            const auto [it, fresh] = owner.emplace(point, name);
+            if (!fresh && it->second != name) {
+                throw sim::ConfigError(name, static_cast<int>(k + 1), "point",
+                                       fmt::format("point {} also appears in {}", point, it->second));
+            }
+            rows.emplace_back(point, lines[k]);
+        }
+    }
+    // Rows of one point (one per interrupt) keep their order: stable sort.
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out = header.empty() ? "" : header + "\n";
+    for (const auto& [point, row] : rows) out += row + "\n";
+    return out;
+}
+
+} // namespace fwdsim::scenario
