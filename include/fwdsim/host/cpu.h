@@ -1,0 +1,161 @@
+// Cpu: one physical CPU of the host.  It executes host work serially, takes
+// its interrupt controller's nIRQ, and can run a guest for KVM.
+//
+// Host work is a queue of Work items, each with a cost in cycles and a
+// completion that runs when the cost has elapsed; a busy CPU delays later
+// work (one item at a time, FIFO).  An interrupt preempts work: when nIRQ is
+// high in host mode the CPU runs the IRQ flow -- entry (host.irq_entry),
+// acknowledge (IAR), priority drop (EOIR, split EOI), handler
+// (host.irq_dispatch + what the handler charges), deactivate (DIR) -- each
+// step taking effect at the simulated time it starts and lasting what it
+// charged; it acknowledges again while nIRQ stays high (gic_handle_irq's
+// loop), then exits (host.irq_exit) and resumes the preempted work where it
+// stopped.  Everything executed inside a step is current on ThisCpu, so the
+// costs it charges lengthen the step.
+//
+// Guest mode, for KVM.  Contract:
+// * enter_guest(ctx) is legal only in host mode outside the IRQ flow (e.g.
+//   from a Work completion); from then on the CPU runs no host work.
+// * While in guest mode, when nIRQ rises (or is already high at entry), the
+//   CPU calls ctx.host_irq(cpu) once per entry.  KVM models the exit (it may
+//   spend time on its own events) and must then call exit_guest().
+// * Host work submitted while in guest mode waits; the CPU calls
+//   ctx.host_work(cpu) once per entry (the reschedule IPI).  KVM decides when
+//   to exit.
+// * exit_guest() returns the CPU to host mode.  At that point the pending
+//   IRQ (if nIRQ is high) is taken first, then queued work runs in order.  To
+//   re-enter, KVM submits a Work whose completion calls enter_guest(): it
+//   runs after the IRQ and after anything queued before it.
+// * The callbacks are made from the CPU's own scheduled events, never from
+//   inside enter_guest()/exit_guest().
+#pragma once
+
+#include <fwdsim/host/host_costs.h>
+#include <fwdsim/host/this_cpu.h>
+#include <fwdsim/sim/event.h>
+#include <fwdsim/sim/event_queue.h>
+#include <fwdsim/sim/stats.h>
+#include <fwdsim/sim/trace.h>
+
+#include <boost/intrusive/list.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace fwdsim::host {
+
+class Cpu;
+class IrqLayer;
+
+/// A unit of host work owned by its submitter (like a work_struct): it is
+/// queued at most once at a time and never allocated by the CPU.
+class Work : public boost::intrusive::list_base_hook<> {
+public:
+    Work(const char* name, std::function<void()> done) : name_(name), done_(std::move(done)) {}
+    Work(const Work&) = delete;
+    Work& operator=(const Work&) = delete;
+    ~Work();
+
+    bool queued() const { return cpu_ != nullptr; }
+    const char* name() const { return name_; }
+
+private:
+    friend class Cpu;
+    const char* name_;
+    std::function<void()> done_;
+    sim::Cycles cost_{};
+    Cpu* cpu_ = nullptr;
+};
+
+/// What KVM implements so a vCPU can run on a Cpu (see the contract above).
+class GuestContext {
+public:
+    virtual ~GuestContext() = default;
+    /// nIRQ is high while the guest runs: exit, then call cpu.exit_guest().
+    virtual void host_irq(Cpu& cpu) = 0;
+    /// Host work is waiting for this CPU: exit when convenient.
+    virtual void host_work(Cpu& cpu) = 0;
+};
+
+class Cpu {
+public:
+    enum class Mode { host, guest };
+
+    Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
+        sim::Tracer* tracer = nullptr);
+    ~Cpu();
+    Cpu(const Cpu&) = delete;
+    Cpu& operator=(const Cpu&) = delete;
+
+    unsigned id() const { return id_; }
+    /// The IRQ layer whose flow this CPU runs; without one, nIRQ is ignored.
+    void attach_irq_layer(IrqLayer& irqs) { irqs_ = &irqs; }
+
+    /// Queues `work` to run for `cost` cycles.  Returns false (and changes
+    /// nothing) when it is already queued, like queue_work().
+    bool submit(Work& work, sim::Cycles cost);
+    /// Removes queued work that has not started; returns whether it did.
+    bool cancel(Work& work);
+
+    /// The controller's nIRQ output for this CPU (wired by GicDriver).
+    void set_irq_line(bool level);
+    bool irq_line() const { return irq_line_; }
+
+    void enter_guest(GuestContext& ctx);
+    void exit_guest();
+    Mode mode() const { return guest_ ? Mode::guest : Mode::host; }
+    GuestContext* guest() const { return guest_; }
+
+    // --- inspection -----------------------------------------------------------
+    /// No work running or queued, not in the IRQ flow, in host mode.
+    bool idle() const;
+    bool in_irq() const { return phase_ != Phase::none; }
+    std::size_t queued_work() const { return work_.size(); }
+    sim::Cycles busy_cycles() const { return busy_; }
+    std::uint64_t irqs_taken() const { return irqs_taken_.value(); }
+    std::uint64_t spurious_irqs() const { return spurious_.value(); }
+    std::uint64_t work_done() const { return work_done_.value(); }
+
+private:
+    friend class Work;
+    enum class Phase { none, entry, acknowledge, drop, handle, finish, exit };
+
+    void on_step();
+    void on_guest_callback();
+    void start_next();
+    void begin_irq();
+    void run_irq_phase();
+    void begin_step(sim::Cycles cost);
+    void pause_work();
+
+    sim::EventQueue& events_;
+    ThisCpu& this_cpu_;
+    HostCosts costs_;
+    unsigned id_;
+    sim::Tracer* tracer_;
+    std::string track_;
+    IrqLayer* irqs_ = nullptr;
+
+    boost::intrusive::list<Work> work_;
+    Work* running_ = nullptr;          ///< work in progress (maybe preempted)
+    sim::Cycles running_left_{};       ///< its remaining cycles while preempted
+    sim::Cycles step_start_{};
+    Phase phase_ = Phase::none;
+    int irq_ = -1;                     ///< IRQ being handled in the flow
+    bool irq_line_ = false;
+
+    GuestContext* guest_ = nullptr;
+    bool guest_irq_notified_ = false;
+    bool guest_work_notified_ = false;
+
+    sim::MemberEvent<Cpu, &Cpu::on_step> step_event_;
+    sim::MemberEvent<Cpu, &Cpu::on_guest_callback> guest_event_;
+
+    sim::Cycles busy_{};
+    sim::Counter irqs_taken_;
+    sim::Counter spurious_;
+    sim::Counter work_done_;
+};
+
+} // namespace fwdsim::host

@@ -1,0 +1,26 @@
+// HostCosts: the host kernel's primitive costs, read once from a cost
+// profile (keys "host.*" in profiles/default.profile).
+//
+// Every host path (taking an IRQ, signalling an eventfd, waking a VMM
+// thread) is composed from these; nothing here is an end-to-end figure.
+#pragma once
+
+#include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/cycles.h>
+
+namespace fwdsim::host {
+
+struct HostCosts {
+    sim::Cycles irq_entry{};        ///< exception entry: vector, save context (el1_irq / el2 irq)
+    sim::Cycles irq_dispatch{};     ///< generic IRQ layer: desc lookup, flow handler (handle_fasteoi_irq)
+    sim::Cycles irq_exit{};         ///< irq_exit + restore context, eret
+    sim::Cycles eventfd_signal{};   ///< eventfd_signal: counter update and wake_up of the wait queue
+    sim::Cycles sched_wakeup{};     ///< try_to_wake_up of a sleeping user thread + context switch to it
+    sim::Cycles return_to_user{};   ///< kernel exit to user space (ret_to_user)
+    sim::Cycles syscall{};          ///< entering and leaving the kernel for one syscall/ioctl
+    sim::Cycles workqueue_dispatch{}; ///< queueing and running a work item (virqfd's unmask work)
+
+    static HostCosts from_profile(const sim::CostProfile& profile);
+};
+
+} // namespace fwdsim::host

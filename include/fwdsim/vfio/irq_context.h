@@ -1,0 +1,113 @@
+// IrqContext: the state VFIO keeps for one device interrupt that is backed by
+// one host IRQ (vfio_platform_irq; vfio_pci_irq_ctx), and its bi-modal
+// handler.  Bus drivers own one per (index, subindex) that has a host IRQ
+// and map indexes to them; nothing here knows index encodings.
+//
+// VFIO signalling mode (drivers/vfio/platform/vfio_platform_irq.c):
+// * set_trigger(ctx) requests the host IRQ with the handler (IRQ_NOAUTOEN
+//   when masked, as vfio_set_trigger does); a null ctx frees it.
+// * the handler, automasked (level): if not masked, disable_irq_nosync and
+//   mark masked, then signal the trigger; edge: signal the trigger.
+// * mask(): if not masked, disable_irq and mark masked; unmask(): if masked,
+//   enable_irq and clear.  An unmask eventfd (virqfd) calls unmask() from a
+//   work item queued on the CPU that signalled it (host.workqueue_dispatch).
+// * fire(): the handler as if the interrupt arrived (SET_IRQS TRIGGER with
+//   DATA_NONE / DATA_BOOL true -- the loopback test).
+//
+// Forwarded mode (the seed series, with the review's semantics):
+// * set_forwarded(consumer): -EBUSY when a trigger eventfd is set (VFIO
+//   signalling is set up), -EINVAL when already forwarded, or the request_irq
+//   errno.  The handler then neither masks nor signals: it calls
+//   consumer.inject(host_irq).
+// * clear_forwarded(): cannot fail, safe with the interrupt in flight.
+// * The mode is read once per interrupt, without a lock, and a switch is
+//   RCU-style: publish, wait a grace period (every handler that could have
+//   read the old mode has finished), reclaim.  The argument is in
+//   docs/irq-forwarding-mode.md.
+//
+// release() is what closing the device file does (vfio_platform_irq_cleanup):
+// the trigger and the unmask eventfd go, the masked flag is cleared;
+// forwarding stays until its owner, holding a device reference, clears it.
+#pragma once
+
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/host_costs.h>
+#include <fwdsim/host/irq_layer.h>
+#include <fwdsim/vfio/forwarded_irq_consumer.h>
+
+#include <cstdint>
+#include <string>
+
+namespace fwdsim::vfio {
+
+struct IrqContextEnv {
+    host::IrqLayer& irqs;
+    host::ThisCpu& this_cpu;
+    host::HostCosts costs;
+};
+
+class IrqContext {
+public:
+    IrqContext(const IrqContextEnv& env, unsigned host_irq, bool automasked, std::string name);
+    ~IrqContext();
+    IrqContext(const IrqContext&) = delete;
+    IrqContext& operator=(const IrqContext&) = delete;
+
+    unsigned host_irq() const { return host_irq_; }
+    bool automasked() const { return automasked_; }
+    const std::string& name() const { return name_; }
+
+    // --- VFIO signalling -------------------------------------------------------
+    /// Checks whether set_trigger(non-null) would succeed: -EBUSY when
+    /// forwarded or when the host IRQ is owned by someone else.
+    int can_set_trigger() const;
+    int set_trigger(host::EventfdCtxRef trigger);
+    bool has_trigger() const { return static_cast<bool>(trigger_); }
+    host::EventfdCtx* trigger() const { return trigger_.get(); }
+    void set_unmask_eventfd(host::EventfdCtxRef ctx);
+    bool has_unmask_eventfd() const { return static_cast<bool>(unmask_ctx_); }
+    void mask();
+    void unmask();
+    void fire();
+    bool masked() const { return masked_; }
+
+    // --- forwarding -------------------------------------------------------------
+    int set_forwarded(ForwardedIrqConsumer& consumer);
+    void clear_forwarded();
+    bool forwarded() const { return consumer_ != nullptr; }
+
+    /// Device close: drop trigger and unmask eventfd, clear masked.
+    void release();
+
+    /// Whether this context holds the host IRQ (request_irq'd).
+    bool requested() const { return requested_; }
+    std::uint64_t signals() const { return signals_; }
+    std::uint64_t injections() const { return injections_; }
+
+private:
+    host::IrqReturn handle();
+    void update_request();
+    void on_unmask_signal(host::EventfdCtx& ctx, unsigned events);
+
+    host::IrqLayer& irqs_;
+    host::ThisCpu& this_cpu_;
+    host::HostCosts costs_;
+    unsigned host_irq_;
+    bool automasked_;
+    std::string name_;
+
+    bool requested_ = false;
+    bool masked_ = false;
+    host::EventfdCtxRef trigger_;
+    host::EventfdCtxRef unmask_ctx_;
+    host::WaitQueueEntry unmask_wait_;
+    host::Work unmask_work_;
+    /// The published mode: null = VFIO signalling, else forwarded to it.
+    ForwardedIrqConsumer* consumer_ = nullptr;
+
+    std::uint64_t signals_ = 0;
+    std::uint64_t injections_ = 0;
+};
+
+} // namespace fwdsim::vfio
