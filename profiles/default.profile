@@ -15,3 +15,13 @@ gic.gicc_access = 30 | one GICC register access from a CPU | estimate
 gic.gich_access = 30 | one GICH register access from the hypervisor | estimate
 gic.gicv_access = 30 | one GICV register access from a guest (no trap) | estimate
 gic.lr_update_to_virq = 6 | list-register write reaching the virtual CPU interface's nVIRQ | estimate
+
+# --- host kernel (src/host) -------------------------------------------------
+host.irq_entry = 150 | IRQ exception entry: vector, save general registers, enter handle_arch_irq | estimate
+host.irq_dispatch = 120 | generic IRQ layer: irq_desc lookup and handle_fasteoi_irq around the handler | estimate
+host.irq_exit = 150 | irq_exit (softirq check) and register restore, eret | estimate
+host.eventfd_signal = 100 | eventfd_signal: counter update under the wait-queue lock, wake_up of the entries | estimate
+host.sched_wakeup = 1500 | try_to_wake_up of a sleeping user thread and the context switch to it | estimate
+host.return_to_user = 300 | return from the kernel to user space (ret_to_user) | estimate
+host.syscall = 400 | one ioctl/read/write syscall: entry, file lookup, return | estimate
+host.workqueue_dispatch = 600 | queue_work plus the kworker picking the item up (virqfd's unmask) | estimate

@@ -123,11 +123,11 @@ private:
 
     void on_step();
     void on_guest_callback();
-    void start_next();
+    void dispatch();
     void begin_irq();
-    void run_irq_phase();
-    void begin_step(sim::Cycles cost);
-    void pause_work();
+    void run_phase(Phase p);
+    void schedule_step(sim::Cycles duration);
+    static const char* phase_name(Phase p);
 
     sim::EventQueue& events_;
     ThisCpu& this_cpu_;
@@ -140,14 +140,18 @@ private:
     boost::intrusive::list<Work> work_;
     Work* running_ = nullptr;          ///< work in progress (maybe preempted)
     sim::Cycles running_left_{};       ///< its remaining cycles while preempted
+    bool work_paused_ = false;         ///< running_ is preempted by the IRQ flow
+    bool tail_ = false;                ///< busy with what a completion charged
+    bool in_step_ = false;             ///< executing a step's action now
+    bool acked_any_ = false;           ///< this IRQ entry acknowledged something
     sim::Cycles step_start_{};
     Phase phase_ = Phase::none;
     int irq_ = -1;                     ///< IRQ being handled in the flow
     bool irq_line_ = false;
 
     GuestContext* guest_ = nullptr;
-    bool guest_irq_notified_ = false;
-    bool guest_work_notified_ = false;
+    bool irq_notify_ = false;   ///< host_irq() owed to the guest context
+    bool work_notify_ = false;  ///< host_work() owed to the guest context
 
     sim::MemberEvent<Cpu, &Cpu::on_step> step_event_;
     sim::MemberEvent<Cpu, &Cpu::on_guest_callback> guest_event_;

@@ -56,11 +56,15 @@ private:
     void write(gic::Block b, unsigned cpu, std::uint32_t off, std::uint32_t v, unsigned size = 4);
     /// The CPU making distributor accesses: the current one, else CPU 0.
     unsigned accessing_cpu() const;
+    /// What EOIR/DIR must be written with: the IAR value (SGIs carry their
+    /// source CPU in bits 12:10).
+    std::uint32_t eoi_value(unsigned cpu, unsigned irq) const;
 
     gic::Gic& gic_;
     ThisCpu& this_cpu_;
     GicDriverParams params_;
     std::vector<Cpu*> cpus_;
+    std::vector<std::uint32_t> last_iar_; ///< per CPU interface
 };
 
 } // namespace fwdsim::host

@@ -6,6 +6,7 @@
 // exactly once when it goes away.  It touches nothing but T's get/put.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
 namespace fwdsim::host {
@@ -25,6 +26,10 @@ public:
 
     Ref(const Ref& o) : p_(o.p_) { if (p_) p_->get(); }
     Ref(Ref&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    /// A reference to a derived object converts to one to its base.
+    template <class U>
+        requires std::is_convertible_v<U*, T*>
+    Ref(Ref<U>&& o) noexcept : p_(o.release()) {}
     Ref& operator=(Ref o) noexcept { std::swap(p_, o.p_); return *this; }
     ~Ref() { reset(); }
 

@@ -1,0 +1,247 @@
+// Cpu: serial host work, the IRQ flow (arch/arm64 el1_irq -> gic_handle_irq
+// -> handle_fasteoi_irq), and guest mode for KVM.
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/host/irq_layer.h>
+
+#include <cassert>
+
+namespace fwdsim::host {
+
+Work::~Work()
+{
+    if (cpu_) cpu_->cancel(*this);
+    if (cpu_ && cpu_->running_ == this) cpu_->running_ = nullptr;
+}
+
+Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
+         sim::Tracer* tracer)
+    : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
+      track_("cpu" + std::to_string(id)), step_event_(this, "cpu.step"),
+      guest_event_(this, "cpu.guest_callback")
+{
+}
+
+Cpu::~Cpu()
+{
+    while (!work_.empty()) {
+        Work& w = work_.front();
+        work_.pop_front();
+        w.cpu_ = nullptr;
+    }
+    if (running_) running_->cpu_ = nullptr;
+}
+
+bool Cpu::submit(Work& work, sim::Cycles cost)
+{
+    if (work.cpu_) return false;
+    work.cpu_ = this;
+    work.cost_ = cost;
+    work_.push_back(work);
+    if (guest_) {
+        if (!work_notify_) {
+            work_notify_ = true;
+            if (!guest_event_.scheduled()) events_.schedule(guest_event_, events_.now());
+        }
+        return true;
+    }
+    if (!step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_) dispatch();
+    return true;
+}
+
+bool Cpu::cancel(Work& work)
+{
+    if (work.cpu_ != this || running_ == &work) return false;
+    work_.erase(work_.iterator_to(work));
+    work.cpu_ = nullptr;
+    return true;
+}
+
+bool Cpu::idle() const
+{
+    return !guest_ && phase_ == Phase::none && !running_ && work_.empty() && !step_event_.scheduled();
+}
+
+void Cpu::set_irq_line(bool level)
+{
+    irq_line_ = level;
+    if (!level || !irqs_) return;
+    if (guest_) {
+        if (!irq_notify_) {
+            irq_notify_ = true;
+            if (!guest_event_.scheduled()) events_.schedule(guest_event_, events_.now());
+        }
+        return;
+    }
+    if (phase_ != Phase::none || in_step_) return; // taken at the end of the flow / step
+    if (running_ && step_event_.scheduled()) {
+        // Preempt the work: it resumes where it stopped after the IRQ.
+        running_left_ = step_event_.when() - events_.now();
+        events_.deschedule(step_event_);
+        work_paused_ = true;
+        begin_irq();
+    } else if (!step_event_.scheduled()) {
+        begin_irq();
+    }
+}
+
+void Cpu::enter_guest(GuestContext& ctx)
+{
+    assert(!guest_ && phase_ == Phase::none);
+    guest_ = &ctx;
+    irq_notify_ = irq_line_ && irqs_;
+    work_notify_ = !work_.empty();
+    if ((irq_notify_ || work_notify_) && !guest_event_.scheduled())
+        events_.schedule(guest_event_, events_.now());
+}
+
+void Cpu::exit_guest()
+{
+    assert(guest_);
+    guest_ = nullptr;
+    irq_notify_ = work_notify_ = false;
+    events_.deschedule(guest_event_);
+    if (!step_event_.scheduled() && phase_ == Phase::none && !in_step_) dispatch();
+}
+
+void Cpu::on_guest_callback()
+{
+    if (!guest_) return;
+    GuestContext* g = guest_;
+    if (irq_notify_) {
+        if (irq_line_) {
+            g->host_irq(*this); // stays notified until the next entry
+            if (guest_ != g) return;
+        } else {
+            irq_notify_ = false; // the line fell before we could tell KVM
+        }
+    }
+    if (work_notify_) g->host_work(*this);
+}
+
+void Cpu::dispatch()
+{
+    if (guest_) return;
+    if (irq_line_ && irqs_) {
+        begin_irq();
+    } else if (running_ && work_paused_) {
+        work_paused_ = false;
+        schedule_step(running_left_);
+    } else if (!work_.empty()) {
+        running_ = &work_.front();
+        work_.pop_front();
+        schedule_step(running_->cost_);
+    }
+}
+
+void Cpu::schedule_step(sim::Cycles duration)
+{
+    step_start_ = events_.now();
+    busy_ += duration;
+    events_.schedule(step_event_, events_.now() + duration);
+}
+
+void Cpu::begin_irq()
+{
+    run_phase(Phase::entry);
+}
+
+void Cpu::run_phase(Phase p)
+{
+    phase_ = p;
+    sim::Cycles fixed{};
+    auto saved = this_cpu_.enter(this);
+    in_step_ = true;
+    switch (p) {
+    case Phase::entry: fixed = costs_.irq_entry; break;
+    case Phase::acknowledge: irq_ = irqs_->flow_acknowledge(id_); break;
+    case Phase::drop: irqs_->flow_priority_drop(id_, static_cast<unsigned>(irq_)); break;
+    case Phase::handle:
+        fixed = costs_.irq_dispatch;
+        irqs_taken_.add();
+        irqs_->flow_handle(id_, static_cast<unsigned>(irq_));
+        break;
+    case Phase::finish: irqs_->flow_finish(id_, static_cast<unsigned>(irq_)); break;
+    case Phase::exit: fixed = costs_.irq_exit; break;
+    case Phase::none: break;
+    }
+    in_step_ = false;
+    sim::Cycles charged = this_cpu_.leave(saved);
+    schedule_step(fixed + charged);
+    if (tracer_ && tracer_->enabled()) tracer_->span(track_, phase_name(p), events_.now(), fixed + charged);
+}
+
+const char* Cpu::phase_name(Phase p)
+{
+    switch (p) {
+    case Phase::entry: return "irq entry";
+    case Phase::acknowledge: return "GICC_IAR";
+    case Phase::drop: return "GICC_EOIR";
+    case Phase::handle: return "irq handler";
+    case Phase::finish: return "GICC_DIR";
+    case Phase::exit: return "irq exit";
+    case Phase::none: break;
+    }
+    return "work";
+}
+
+void Cpu::on_step()
+{
+    switch (phase_) {
+    case Phase::entry: run_phase(Phase::acknowledge); return;
+    case Phase::acknowledge:
+        if (irq_ < 0) {
+            if (!acked_any_) spurious_.add();
+            acked_any_ = false;
+            run_phase(Phase::exit);
+        } else {
+            acked_any_ = true;
+            run_phase(Phase::drop);
+        }
+        return;
+    case Phase::drop: run_phase(Phase::handle); return;
+    case Phase::handle: run_phase(Phase::finish); return;
+    case Phase::finish:
+        // gic_handle_irq loops while something is pending for this CPU.
+        if (irq_line_) {
+            run_phase(Phase::acknowledge);
+        } else {
+            acked_any_ = false;
+            run_phase(Phase::exit);
+        }
+        return;
+    case Phase::exit:
+        phase_ = Phase::none;
+        irq_ = -1;
+        dispatch();
+        return;
+    case Phase::none: break;
+    }
+
+    if (tail_) {
+        tail_ = false;
+        dispatch();
+        return;
+    }
+    if (running_) {
+        Work* w = running_;
+        running_ = nullptr;
+        w->cpu_ = nullptr;
+        work_done_.add();
+        if (tracer_ && tracer_->enabled())
+            tracer_->span(track_, w->name(), step_start_, events_.now() - step_start_);
+        auto saved = this_cpu_.enter(this);
+        in_step_ = true;
+        w->done_();
+        in_step_ = false;
+        sim::Cycles charged = this_cpu_.leave(saved);
+        if (charged > sim::Cycles{}) {
+            // What the completion charged keeps this CPU busy before anything else.
+            tail_ = true;
+            schedule_step(charged);
+            return;
+        }
+    }
+    dispatch();
+}
+
+} // namespace fwdsim::host

@@ -1,0 +1,20 @@
+// HostCosts::from_profile: the host.* keys of the cost profile.
+#include <fwdsim/host/host_costs.h>
+
+namespace fwdsim::host {
+
+HostCosts HostCosts::from_profile(const sim::CostProfile& p)
+{
+    HostCosts c;
+    c.irq_entry = p.get("host.irq_entry");
+    c.irq_dispatch = p.get("host.irq_dispatch");
+    c.irq_exit = p.get("host.irq_exit");
+    c.eventfd_signal = p.get("host.eventfd_signal");
+    c.sched_wakeup = p.get("host.sched_wakeup");
+    c.return_to_user = p.get("host.return_to_user");
+    c.syscall = p.get("host.syscall");
+    c.workqueue_dispatch = p.get("host.workqueue_dispatch");
+    return c;
+}
+
+} // namespace fwdsim::host
