@@ -13,6 +13,11 @@ Work::~Work()
     if (cpu_ && cpu_->running_ == this) cpu_->running_ = nullptr;
 }
 
+void Work::cancel()
+{
+    if (cpu_) cpu_->cancel(*this);
+}
+
 Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),

@@ -57,8 +57,11 @@ public:
     Work& operator=(const Work&) = delete;
     ~Work();
 
+    /// Queued or running on a CPU.
     bool queued() const { return cpu_ != nullptr; }
     const char* name() const { return name_; }
+    /// Removes it from its CPU's queue if it has not started (cancel_work).
+    void cancel();
 
 private:
     friend class Cpu;

@@ -8,9 +8,11 @@
 //   when masked, as vfio_set_trigger does); a null ctx frees it.
 // * the handler, automasked (level): if not masked, disable_irq_nosync and
 //   mark masked, then signal the trigger; edge: signal the trigger.
-// * mask(): if not masked, disable_irq and mark masked; unmask(): if masked,
-//   enable_irq and clear.  An unmask eventfd (virqfd) calls unmask() from a
-//   work item queued on the CPU that signalled it (host.workqueue_dispatch).
+// * mask(): if not masked, disable_irq_nosync and mark masked; unmask(): if
+//   masked, enable_irq and clear.  A mask or unmask eventfd (virqfd) calls
+//   mask()/unmask() from a work item queued on the CPU that signalled it
+//   (host.workqueue_dispatch), as vfio_virqfd's workqueue does; signalled
+//   outside any CPU, it acts at once.  KVM's resamplefd is the unmask eventfd.
 // * fire(): the handler as if the interrupt arrived (SET_IRQS TRIGGER with
 //   DATA_NONE / DATA_BOOL true -- the loopback test).
 //
@@ -65,8 +67,10 @@ public:
     int set_trigger(host::EventfdCtxRef trigger);
     bool has_trigger() const { return static_cast<bool>(trigger_); }
     host::EventfdCtx* trigger() const { return trigger_.get(); }
-    void set_unmask_eventfd(host::EventfdCtxRef ctx);
-    bool has_unmask_eventfd() const { return static_cast<bool>(unmask_ctx_); }
+    void set_unmask_eventfd(host::EventfdCtxRef ctx) { unmask_fd_.set(std::move(ctx)); }
+    void set_mask_eventfd(host::EventfdCtxRef ctx) { mask_fd_.set(std::move(ctx)); }
+    bool has_unmask_eventfd() const { return unmask_fd_.armed(); }
+    bool has_mask_eventfd() const { return mask_fd_.armed(); }
     void mask();
     void unmask();
     void fire();
@@ -86,9 +90,28 @@ public:
     std::uint64_t injections() const { return injections_; }
 
 private:
+    /// vfio_virqfd: an eventfd whose signal runs mask() or unmask() from a
+    /// work item; POLLHUP (the eventfd's release) disarms it.
+    class Virqfd {
+    public:
+        Virqfd(IrqContext& owner, bool unmask);
+        ~Virqfd() { set({}); }
+        void set(host::EventfdCtxRef ctx);
+        bool armed() const { return static_cast<bool>(ctx_); }
+
+    private:
+        void woken(host::EventfdCtx& ctx, unsigned events);
+        void run();
+        IrqContext& owner_;
+        bool unmask_;
+        host::EventfdCtxRef ctx_;
+        host::WaitQueueEntry wait_;
+        host::Work work_;
+    };
+
     host::IrqReturn handle();
-    void update_request();
-    void on_unmask_signal(host::EventfdCtx& ctx, unsigned events);
+    int request();
+    void release_irq();
 
     host::IrqLayer& irqs_;
     host::ThisCpu& this_cpu_;
@@ -100,9 +123,8 @@ private:
     bool requested_ = false;
     bool masked_ = false;
     host::EventfdCtxRef trigger_;
-    host::EventfdCtxRef unmask_ctx_;
-    host::WaitQueueEntry unmask_wait_;
-    host::Work unmask_work_;
+    Virqfd unmask_fd_;
+    Virqfd mask_fd_;
     /// The published mode: null = VFIO signalling, else forwarded to it.
     ForwardedIrqConsumer* consumer_ = nullptr;
 

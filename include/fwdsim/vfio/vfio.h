@@ -13,9 +13,12 @@
 //   that is not viable -> -EPERM, on a group that has one -> -EINVAL;
 //   SET_IOMMU on a container with no group (or one already set) -> -EINVAL,
 //   an unsupported type -> -ENODEV; GET_DEVICE_FD before the group's
-//   container has an IOMMU -> -EINVAL, an unknown name -> -ENODEV, a device
-//   already open -> -EBUSY; a fd that is not open -> -EBADF, of the wrong
-//   kind -> -EINVAL (-ENOTTY for an ioctl the file does not have).
+//   container has an IOMMU -> -EINVAL, an unknown name -> -ENODEV;
+//   UNSET_CONTAINER with a device still open -> -EBUSY, without a container
+//   -> -EINVAL.  A fd that is not open -> -EBADF; an ioctl made on a file
+//   that does not have it -> -ENOTTY; a container fd argument that is not a
+//   container -> -EINVAL.  Only one process can hold a group, so a device is
+//   never open in two processes at once.
 // * Files hold references as Linux's do: a device file holds its device and
 //   its group file; a group holds its container file while attached.  The
 //   group file's release detaches it from its container; the container's
@@ -72,6 +75,7 @@ public:
 private:
     friend class Vfio;
     friend class GroupFile;
+    friend void group_detach_container(Group& g);
     unsigned id_;
     unsigned refcount_ = 1;
     unsigned foreign_devices_ = 0;
