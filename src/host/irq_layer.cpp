@@ -212,7 +212,9 @@ void IrqLayer::flow_finish(unsigned cpu, unsigned irq)
         chip_.priority_drop(cpu, irq); // EOImode 0: EOIR drops and deactivates
         return;
     }
-    if (!flows_[cpu].skip_deactivate) chip_.deactivate(cpu, irq);
+    // Freed while in flight: nobody is left to own the active state, and
+    // free_irq promised to leave the IRQ inactive.
+    if (!flows_[cpu].skip_deactivate || !d.requested) chip_.deactivate(cpu, irq);
 }
 
 } // namespace fwdsim::host

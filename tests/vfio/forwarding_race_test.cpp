@@ -23,6 +23,7 @@ constexpr std::uint32_t UNMASK = VFIO_IRQ_SET_ACTION_UNMASK;
 struct Scenario {
     bool level;
     bool start_forwarded;
+    int raises = 1; ///< device assertions, 5000 cycles apart
 };
 
 struct Run {
@@ -32,6 +33,7 @@ struct Run {
           raise([this] {
               if (sc.level) f.chip.set_line(irq, true);
               else f.chip.pulse(irq);
+              if (++raised < sc.raises) f.queue.schedule_after(raise, sim::Cycles{5000});
           }, "device raise")
     {
         efd = f.new_eventfd();
@@ -71,7 +73,7 @@ struct Run {
         auto bad = [&](bool cond, const char* what) { if (cond) { p += what; p += "; "; } };
         IrqContext& c = *f.plat->irq_context(index, 0);
         const auto info = f.irqs.info(irq);
-        bad(vgic.deliveries != 1, "not delivered exactly once");
+        bad(vgic.deliveries != sc.raises, "not delivered exactly once per raise");
         bad(vgic.wrong_irq != 0, "injected the wrong host IRQ");
         bad(f.chip.irq(irq).active, "host IRQ left active");
         bad(f.chip.pending(irq), "host IRQ left pending");
@@ -93,6 +95,7 @@ struct Run {
     FakeVgic vgic;
     sim::FunctionEvent raise;
     int efd = -1, ufd = -1;
+    int raised = 0;
 };
 
 /// Events the scenario runs without a switch.
@@ -124,6 +127,32 @@ void race_everywhere(Scenario s)
 }
 } // namespace
 
+/// Switch after event k and back after event m, for every k <= m.
+void race_there_and_back(Scenario s)
+{
+    const std::uint64_t n = baseline_events(s);
+    std::uint64_t failures = 0, runs = 0;
+    for (std::uint64_t k = 0; k <= n; ++k) {
+        for (std::uint64_t m = k; m <= n + 4; ++m) {
+            auto r = std::make_unique<Run>(s);
+            std::uint64_t i = 0;
+            for (; i < k && r->f.queue.step(); ++i) {}
+            r->switch_mode();
+            for (; i < m && r->f.queue.step(); ++i) {}
+            r->switch_mode();
+            r->f.queue.run_until_idle();
+            ++runs;
+            const std::string p = r->problems();
+            if (!p.empty()) {
+                ++failures;
+                UNSCOPED_INFO("switch after event " << k << " and back after " << m << ": " << p);
+            }
+        }
+    }
+    CHECK(runs > n);
+    CHECK(failures == 0);
+}
+
 TEST_CASE("forwarding an edge IRQ at every event boundary neither loses nor duplicates it")
 {
     race_everywhere({false, false});
@@ -142,4 +171,24 @@ TEST_CASE("forwarding a level IRQ at every event boundary neither loses nor dupl
 TEST_CASE("unforwarding a level IRQ at every event boundary neither loses nor duplicates it")
 {
     race_everywhere({true, true});
+}
+
+TEST_CASE("forwarding and unforwarding again at every pair of event boundaries, two edges, loses and duplicates nothing")
+{
+    race_there_and_back({false, false, 2});
+    race_there_and_back({false, true, 2});
+}
+
+TEST_CASE("forwarding and unforwarding again at every pair of event boundaries, two level assertions, loses and duplicates nothing")
+{
+    race_there_and_back({true, false, 2});
+    race_there_and_back({true, true, 2});
+}
+
+TEST_CASE("two level assertions with one switch at every event boundary are each delivered once")
+{
+    race_everywhere({true, false, 2});
+    race_everywhere({true, true, 2});
+    race_everywhere({false, false, 2});
+    race_everywhere({false, true, 2});
 }
