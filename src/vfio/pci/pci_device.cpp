@@ -141,10 +141,18 @@ int PciDevice::bus_check_set_irqs(const IrqSetRequest& req)
 
 void PciDevice::disable_mode()
 {
-    if (mode_ == IrqMode::intx) intx_->release();
-    if (auto* v = vectors(mode_ == IrqMode::msi ? VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_MSIX_IRQ_INDEX);
-        v && (mode_ == IrqMode::msi || mode_ == IrqMode::msix))
-        for (auto& c : *v) c->release();
+    // vfio_intx_disable / vfio_msi_disable: every context of the mode loses
+    // its trigger and virqfds; forwarding stays with its owner.
+    switch (mode_) {
+    case IrqMode::intx: intx_->release(); break;
+    case IrqMode::msi:
+        for (auto& c : msi_) c->release();
+        break;
+    case IrqMode::msix:
+        for (auto& c : msix_) c->release();
+        break;
+    case IrqMode::none: break;
+    }
     mode_ = IrqMode::none;
     enabled_vectors_ = 0;
 }
