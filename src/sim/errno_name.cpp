@@ -30,7 +30,9 @@ std::string_view errno_name(int err)
     }
     // Unknown values are rare enough that a small static cache is fine.
     static thread_local std::string unknown;
-    unknown = "E" + std::to_string(e);
+    // Built by appending: GCC 12's -Wrestrict misfires on "E" + string at -O3.
+    unknown.assign(1, 'E');
+    unknown.append(std::to_string(e));
     return unknown;
 }
 
