@@ -138,9 +138,24 @@ void IrqContext::release()
     unmask_fd_.set({});
     mask_fd_.set({});
     trigger_.reset();
-    if (masked_ && requested_) irqs_.enable_irq(host_irq_);
+    if (requested_ && !consumer_) {
+        release_irq(); // free_irq resets the disable depth with the handler
+    } else if (masked_ && requested_) {
+        irqs_.enable_irq(host_irq_); // still forwarded: keep it live
+    }
     masked_ = false;
-    if (requested_ && !consumer_) release_irq();
+}
+
+std::vector<std::string> IrqContext::released_state_violations()
+{
+    std::vector<std::string> v;
+    if (trigger_) v.push_back(name_ + ": trigger eventfd still set");
+    if (unmask_fd_.armed() || mask_fd_.armed()) v.push_back(name_ + ": virqfd still armed");
+    if (consumer_) v.push_back(name_ + ": still forwarded");
+    if (masked_) v.push_back(name_ + ": still masked");
+    if (requested_) v.push_back(name_ + ": host IRQ still requested");
+    for (auto& s : irqs_.released_state_violations(host_irq_)) v.push_back(name_ + ": " + s);
+    return v;
 }
 
 // --- virqfd ----------------------------------------------------------------------

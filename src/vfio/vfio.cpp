@@ -101,6 +101,25 @@ std::vector<Group*> Vfio::groups() const
     return v;
 }
 
+std::vector<std::string> Vfio::released_state_violations() const
+{
+    std::vector<std::string> v;
+    for (auto& d : devices_) {
+        if (d->refcount() != 1)
+            v.push_back("device " + d->name() + " holds " + std::to_string(d->refcount() - 1) + " extra reference(s)");
+        if (d->open_count()) v.push_back("device " + d->name() + " is still open");
+        for (IrqContext* c : d->irq_contexts())
+            for (auto& s : c->released_state_violations()) v.push_back("device " + d->name() + ": " + s);
+    }
+    for (auto& [id, g] : groups_) {
+        const std::string name = "group " + std::to_string(id);
+        if (g->refcount() != 1) v.push_back(name + " holds " + std::to_string(g->refcount() - 1) + " extra reference(s)");
+        if (g->opened()) v.push_back(name + " is still open");
+        if (g->container()) v.push_back(name + " is still in a container");
+    }
+    return v;
+}
+
 namespace {
 /// fdget + "is this file one of ours": -EBADF, or -ENOTTY when the ioctl
 /// reaches a file that does not implement it.

@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fwdsim::vfio {
 
@@ -83,6 +84,11 @@ public:
 
     /// Device close: drop trigger and unmask eventfd, clear masked.
     void release();
+
+    /// What is not as it must be once the device's owner is gone: VFIO
+    /// signalling or forwarding still set up, a mask, or the host IRQ not
+    /// released (IrqLayer::released_state_violations).  Empty when clean.
+    std::vector<std::string> released_state_violations();
 
     /// Whether this context holds the host IRQ (request_irq'd).
     bool requested() const { return requested_; }

@@ -131,6 +131,12 @@ public:
     std::vector<Device*> devices() const;
     std::vector<Group*> groups() const;
 
+    /// design.md §5 for VFIO, once every user is gone: each device holds
+    /// only its binding reference and is not open, each group only the
+    /// core's reference, not open, in no container; every IRQ context
+    /// released (IrqContext::released_state_violations).  Empty when clean.
+    std::vector<std::string> released_state_violations() const;
+
     // --- user interface (fds of `proc`) -----------------------------------------
     int open_container(host::Process& proc);
     /// -ENOENT for no such group, -EBUSY when already open.
