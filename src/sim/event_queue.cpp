@@ -19,27 +19,21 @@ EventQueue::~EventQueue()
 {
     // Detach whatever is still scheduled so that events outliving the queue
     // do not try to unlink themselves from it later.
-    for (auto& bucket : wheel_) {
-        bucket.clear_and_dispose([](Event* ev) { ev->queue_ = nullptr; });
+    for (auto& slot : wheel_) {
+        slot.clear_and_dispose([](Event* ev) { ev->queue_ = nullptr; });
     }
     far_.clear_and_dispose([](Event* ev) { ev->queue_ = nullptr; });
 }
 
-void EventQueue::schedule(Event& ev, Cycles when)
+void EventQueue::refuse(const char* why)
 {
-    if (ev.queue_ != nullptr) {
-        throw std::logic_error("EventQueue::schedule: event already scheduled");
-    }
-    if (when < now_) {
-        throw std::logic_error("EventQueue::schedule: time is in the past");
-    }
-    insert(ev, when);
+    throw std::logic_error(why);
 }
 
 void EventQueue::reschedule(Event& ev, Cycles when)
 {
     if (when < now_) {
-        throw std::logic_error("EventQueue::reschedule: time is in the past");
+        refuse("EventQueue::reschedule: time is in the past");
     }
     if (ev.queue_ == this) {
         unlink(ev);
@@ -56,22 +50,13 @@ void EventQueue::deschedule(Event& ev)
     }
 }
 
-void EventQueue::insert(Event& ev, Cycles when)
+void EventQueue::insert_far(Event& ev)
 {
-    ev.when_ = when;
+    // Only the far set needs a sequence number: the wheel's FIFOs keep
+    // scheduling order by themselves.
     ev.seq_ = seq_++;
-    ev.queue_ = this;
-    ++size_;
-    if (when.count() - now_.count() < kWheelSlots) {
-        const std::size_t slot = when.count() & kMask;
-        wheel_[slot].push_back(ev);
-        occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
-        ++wheel_size_;
-        ev.in_far_ = false;
-    } else {
-        far_.insert(ev);
-        ev.in_far_ = true;
-    }
+    far_.insert(ev);
+    ev.in_far_ = true;
 }
 
 void EventQueue::unlink(Event& ev)
@@ -80,15 +65,14 @@ void EventQueue::unlink(Event& ev)
         far_.erase(far_.iterator_to(ev));
     } else {
         const std::size_t slot = ev.when_.count() & kMask;
-        Bucket& bucket = wheel_[slot];
-        bucket.erase(bucket.iterator_to(ev));
-        if (bucket.empty()) {
+        Slot& s = wheel_[slot];
+        s.erase(s.iterator_to(ev));
+        if (s.empty()) {
             occupied_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
         }
         --wheel_size_;
     }
     ev.queue_ = nullptr;
-    --size_;
 }
 
 Cycles EventQueue::next_wheel_time() const
@@ -131,11 +115,7 @@ void EventQueue::pull_far_into_wheel()
             break;
         }
         far_.erase(far_.begin());
-        const std::size_t slot = ev.when_.count() & kMask;
-        wheel_[slot].push_back(ev);
-        occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
-        ev.in_far_ = false;
-        ++wheel_size_;
+        insert(ev, ev.when_);
     }
 }
 
@@ -152,11 +132,21 @@ void EventQueue::advance_to(Cycles t)
 std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
 {
     stop_requested_ = false;
-    std::uint64_t ran = 0;
-    while (ran < max_events && !stop_requested_) {
+    const std::uint64_t first = processed_;
+    const std::uint64_t last = max_events > ~first ? ~std::uint64_t{0} : first + max_events;
+    while (processed_ != last && !stop_requested_) {
         Cycles t;
         if (wheel_size_ > 0) {
-            t = next_wheel_time();
+            // Most models schedule close ahead: look at this cycle and the
+            // next before scanning the bitmap.
+            const std::size_t here = now_.count() & kMask;
+            if (!wheel_[here].empty()) {
+                t = now_;
+            } else if (!wheel_[(here + 1) & kMask].empty()) {
+                t = now_ + Cycles{1};
+            } else {
+                t = next_wheel_time();
+            }
         } else if (!far_.empty()) {
             t = far_.begin()->when_;
         } else {
@@ -167,24 +157,25 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
         }
         advance_to(t);
         const std::size_t slot = t.count() & kMask;
-        Bucket& bucket = wheel_[slot];
+        Slot& s = wheel_[slot];
         // Drain this cycle's FIFO; events it schedules for the same cycle
         // join the tail and run in this same loop.
-        while (!bucket.empty() && ran < max_events && !stop_requested_) {
-            Event& ev = bucket.front();
-            bucket.pop_front();
+        while (!s.empty()) {
+            Event& ev = s.front();
+            s.pop_front();
             --wheel_size_;
-            --size_;
             ev.queue_ = nullptr;
             ++processed_;
-            ++ran;
             ev.process();
+            if (processed_ == last || stop_requested_) [[unlikely]] {
+                break;
+            }
         }
-        if (bucket.empty()) {
+        if (s.empty()) {
             occupied_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
         }
     }
-    return ran;
+    return processed_ - first;
 }
 
 std::uint64_t EventQueue::run_until(Cycles t)

@@ -10,8 +10,8 @@
 
 #include <fwdsim/sim/cycles.h>
 
-#include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/set_hook.hpp>
+#include <boost/intrusive/slist_hook.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -40,9 +40,9 @@ protected:
 private:
     friend class EventQueue;
 
-    // An event sits either in a near-future bucket (a list) or in the
-    // far-future set, never both; it carries one hook for each.
-    boost::intrusive::list_member_hook<> bucket_hook_;
+    // An event sits either in a near-future slot of the wheel (a singly
+    // linked FIFO) or in the far-future set, never both.
+    boost::intrusive::slist_member_hook<> slot_hook_;
     boost::intrusive::set_member_hook<> far_hook_;
     Cycles when_{};
     std::uint64_t seq_ = 0;

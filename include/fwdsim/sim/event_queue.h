@@ -3,19 +3,25 @@
 // Order is deterministic: events run by time, and events scheduled for the
 // same time run in the order they were scheduled (first scheduled, first
 // run).  The near future -- the next `kWheelSlots` cycles -- is a timing
-// wheel with one intrusive FIFO per cycle and a bitmap of non-empty slots;
-// anything further out waits in an intrusive ordered set keyed by (time,
-// scheduling sequence) and moves to the wheel as soon as time comes within
-// its window.  Because that move happens before any later schedule can reach
-// the same slot directly, FIFO order within a cycle holds across the two
-// structures.  Scheduling and cancelling allocate nothing.
+// wheel with one FIFO per cycle and a bitmap of non-empty slots; anything
+// further out waits in an intrusive ordered set keyed by (time, scheduling
+// sequence) and moves to the wheel as soon as time comes within its window.
+// Because that move happens before any later schedule can reach the same
+// slot directly, FIFO order within a cycle holds across the two structures.
+//
+// A slot's FIFO is a singly linked intrusive list with a tail pointer
+// (Boost.Intrusive slist with cache_last): appending and popping write only
+// the appended or popped event and the tail, which the ring benchmark
+// showed is the cheapest of the layouts tried (docs/performance.md).
+// Cancelling an event in the wheel walks its own cycle's FIFO -- O(events
+// due in that same cycle); in the far set it is O(log n).
 #pragma once
 
 #include <fwdsim/sim/cycles.h>
 #include <fwdsim/sim/event.h>
 
-#include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
+#include <boost/intrusive/slist.hpp>
 
 #include <array>
 #include <cstddef>
@@ -56,8 +62,8 @@ public:
     /// Makes the current run_* call return after the event now running.
     void stop() { stop_requested_ = true; }
 
-    bool empty() const { return size_ == 0; }
-    std::size_t size() const { return size_; }
+    bool empty() const { return size() == 0; }
+    std::size_t size() const { return wheel_size_ + far_.size(); }
     /// Time of the earliest scheduled event; Cycles::max() when empty.
     Cycles next_time() const;
     std::uint64_t events_processed() const { return processed_; }
@@ -65,9 +71,10 @@ public:
 private:
     friend class Event;
 
-    using BucketHook = boost::intrusive::member_hook<Event, boost::intrusive::list_member_hook<>,
-                                                     &Event::bucket_hook_>;
-    using Bucket = boost::intrusive::list<Event, BucketHook, boost::intrusive::constant_time_size<false>>;
+    using SlotHook = boost::intrusive::member_hook<Event, boost::intrusive::slist_member_hook<>, &Event::slot_hook_>;
+    /// One cycle's FIFO.
+    using Slot = boost::intrusive::slist<Event, SlotHook, boost::intrusive::cache_last<true>,
+                                         boost::intrusive::constant_time_size<false>>;
 
     struct FarOrder {
         bool operator()(const Event& a, const Event& b) const {
@@ -77,12 +84,14 @@ private:
     using FarHook = boost::intrusive::member_hook<Event, boost::intrusive::set_member_hook<>,
                                                   &Event::far_hook_>;
     using FarSet = boost::intrusive::multiset<Event, FarHook, boost::intrusive::compare<FarOrder>,
-                                              boost::intrusive::constant_time_size<false>>;
+                                              boost::intrusive::constant_time_size<true>>;
 
     static constexpr std::size_t kMask = kWheelSlots - 1;
     static constexpr std::size_t kWords = kWheelSlots / 64;
 
     void insert(Event& ev, Cycles when);
+    void insert_far(Event& ev);
+    [[noreturn]] static void refuse(const char* why);
     void unlink(Event& ev);
     void advance_to(Cycles t);
     void pull_far_into_wheel();
@@ -93,12 +102,40 @@ private:
     Cycles now_{};
     std::uint64_t seq_ = 0;
     std::uint64_t processed_ = 0;
-    std::size_t size_ = 0;
     std::size_t wheel_size_ = 0;
     bool stop_requested_ = false;
-    std::array<Bucket, kWheelSlots> wheel_;
+    std::array<Slot, kWheelSlots> wheel_;
     std::array<std::uint64_t, kWords> occupied_{};
     FarSet far_;
 };
+
+// The scheduling fast path is inline: models schedule from their event
+// handlers, and a call into another translation unit per event is a
+// measurable share of the ring benchmark.
+inline void EventQueue::schedule(Event& ev, Cycles when)
+{
+    if (ev.queue_ != nullptr) [[unlikely]] {
+        refuse("EventQueue::schedule: event already scheduled");
+    }
+    if (when < now_) [[unlikely]] {
+        refuse("EventQueue::schedule: time is in the past");
+    }
+    insert(ev, when);
+}
+
+inline void EventQueue::insert(Event& ev, Cycles when)
+{
+    ev.when_ = when;
+    ev.queue_ = this;
+    if (when.count() - now_.count() < kWheelSlots) [[likely]] {
+        const std::size_t slot = when.count() & kMask;
+        wheel_[slot].push_back(ev);
+        occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+        ++wheel_size_;
+        ev.in_far_ = false;
+    } else {
+        insert_far(ev);
+    }
+}
 
 } // namespace fwdsim::sim
