@@ -143,3 +143,27 @@ TEST_CASE("host work submitted while a guest runs waits, and the guest context i
     h.queue.run_until_idle();
     CHECK(runs == 2);
 }
+
+TEST_CASE("an IRQ signalled to two CPUs is handled once: the CPU that acknowledges second sees a spurious IRQ")
+{
+    HostFixture h;
+    host::Cpu cpu1(h.queue, h.this_cpu, h.costs, 1);
+    cpu1.attach_irq_layer(h.irqs);
+    h.chip.attach(cpu1);
+    int handled = 0;
+    std::vector<unsigned> on_cpu;
+    REQUIRE(h.irqs.irq_set_irq_type(40, host::IrqTrigger::edge) == 0);
+    REQUIRE(h.irqs.request_irq(40, [&](unsigned, void*) {
+        ++handled;
+        on_cpu.push_back(h.this_cpu.current()->id());
+        return host::IrqReturn::handled;
+    }, &dev) == 0);
+    h.chip.pulse(40);
+    h.queue.run_until_idle();
+    CHECK(handled == 1);
+    CHECK(h.cpu.irqs_taken() + cpu1.irqs_taken() == 1);
+    CHECK(h.cpu.spurious_irqs() + cpu1.spurious_irqs() == 1);
+    CHECK(h.irqs.info(40).flows_in_progress == 0);
+    CHECK_FALSE(h.chip.irq(40).active);
+    REQUIRE(on_cpu.size() == 1);
+}
