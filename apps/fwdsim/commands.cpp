@@ -8,6 +8,7 @@ std::span<const Command> commands()
 {
     static constexpr std::array kCommands{
         Command{"demo", "run the main demonstration and print its table", demo_main},
+        Command{"gic-script", "drive a bare GICv2 one register access a line (qtest-like)", gic_script_main},
         Command{"merge", "join the result files of sweep shards", merge_main},
         Command{"profile", "list a cost profile's primitives (default: the built-in one)", profile_main},
     };

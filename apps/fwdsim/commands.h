@@ -18,5 +18,6 @@ std::span<const Command> commands();
 int demo_main(int argc, char** argv);
 int profile_main(int argc, char** argv);
 int merge_main(int argc, char** argv);
+int gic_script_main(int argc, char** argv);
 
 } // namespace fwdsim::app

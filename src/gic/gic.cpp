@@ -1,0 +1,845 @@
+// The GICv2 model.  Section numbers refer to ARM IHI 0048B.
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/gic/registers.h>
+
+#include <boost/intrusive/set.hpp>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fwdsim::gic {
+
+GicCosts GicCosts::from_profile(const sim::CostProfile& p)
+{
+    GicCosts c;
+    c.line_to_distributor = p.get("gic.line_to_distributor");
+    c.distributor_to_cpuif = p.get("gic.distributor_to_cpuif");
+    c.cpuif_to_irq = p.get("gic.cpuif_to_irq");
+    c.gicd_access = p.get("gic.gicd_access");
+    c.gicc_access = p.get("gic.gicc_access");
+    c.gich_access = p.get("gic.gich_access");
+    c.gicv_access = p.get("gic.gicv_access");
+    c.lr_update_to_virq = p.get("gic.lr_update_to_virq");
+    return c;
+}
+
+namespace {
+
+constexpr unsigned kBanked = 32; // SGIs and PPIs: one copy per CPU interface
+constexpr unsigned kSgis = 16;
+
+/// One interrupt's distributor state (4.3; 1.4.2 for the state machine).
+struct IrqState {
+    bool enabled = false;
+    bool latch = false;  ///< pending latch: an edge, or a write to ISPENDR
+    bool line = false;   ///< input line level
+    bool active = false;
+    bool edge = false;   ///< ICFGR: edge-triggered
+    std::uint8_t priority = 0;
+    std::uint8_t targets = 0; ///< ITARGETSR, SPIs only
+};
+
+/// A (interrupt, CPU) pair that may be the highest-priority pending
+/// interrupt of that CPU.  Kept in a per-CPU ordered set so that choosing
+/// the highest-priority candidate never rescans every interrupt.
+struct Candidate : boost::intrusive::set_base_hook<> {
+    std::uint16_t intid = 0;
+    std::uint8_t priority = 0;
+    bool linked = false;
+};
+
+struct CandidateOrder {
+    bool operator()(const Candidate& a, const Candidate& b) const
+    {
+        return a.priority != b.priority ? a.priority < b.priority : a.intid < b.intid;
+    }
+};
+using CandidateSet = boost::intrusive::multiset<Candidate, boost::intrusive::compare<CandidateOrder>>;
+
+/// An acknowledged interrupt whose priority has not been dropped yet.
+struct ActivePriority {
+    unsigned intid;
+    unsigned source; ///< SGI source CPU
+    std::uint8_t priority;
+};
+
+struct CpuInterface {
+    std::array<IrqState, kBanked> banked{};
+    std::array<std::uint8_t, kSgis> sgi_sources{}; ///< pending SGIs by source CPU bit
+    std::uint32_t ctlr = 0;
+    std::uint8_t pmr = 0;
+    std::uint8_t bpr = 0;
+    std::uint8_t abpr = 0;
+    std::vector<ActivePriority> running;  ///< acknowledged, not yet EOIed
+    CandidateSet candidates;
+    bool irq_out = false;
+    bool virq_out = false;
+    // Virtualization extensions (5.3): GICH of this CPU.
+    std::uint32_t hcr = 0;
+    std::uint32_t vmcr = 0;
+    std::uint32_t apr = 0;
+    std::vector<ListRegister> lrs;
+};
+
+} // namespace
+
+struct Gic::Impl {
+    Impl(Gic& owner, sim::EventQueue& q, const GicParams& p, const GicCosts& c);
+
+    Gic& owner;
+    sim::EventQueue& queue;
+    GicParams params;
+    GicCosts costs;
+    std::uint8_t prio_mask;
+    std::uint8_t bpr_min;
+    bool dist_enabled = false;
+    std::vector<IrqState> spis;                 // index intid - 32
+    std::vector<CpuInterface> cpus;
+    std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
+    std::vector<LineListener> irq_listeners;
+    std::vector<LineListener> virq_listeners;
+    std::vector<std::unique_ptr<sim::FunctionEvent>> irq_updates;
+    std::vector<std::unique_ptr<sim::FunctionEvent>> virq_updates;
+
+    // --- distributor state ---------------------------------------------------
+    IrqState* state(unsigned cpu, unsigned intid)
+    {
+        if (intid < kBanked) return &cpus[cpu].banked[intid];
+        if (intid < params.num_irqs) return &spis[intid - kBanked];
+        return nullptr;
+    }
+    bool pending(unsigned cpu, unsigned intid)
+    {
+        if (intid < kSgis) return cpus[cpu].sgi_sources[intid] != 0;
+        const IrqState* s = state(cpu, intid);
+        return s->latch || (!s->edge && s->line);
+    }
+    bool targets_cpu(unsigned cpu, unsigned intid)
+    {
+        return intid < kBanked || (spis[intid - kBanked].targets >> cpu & 1u) != 0;
+    }
+    void refresh(unsigned cpu, unsigned intid)
+    {
+        Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
+        CpuInterface& ci = cpus[cpu];
+        if (node.linked) {
+            ci.candidates.erase(ci.candidates.iterator_to(node));
+            node.linked = false;
+        }
+        const IrqState* s = state(cpu, intid);
+        if (s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid)) {
+            node.priority = s->priority;
+            ci.candidates.insert(node);
+            node.linked = true;
+        }
+    }
+    void changed(unsigned cpu, unsigned intid)
+    {
+        if (intid < kBanked) {
+            refresh(cpu, intid);
+            schedule_irq_update(cpu);
+        } else {
+            for (unsigned c = 0; c < params.num_cpus; ++c) {
+                refresh(c, intid);
+                schedule_irq_update(c);
+            }
+        }
+    }
+
+    // --- CPU interface ---------------------------------------------------------
+    std::uint8_t group_mask(unsigned bpr) const { return static_cast<std::uint8_t>(0xFF << (bpr + 1)); }
+    unsigned running_priority(unsigned cpu) const
+    {
+        unsigned rp = 0xFF;
+        for (const auto& a : cpus[cpu].running) rp = std::min<unsigned>(rp, a.priority);
+        return rp;
+    }
+    /// The highest-priority pending interrupt the CPU interface would
+    /// signal, or nullptr.  `check_mask`: apply PMR and preemption.
+    const Candidate* highest(unsigned cpu, bool check_mask)
+    {
+        CpuInterface& ci = cpus[cpu];
+        if (!dist_enabled || ci.candidates.empty()) return nullptr;
+        const Candidate& c = *ci.candidates.begin();
+        if (!check_mask) return &c;
+        if (!(ci.ctlr & gicc::ctlr_enable_grp0)) return nullptr;
+        if (c.priority >= ci.pmr) return nullptr;
+        const unsigned rp = running_priority(cpu);
+        const std::uint8_t gm = group_mask(ci.bpr);
+        if (rp != 0xFF && (c.priority & gm) >= (rp & gm)) return nullptr;
+        return &c;
+    }
+    std::uint32_t acknowledge(unsigned cpu)
+    {
+        const Candidate* c = highest(cpu, true);
+        if (c == nullptr) return spurious_intid;
+        const unsigned intid = c->intid;
+        IrqState* s = state(cpu, intid);
+        unsigned source = 0;
+        if (intid < kSgis) {
+            std::uint8_t& src = cpus[cpu].sgi_sources[intid];
+            source = static_cast<unsigned>(std::countr_zero(src));
+            src = static_cast<std::uint8_t>(src & ~(1u << source));
+        } else {
+            s->latch = false;
+        }
+        s->active = true;
+        cpus[cpu].running.push_back({intid, source, s->priority});
+        changed(cpu, intid);
+        return intid | (source << 10);
+    }
+    void end_of_interrupt(unsigned cpu, std::uint32_t value)
+    {
+        const unsigned intid = value & 0x3FF;
+        const unsigned source = (value >> 10) & 7;
+        if (intid >= params.num_irqs) return;
+        auto& run = cpus[cpu].running;
+        for (auto it = run.rbegin(); it != run.rend(); ++it) {
+            if (it->intid == intid && (intid >= kSgis || it->source == source)) {
+                run.erase(std::next(it).base());
+                break;
+            }
+        }
+        if (!(cpus[cpu].ctlr & gicc::ctlr_eoimode)) deactivate(cpu, intid);
+        schedule_irq_update(cpu);
+    }
+    void deactivate(unsigned cpu, unsigned intid)
+    {
+        IrqState* s = state(cpu, intid);
+        if (s == nullptr || !s->active) return;
+        s->active = false;
+        changed(cpu, intid);
+    }
+
+    // --- virtualization extensions -----------------------------------------------
+    unsigned vpmr(const CpuInterface& ci) const { return ((ci.vmcr >> gich::vmcr_vpmr_shift) & 0x1F) << 3; }
+    unsigned vbpr(const CpuInterface& ci) const { return (ci.vmcr >> gich::vmcr_vbpr_shift) & 7; }
+    unsigned virtual_running_priority(const CpuInterface& ci) const
+    {
+        return ci.apr == 0 ? 0xFF : static_cast<unsigned>(std::countr_zero(ci.apr)) << 3;
+    }
+    int highest_lr(unsigned cpu, bool check_mask)
+    {
+        CpuInterface& ci = cpus[cpu];
+        int best = -1;
+        for (unsigned n = 0; n < ci.lrs.size(); ++n) {
+            const ListRegister& lr = ci.lrs[n];
+            if (lr.state() != ListRegister::State::pending) continue;
+            if (best < 0 || lr.priority() < ci.lrs[static_cast<unsigned>(best)].priority()) best = static_cast<int>(n);
+        }
+        if (best < 0 || !check_mask) return best;
+        const ListRegister& lr = ci.lrs[static_cast<unsigned>(best)];
+        const bool group_on = lr.grp1() ? (ci.vmcr & gich::vmcr_veng1) != 0 : (ci.vmcr & gich::vmcr_veng0) != 0;
+        if (!group_on || lr.priority() >= vpmr(ci)) return -1;
+        const unsigned rp = virtual_running_priority(ci);
+        const std::uint8_t gm = group_mask(std::max(vbpr(ci), 2u));
+        if (rp != 0xFF && (lr.priority() & gm) >= (rp & gm)) return -1;
+        return best;
+    }
+    std::uint32_t virtual_acknowledge(unsigned cpu)
+    {
+        CpuInterface& ci = cpus[cpu];
+        if (!(ci.hcr & gich::hcr_en)) return spurious_intid;
+        const int n = highest_lr(cpu, true);
+        if (n < 0) return spurious_intid;
+        ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+        lr.set_state(ListRegister::State::active);
+        ci.apr |= 1u << (lr.priority() >> 3);
+        std::uint32_t id = lr.virtual_id();
+        if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
+        virtual_changed(cpu);
+        return id;
+    }
+    void virtual_deactivate(unsigned cpu, std::uint32_t value)
+    {
+        CpuInterface& ci = cpus[cpu];
+        const unsigned vintid = value & 0x3FF;
+        const unsigned source = (value >> 10) & 7;
+        for (auto& lr : ci.lrs) {
+            const auto st = lr.state();
+            if (lr.virtual_id() != vintid || (st != ListRegister::State::active && st != ListRegister::State::pending_active)) {
+                continue;
+            }
+            if (!lr.hw() && vintid < kSgis && lr.cpuid() != source) continue;
+            lr.set_state(st == ListRegister::State::pending_active ? ListRegister::State::pending
+                                                                    : ListRegister::State::invalid);
+            if (lr.hw()) {
+                // 5.4.1: the guest's deactivation of a hardware interrupt
+                // deactivates the physical one in the distributor.
+                deactivate(cpu, lr.physical_id());
+            }
+            virtual_changed(cpu);
+            return;
+        }
+        // No list register holds it: count it (GICH_HCR.EOICount, 5.3.1).
+        const std::uint32_t count = ((ci.hcr >> gich::hcr_eoicount_shift) + 1) & 0x1F;
+        ci.hcr = (ci.hcr & ~(0x1Fu << gich::hcr_eoicount_shift)) | (count << gich::hcr_eoicount_shift);
+        virtual_changed(cpu);
+    }
+    void virtual_eoi(unsigned cpu, std::uint32_t value)
+    {
+        CpuInterface& ci = cpus[cpu];
+        if (ci.apr != 0) ci.apr &= ci.apr - 1; // drop the highest active priority
+        if (!(ci.vmcr & gich::vmcr_vem)) {
+            virtual_deactivate(cpu, value);
+        } else {
+            virtual_changed(cpu);
+        }
+    }
+    std::uint32_t eisr(const CpuInterface& ci) const
+    {
+        std::uint32_t bits = 0;
+        for (unsigned n = 0; n < ci.lrs.size() && n < 32; ++n) {
+            const ListRegister& lr = ci.lrs[n];
+            if (lr.state() == ListRegister::State::invalid && lr.eoi()) bits |= 1u << n;
+        }
+        return bits;
+    }
+    std::uint32_t elrsr(const CpuInterface& ci) const
+    {
+        std::uint32_t bits = 0;
+        for (unsigned n = 0; n < ci.lrs.size() && n < 32; ++n) {
+            const ListRegister& lr = ci.lrs[n];
+            if (lr.state() == ListRegister::State::invalid && !lr.eoi()) bits |= 1u << n;
+        }
+        return bits;
+    }
+    std::uint32_t misr(const CpuInterface& ci) const
+    {
+        std::uint32_t m = 0;
+        if (eisr(ci) != 0) m |= gich::misr_eoi;
+        unsigned valid = 0;
+        bool any_pending = false;
+        for (const auto& lr : ci.lrs) {
+            if (lr.state() != ListRegister::State::invalid) ++valid;
+            if (lr.state() == ListRegister::State::pending) any_pending = true;
+        }
+        if ((ci.hcr & gich::hcr_uie) && valid <= 1) m |= gich::misr_u;
+        if ((ci.hcr & gich::hcr_lrenpie) && (ci.hcr >> gich::hcr_eoicount_shift) != 0) m |= gich::misr_lrenp;
+        if ((ci.hcr & gich::hcr_npie) && !any_pending) m |= gich::misr_np;
+        const bool g0 = ci.vmcr & gich::vmcr_veng0;
+        const bool g1 = ci.vmcr & gich::vmcr_veng1;
+        if ((ci.hcr & gich::hcr_vgrp0eie) && g0) m |= gich::misr_vgrp0e;
+        if ((ci.hcr & gich::hcr_vgrp0die) && !g0) m |= gich::misr_vgrp0d;
+        if ((ci.hcr & gich::hcr_vgrp1eie) && g1) m |= gich::misr_vgrp1e;
+        if ((ci.hcr & gich::hcr_vgrp1die) && !g1) m |= gich::misr_vgrp1d;
+        return m;
+    }
+    void virtual_changed(unsigned cpu)
+    {
+        CpuInterface& ci = cpus[cpu];
+        const bool maint = (ci.hcr & gich::hcr_en) && misr(ci) != 0;
+        IrqState& m = ci.banked[maintenance_ppi];
+        if (m.line != maint) {
+            m.line = maint;
+            changed(cpu, maintenance_ppi);
+        }
+        schedule_virq_update(cpu);
+    }
+
+    // --- outputs -------------------------------------------------------------------
+    bool irq_level(unsigned cpu) { return highest(cpu, true) != nullptr; }
+    bool virq_level(unsigned cpu)
+    {
+        return (cpus[cpu].hcr & gich::hcr_en) && highest_lr(cpu, true) >= 0;
+    }
+    void schedule_irq_update(unsigned cpu)
+    {
+        auto& ev = *irq_updates[cpu];
+        if (!ev.scheduled()) queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
+    }
+    void schedule_virq_update(unsigned cpu)
+    {
+        auto& ev = *virq_updates[cpu];
+        if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
+    }
+    void update_irq(unsigned cpu)
+    {
+        const bool level = irq_level(cpu);
+        if (level != cpus[cpu].irq_out) {
+            cpus[cpu].irq_out = level;
+            for (auto& l : irq_listeners) l(cpu, level);
+        }
+    }
+    void update_virq(unsigned cpu)
+    {
+        const bool level = virq_level(cpu);
+        if (level != cpus[cpu].virq_out) {
+            cpus[cpu].virq_out = level;
+            for (auto& l : virq_listeners) l(cpu, level);
+        }
+    }
+
+    // --- register files ------------------------------------------------------------
+    std::uint8_t gicd_readb(unsigned cpu, std::uint32_t off);
+    void gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v);
+    std::uint32_t gicc_read(unsigned cpu, std::uint32_t off);
+    void gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
+    std::uint32_t gich_read(unsigned cpu, std::uint32_t off);
+    void gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
+    std::uint32_t gicv_read(unsigned cpu, std::uint32_t off);
+    void gicv_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
+    void write_sgir(unsigned cpu, std::uint32_t v);
+};
+
+Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& c)
+    : owner(o), queue(q), params(p), costs(c)
+{
+    if (p.num_irqs < 32 || p.num_irqs > 1020 || (p.num_irqs % 32 != 0 && p.num_irqs != 1020)) {
+        throw std::invalid_argument("GicParams.num_irqs must be a multiple of 32 in 32..1020, got " +
+                                    std::to_string(p.num_irqs));
+    }
+    if (p.num_cpus < 1 || p.num_cpus > 8) {
+        throw std::invalid_argument("GicParams.num_cpus must be 1..8, got " + std::to_string(p.num_cpus));
+    }
+    if (p.num_lrs < 1 || p.num_lrs > 64) {
+        throw std::invalid_argument("GicParams.num_lrs must be 1..64, got " + std::to_string(p.num_lrs));
+    }
+    if (p.priority_bits < 4 || p.priority_bits > 8) {
+        throw std::invalid_argument("GicParams.priority_bits must be 4..8, got " + std::to_string(p.priority_bits));
+    }
+    prio_mask = static_cast<std::uint8_t>(0xFF << (8 - p.priority_bits));
+    bpr_min = static_cast<std::uint8_t>(7 - p.priority_bits);
+    spis.resize(p.num_irqs - kBanked);
+    cpus.resize(p.num_cpus);
+    candidate_nodes.resize(static_cast<std::size_t>(p.num_cpus) * p.num_irqs);
+    for (unsigned cpu = 0; cpu < p.num_cpus; ++cpu) {
+        for (unsigned id = 0; id < p.num_irqs; ++id) candidate_nodes[cpu * p.num_irqs + id].intid = static_cast<std::uint16_t>(id);
+        auto& ci = cpus[cpu];
+        ci.bpr = bpr_min;
+        ci.abpr = static_cast<std::uint8_t>(bpr_min + 1);
+        ci.lrs.resize(p.num_lrs);
+        for (unsigned id = 0; id < kSgis; ++id) {
+            ci.banked[id].edge = true;    // SGIs are edge (ICFGR0 reads 0xAAAAAAAA)
+            ci.banked[id].enabled = true; // GIC-400: SGI enables are RAO/WI
+        }
+        irq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_irq(cpu); }, "gic.nirq"));
+        virq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_virq(cpu); }, "gic.nvirq"));
+    }
+}
+
+// --- GICD: byte-addressed, as the architecture allows for all but SGIR ------------------
+
+std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
+{
+    const unsigned n = params.num_irqs;
+    auto bits = [&](std::uint32_t base, auto pred) -> std::uint8_t {
+        const unsigned first = (off - base) * 8;
+        std::uint8_t v = 0;
+        for (unsigned i = 0; i < 8; ++i) {
+            const unsigned id = first + i;
+            if (id < n && pred(id)) v |= static_cast<std::uint8_t>(1u << i);
+        }
+        return v;
+    };
+    if (off < 0x004) return off == 0 ? static_cast<std::uint8_t>(dist_enabled) : 0;
+    if (off < 0x008) {
+        const std::uint32_t typer = ((n / 32 - 1) & 0x1F) | ((params.num_cpus - 1) << 5);
+        return static_cast<std::uint8_t>(typer >> ((off - 4) * 8));
+    }
+    if (off < 0x00C) return static_cast<std::uint8_t>(params.iidr >> ((off - 8) * 8));
+    if (off >= gicd::isenabler && off < gicd::isenabler + 0x80) return bits(gicd::isenabler, [&](unsigned id) { return state(cpu, id)->enabled; });
+    if (off >= gicd::icenabler && off < gicd::icenabler + 0x80) return bits(gicd::icenabler, [&](unsigned id) { return state(cpu, id)->enabled; });
+    if (off >= gicd::ispendr && off < gicd::ispendr + 0x80) return bits(gicd::ispendr, [&](unsigned id) { return pending(cpu, id); });
+    if (off >= gicd::icpendr && off < gicd::icpendr + 0x80) return bits(gicd::icpendr, [&](unsigned id) { return pending(cpu, id); });
+    if (off >= gicd::isactiver && off < gicd::isactiver + 0x80) return bits(gicd::isactiver, [&](unsigned id) { return state(cpu, id)->active; });
+    if (off >= gicd::icactiver && off < gicd::icactiver + 0x80) return bits(gicd::icactiver, [&](unsigned id) { return state(cpu, id)->active; });
+    if (off >= gicd::ipriorityr && off < gicd::ipriorityr + 0x3FC) {
+        const unsigned id = off - gicd::ipriorityr;
+        return id < n ? state(cpu, id)->priority : 0;
+    }
+    if (off >= gicd::itargetsr && off < gicd::itargetsr + 0x3FC) {
+        const unsigned id = off - gicd::itargetsr;
+        if (id >= n) return 0;
+        if (id < kBanked) return static_cast<std::uint8_t>(1u << cpu); // 4.3.12: the accessing CPU's own bit
+        return spis[id - kBanked].targets;
+    }
+    if (off >= gicd::icfgr && off < gicd::icfgr + 0x100) {
+        const unsigned first = (off - gicd::icfgr) * 4;
+        std::uint8_t v = 0;
+        for (unsigned i = 0; i < 4; ++i) {
+            const unsigned id = first + i;
+            if (id < n && state(cpu, id)->edge) v |= static_cast<std::uint8_t>(2u << (2 * i));
+        }
+        return v;
+    }
+    if (off >= gicd::cpendsgir && off < gicd::spendsgir + 0x10) {
+        const unsigned sgi = (off - gicd::cpendsgir) % 16;
+        return cpus[cpu].sgi_sources[sgi];
+    }
+    if (off >= gicd::pidr4 && off < 0x1000 && (off & 3) == 0) {
+        // Identification registers (4.3.16), values of the GIC-400.
+        static constexpr std::uint8_t ids[] = {0x04, 0x00, 0x00, 0x00, 0x90, 0xB4, 0x2B, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
+        return ids[(off - gicd::pidr4) / 4];
+    }
+    return 0; // reserved, IGROUPR (no Security Extensions: all group 0), SGIR (WO)
+}
+
+void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
+{
+    const unsigned n = params.num_irqs;
+    auto each = [&](std::uint32_t base, auto action) {
+        const unsigned first = (off - base) * 8;
+        for (unsigned i = 0; i < 8; ++i) {
+            const unsigned id = first + i;
+            if (id < n && (v >> i & 1u)) {
+                action(id);
+                changed(cpu, id);
+            }
+        }
+    };
+    if (off == 0) {
+        dist_enabled = v & 1u;
+        for (unsigned c = 0; c < params.num_cpus; ++c) schedule_irq_update(c);
+        return;
+    }
+    if (off >= gicd::isenabler && off < gicd::isenabler + 0x80) {
+        return each(gicd::isenabler, [&](unsigned id) { state(cpu, id)->enabled = true; });
+    }
+    if (off >= gicd::icenabler && off < gicd::icenabler + 0x80) {
+        return each(gicd::icenabler, [&](unsigned id) {
+            if (id >= kSgis) state(cpu, id)->enabled = false;
+        });
+    }
+    if (off >= gicd::ispendr && off < gicd::ispendr + 0x80) {
+        return each(gicd::ispendr, [&](unsigned id) {
+            if (id >= kSgis) state(cpu, id)->latch = true;
+        });
+    }
+    if (off >= gicd::icpendr && off < gicd::icpendr + 0x80) {
+        return each(gicd::icpendr, [&](unsigned id) {
+            if (id >= kSgis) state(cpu, id)->latch = false;
+        });
+    }
+    if (off >= gicd::isactiver && off < gicd::isactiver + 0x80) {
+        return each(gicd::isactiver, [&](unsigned id) { state(cpu, id)->active = true; });
+    }
+    if (off >= gicd::icactiver && off < gicd::icactiver + 0x80) {
+        return each(gicd::icactiver, [&](unsigned id) { state(cpu, id)->active = false; });
+    }
+    if (off >= gicd::ipriorityr && off < gicd::ipriorityr + 0x3FC) {
+        const unsigned id = off - gicd::ipriorityr;
+        if (id < n) {
+            state(cpu, id)->priority = v & prio_mask;
+            changed(cpu, id);
+        }
+        return;
+    }
+    if (off >= gicd::itargetsr && off < gicd::itargetsr + 0x3FC) {
+        const unsigned id = off - gicd::itargetsr;
+        if (id >= kBanked && id < n) {
+            spis[id - kBanked].targets = v & static_cast<std::uint8_t>((1u << params.num_cpus) - 1);
+            changed(cpu, id);
+        }
+        return;
+    }
+    if (off >= gicd::icfgr && off < gicd::icfgr + 0x100) {
+        const unsigned first = (off - gicd::icfgr) * 4;
+        for (unsigned i = 0; i < 4; ++i) {
+            const unsigned id = first + i;
+            if (id >= kSgis && id < n) {
+                state(cpu, id)->edge = (v >> (2 * i + 1)) & 1u;
+                changed(cpu, id);
+            }
+        }
+        return;
+    }
+    if (off >= gicd::cpendsgir && off < gicd::cpendsgir + 0x10) {
+        const unsigned sgi = off - gicd::cpendsgir;
+        cpus[cpu].sgi_sources[sgi] = static_cast<std::uint8_t>(cpus[cpu].sgi_sources[sgi] & ~v);
+        changed(cpu, sgi);
+        return;
+    }
+    if (off >= gicd::spendsgir && off < gicd::spendsgir + 0x10) {
+        const unsigned sgi = off - gicd::spendsgir;
+        cpus[cpu].sgi_sources[sgi] |= static_cast<std::uint8_t>(v & ((1u << params.num_cpus) - 1));
+        changed(cpu, sgi);
+        return;
+    }
+    // Everything else is read-only, reserved or write-ignored.
+}
+
+void Gic::Impl::write_sgir(unsigned cpu, std::uint32_t v)
+{
+    const unsigned sgi = v & 0xF;
+    const unsigned filter = (v >> 24) & 3;
+    const std::uint8_t all = static_cast<std::uint8_t>((1u << params.num_cpus) - 1);
+    std::uint8_t targets = 0;
+    switch (filter) {
+    case 0: targets = static_cast<std::uint8_t>((v >> 16) & all); break;
+    case 1: targets = static_cast<std::uint8_t>(all & ~(1u << cpu)); break;
+    case 2: targets = static_cast<std::uint8_t>(1u << cpu); break;
+    default: return; // reserved filter
+    }
+    for (unsigned t = 0; t < params.num_cpus; ++t) {
+        if (targets >> t & 1u) {
+            cpus[t].sgi_sources[sgi] |= static_cast<std::uint8_t>(1u << cpu);
+            changed(t, sgi);
+        }
+    }
+}
+
+// --- GICC (4.4) ------------------------------------------------------------------------
+
+std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
+{
+    CpuInterface& ci = cpus[cpu];
+    switch (off) {
+    case gicc::ctlr: return ci.ctlr;
+    case gicc::pmr: return ci.pmr;
+    case gicc::bpr: return ci.bpr;
+    case gicc::abpr: return ci.abpr;
+    case gicc::iar: {
+        const std::uint32_t id = acknowledge(cpu);
+        schedule_irq_update(cpu);
+        return id;
+    }
+    case gicc::rpr: return running_priority(cpu);
+    case gicc::hppir: {
+        const Candidate* c = highest(cpu, false);
+        if (c == nullptr || !(ci.ctlr & gicc::ctlr_enable_grp0)) return spurious_intid;
+        if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(ci.sgi_sources[c->intid])) << 10);
+        return c->intid;
+    }
+    case gicc::aiar:
+    case gicc::ahppir: return spurious_intid; // no group 1 interrupts without Security Extensions
+    case gicc::apr0: {
+        std::uint32_t bits = 0;
+        for (const auto& a : ci.running) bits |= 1u << ((a.priority & group_mask(ci.bpr)) >> 3);
+        return bits;
+    }
+    case gicc::iidr: return params.iidr;
+    default: return 0;
+    }
+}
+
+void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
+{
+    CpuInterface& ci = cpus[cpu];
+    switch (off) {
+    case gicc::ctlr: ci.ctlr = v & 0x7FF; break;
+    case gicc::pmr: ci.pmr = static_cast<std::uint8_t>(v & prio_mask); break;
+    case gicc::bpr: ci.bpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min)); break;
+    case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
+    case gicc::eoir: end_of_interrupt(cpu, v); break;
+    case gicc::dir: deactivate(cpu, v & 0x3FF); break;
+    default: return; // RO, reserved
+    }
+    schedule_irq_update(cpu);
+}
+
+// --- GICH (5.3) ------------------------------------------------------------------------
+
+std::uint32_t Gic::Impl::gich_read(unsigned cpu, std::uint32_t off)
+{
+    CpuInterface& ci = cpus[cpu];
+    if (off >= gich::lr0 && off < gich::lr0 + 4 * params.num_lrs) return ci.lrs[(off - gich::lr0) / 4].raw;
+    switch (off) {
+    case gich::hcr: return ci.hcr;
+    case gich::vtr: return (params.num_lrs - 1) | (4u << 26) | (4u << 29); // 5 preemption and priority bits
+    case gich::vmcr: return ci.vmcr;
+    case gich::misr: return misr(ci);
+    case gich::eisr0: return eisr(ci);
+    case gich::elrsr0: return elrsr(ci);
+    case gich::eisr1:
+    case gich::elrsr1: {
+        std::uint32_t bits = 0;
+        for (unsigned n = 32; n < params.num_lrs; ++n) {
+            const ListRegister& lr = ci.lrs[n];
+            const bool inv = lr.state() == ListRegister::State::invalid;
+            if (off == gich::eisr1 ? (inv && lr.eoi()) : (inv && !lr.eoi())) bits |= 1u << (n - 32);
+        }
+        return bits;
+    }
+    case gich::apr: return ci.apr;
+    default: return 0;
+    }
+}
+
+void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
+{
+    CpuInterface& ci = cpus[cpu];
+    if (off >= gich::lr0 && off < gich::lr0 + 4 * params.num_lrs) {
+        // Bits [22:20] are reserved (RAZ/WI).
+        ci.lrs[(off - gich::lr0) / 4].raw = v & ~(7u << 20);
+    } else if (off == gich::hcr) {
+        ci.hcr = v & (0xFFu | (0x1Fu << gich::hcr_eoicount_shift));
+    } else if (off == gich::vmcr) {
+        ci.vmcr = v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem | (7u << gich::vmcr_vabpr_shift) |
+                       (7u << gich::vmcr_vbpr_shift) | (0x1Fu << gich::vmcr_vpmr_shift));
+    } else if (off == gich::apr) {
+        ci.apr = v;
+    } else {
+        return;
+    }
+    virtual_changed(cpu);
+}
+
+// --- GICV (5.5): a CPU interface fed by the list registers ------------------------------
+
+std::uint32_t Gic::Impl::gicv_read(unsigned cpu, std::uint32_t off)
+{
+    CpuInterface& ci = cpus[cpu];
+    switch (off) {
+    case gicc::ctlr:
+        return (ci.vmcr & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu)) | ((ci.vmcr & gich::vmcr_vem) ? gicc::ctlr_eoimode : 0);
+    case gicc::pmr: return vpmr(ci);
+    case gicc::bpr: return vbpr(ci);
+    case gicc::abpr: return (ci.vmcr >> gich::vmcr_vabpr_shift) & 7;
+    case gicc::iar: return virtual_acknowledge(cpu);
+    case gicc::rpr: return virtual_running_priority(ci);
+    case gicc::hppir: {
+        const int n = highest_lr(cpu, false);
+        return n < 0 ? spurious_intid : ci.lrs[static_cast<unsigned>(n)].virtual_id();
+    }
+    case gicc::aiar:
+    case gicc::ahppir: return spurious_intid;
+    case gicc::apr0: return ci.apr;
+    case gicc::iidr: return params.iidr;
+    default: return 0;
+    }
+}
+
+void Gic::Impl::gicv_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
+{
+    CpuInterface& ci = cpus[cpu];
+    auto set_field = [&](unsigned shift, std::uint32_t width_mask, std::uint32_t value) {
+        ci.vmcr = (ci.vmcr & ~(width_mask << shift)) | ((value & width_mask) << shift);
+    };
+    switch (off) {
+    case gicc::ctlr:
+        ci.vmcr = (ci.vmcr & ~(gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem)) |
+                  (v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu)) | ((v & gicc::ctlr_eoimode) ? gich::vmcr_vem : 0);
+        break;
+    case gicc::pmr: set_field(gich::vmcr_vpmr_shift, 0x1F, v >> 3); break;
+    case gicc::bpr: set_field(gich::vmcr_vbpr_shift, 7, std::max<std::uint32_t>(v & 7, 2)); break;
+    case gicc::abpr: set_field(gich::vmcr_vabpr_shift, 7, std::max<std::uint32_t>(v & 7, 3)); break;
+    case gicc::eoir: virtual_eoi(cpu, v); return;
+    case gicc::dir: virtual_deactivate(cpu, v); return;
+    case gicc::apr0: ci.apr = v; break;
+    default: return;
+    }
+    virtual_changed(cpu);
+}
+
+// --- the public face -------------------------------------------------------------------
+
+Gic::Gic(sim::EventQueue& queue, const GicParams& params, const GicCosts& costs)
+    : impl_(std::make_unique<Impl>(*this, queue, params, costs))
+{
+}
+
+Gic::~Gic() = default;
+
+const GicParams& Gic::params() const { return impl_->params; }
+
+std::uint32_t Gic::read(Block block, unsigned cpu, std::uint32_t offset, unsigned size)
+{
+    Impl& g = *impl_;
+    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::read: no CPU interface " + std::to_string(cpu));
+    switch (block) {
+    case Block::gicd:
+        if (offset >= 0x1000) return 0;
+        if (size == 1) return g.gicd_readb(cpu, offset);
+        offset &= ~3u;
+        return static_cast<std::uint32_t>(g.gicd_readb(cpu, offset)) | (g.gicd_readb(cpu, offset + 1) << 8) |
+               (g.gicd_readb(cpu, offset + 2) << 16) | (static_cast<std::uint32_t>(g.gicd_readb(cpu, offset + 3)) << 24);
+    case Block::gicc: return size == 4 && (offset & 3) == 0 ? g.gicc_read(cpu, offset) : 0;
+    case Block::gich: return size == 4 && (offset & 3) == 0 ? g.gich_read(cpu, offset) : 0;
+    case Block::gicv: return size == 4 && (offset & 3) == 0 ? g.gicv_read(cpu, offset) : 0;
+    }
+    return 0;
+}
+
+void Gic::write(Block block, unsigned cpu, std::uint32_t offset, std::uint32_t value, unsigned size)
+{
+    Impl& g = *impl_;
+    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::write: no CPU interface " + std::to_string(cpu));
+    switch (block) {
+    case Block::gicd:
+        if (offset >= 0x1000) return;
+        if (size == 1) {
+            g.gicd_writeb(cpu, offset, static_cast<std::uint8_t>(value));
+            return;
+        }
+        offset &= ~3u;
+        if (offset == gicd::sgir) {
+            g.write_sgir(cpu, value);
+            return;
+        }
+        for (unsigned b = 0; b < 4; ++b) g.gicd_writeb(cpu, offset + b, static_cast<std::uint8_t>(value >> (8 * b)));
+        return;
+    case Block::gicc:
+        if (size == 4 && (offset & 3) == 0) g.gicc_write(cpu, offset, value);
+        return;
+    case Block::gich:
+        if (size == 4 && (offset & 3) == 0) g.gich_write(cpu, offset, value);
+        return;
+    case Block::gicv:
+        if (size == 4 && (offset & 3) == 0) g.gicv_write(cpu, offset, value);
+        return;
+    }
+}
+
+sim::Cycles Gic::access_cost(Block block) const
+{
+    switch (block) {
+    case Block::gicd: return impl_->costs.gicd_access;
+    case Block::gicc: return impl_->costs.gicc_access;
+    case Block::gich: return impl_->costs.gich_access;
+    case Block::gicv: return impl_->costs.gicv_access;
+    }
+    return sim::Cycles{0};
+}
+
+void Gic::set_spi_level(unsigned intid, bool level)
+{
+    Impl& g = *impl_;
+    if (intid < kBanked || intid >= g.params.num_irqs) throw std::out_of_range("Gic::set_spi_level: not an SPI: " + std::to_string(intid));
+    IrqState& s = g.spis[intid - kBanked];
+    if (level && !s.line && s.edge) s.latch = true; // a rising edge latches (E01)
+    s.line = level;
+    g.changed(0, intid);
+}
+
+void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
+{
+    Impl& g = *impl_;
+    if (cpu >= g.params.num_cpus || intid < kSgis || intid >= kBanked) {
+        throw std::out_of_range("Gic::set_ppi_level: no PPI " + std::to_string(intid) + " at CPU " + std::to_string(cpu));
+    }
+    IrqState& s = g.cpus[cpu].banked[intid];
+    if (level && !s.line && s.edge) s.latch = true;
+    s.line = level;
+    g.changed(cpu, intid);
+}
+
+void Gic::add_irq_listener(LineListener listener) { impl_->irq_listeners.push_back(std::move(listener)); }
+void Gic::add_virq_listener(LineListener listener) { impl_->virq_listeners.push_back(std::move(listener)); }
+bool Gic::irq_line(unsigned cpu) const { return impl_->cpus.at(cpu).irq_out; }
+bool Gic::virq_line(unsigned cpu) const { return impl_->cpus.at(cpu).virq_out; }
+
+bool Gic::is_pending(unsigned intid, unsigned cpu) const
+{
+    return intid < impl_->params.num_irqs && impl_->pending(cpu, intid);
+}
+bool Gic::is_active(unsigned intid, unsigned cpu) const
+{
+    const IrqState* s = impl_->state(cpu, intid);
+    return s != nullptr && s->active;
+}
+bool Gic::is_enabled(unsigned intid, unsigned cpu) const
+{
+    const IrqState* s = impl_->state(cpu, intid);
+    return s != nullptr && s->enabled;
+}
+bool Gic::maintenance_pending(unsigned cpu) const
+{
+    return impl_->pending(cpu, maintenance_ppi);
+}
+
+} // namespace fwdsim::gic
