@@ -89,6 +89,12 @@ struct CpuInterface {
 
 struct Gic::Impl {
     Impl(Gic& owner, sim::EventQueue& q, const GicParams& p, const GicCosts& c);
+    ~Impl()
+    {
+        // The candidate sets link nodes owned by candidate_nodes: unlink
+        // before either goes.
+        for (auto& ci : cpus) ci.candidates.clear();
+    }
 
     Gic& owner;
     sim::EventQueue& queue;
@@ -120,7 +126,9 @@ struct Gic::Impl {
     }
     bool targets_cpu(unsigned cpu, unsigned intid)
     {
-        return intid < kBanked || (spis[intid - kBanked].targets >> cpu & 1u) != 0;
+        // 4.3.12: in a uniprocessor implementation every interrupt targets
+        // the one processor (and ITARGETSR is RAZ/WI).
+        return intid < kBanked || params.num_cpus == 1 || (spis[intid - kBanked].targets >> cpu & 1u) != 0;
     }
     void refresh(unsigned cpu, unsigned intid)
     {
@@ -454,7 +462,7 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
     }
     if (off >= gicd::itargetsr && off < gicd::itargetsr + 0x3FC) {
         const unsigned id = off - gicd::itargetsr;
-        if (id >= n) return 0;
+        if (id >= n || params.num_cpus == 1) return 0; // uniprocessor: RAZ/WI
         if (id < kBanked) return static_cast<std::uint8_t>(1u << cpu); // 4.3.12: the accessing CPU's own bit
         return spis[id - kBanked].targets;
     }
@@ -531,7 +539,7 @@ void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
     }
     if (off >= gicd::itargetsr && off < gicd::itargetsr + 0x3FC) {
         const unsigned id = off - gicd::itargetsr;
-        if (id >= kBanked && id < n) {
+        if (id >= kBanked && id < n && params.num_cpus > 1) {
             spis[id - kBanked].targets = v & static_cast<std::uint8_t>((1u << params.num_cpus) - 1);
             changed(cpu, id);
         }

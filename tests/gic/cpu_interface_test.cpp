@@ -1,0 +1,286 @@
+// Conformance cases C01-C13 and E01-E07 (reference/conformance-cases.md).
+#include "gic_fixture.h"
+
+#include <fwdsim/sim/random.h>
+
+#include <catch2/catch.hpp>
+
+using namespace fwdsim::gic;
+
+TEST_CASE("C01 with nothing pending IAR returns 1023 and RPR is idle")
+{
+    GicFixture g;
+    g.enable_all();
+    CHECK(g.ack() == spurious_intid);
+    CHECK(g.cpuif(gicc::rpr) == 0xFF);
+}
+
+TEST_CASE("C02 C03 IAR returns the highest priority, lowest ID among equals, and activates it")
+{
+    GicFixture g;
+    g.enable_all();
+    for (unsigned id : {50u, 40u, 45u}) {
+        g.enable(id);
+        g.set_pending(id);
+    }
+    g.priority(50, 0x40);
+    g.priority(40, 0x80);
+    g.priority(45, 0x80);
+    CHECK(g.ack() == 50);
+    CHECK(g.active(50));
+    CHECK_FALSE(g.pending(50));
+    g.eoi(50);
+    CHECK(g.ack() == 40);
+    g.eoi(40);
+    CHECK(g.ack() == 45);
+}
+
+TEST_CASE("C04 PMR masks priorities equal to or lower than it")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(33);
+    g.priority(33, 0x80);
+    g.set_pending(33);
+    g.cpuif_w(gicc::pmr, 0x80);
+    CHECK_FALSE(g.irq());
+    CHECK(g.ack() == spurious_intid);
+    g.cpuif_w(gicc::pmr, 0x88);
+    CHECK(g.irq());
+    CHECK(g.ack() == 33);
+}
+
+TEST_CASE("C05 RPR follows acknowledge and EOI")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(33);
+    g.enable(34);
+    g.priority(33, 0xA0);
+    g.priority(34, 0x20);
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    CHECK(g.cpuif(gicc::rpr) == 0xA0);
+    g.set_pending(34);
+    CHECK(g.ack() == 34); // preempts
+    CHECK(g.cpuif(gicc::rpr) == 0x20);
+    g.eoi(34);
+    CHECK(g.cpuif(gicc::rpr) == 0xA0);
+    g.eoi(33);
+    CHECK(g.cpuif(gicc::rpr) == 0xFF);
+}
+
+TEST_CASE("C06 C07 preemption needs a higher group priority")
+{
+    GicFixture g;
+    g.enable_all();
+    for (unsigned id : {33u, 34u, 35u}) g.enable(id);
+    g.priority(33, 0x80);
+    g.priority(34, 0x80); // equal: does not preempt
+    g.priority(35, 0x70); // higher by 0x10
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    g.set_pending(34);
+    CHECK_FALSE(g.irq());
+    CHECK(g.ack() == spurious_intid);
+    g.cpuif_w(gicc::bpr, 7); // binary point at its maximum: nothing preempts
+    g.set_pending(35);
+    CHECK_FALSE(g.irq());
+    g.cpuif_w(gicc::bpr, 2);
+    CHECK(g.irq());
+    CHECK(g.ack() == 35);
+}
+
+TEST_CASE("C08 EOImode 0: EOIR deactivates")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(33);
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    g.eoi(33);
+    CHECK_FALSE(g.active(33));
+}
+
+TEST_CASE("C09 C10 EOImode 1: EOIR drops priority, DIR deactivates; DIR of an inactive IRQ changes nothing")
+{
+    GicFixture g;
+    g.enable_all();
+    g.cpuif_w(gicc::ctlr, 1 | gicc::ctlr_eoimode);
+    g.enable(33);
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    g.eoi(33);
+    CHECK(g.active(33));
+    CHECK(g.cpuif(gicc::rpr) == 0xFF);
+    g.cpuif_w(gicc::dir, 33);
+    CHECK_FALSE(g.active(33));
+    g.cpuif_w(gicc::dir, 40);
+    CHECK_FALSE(g.active(40));
+    CHECK_FALSE(g.pending(40));
+}
+
+TEST_CASE("C11 SGI acknowledge reports the source CPU")
+{
+    GicFixture g(256, 4);
+    g.enable_all(4);
+    g.dist_w(gicd::sgir, (1u << 16) | 9, 3);
+    const auto iar = g.ack(0);
+    CHECK(iar == (9u | (3u << 10)));
+    g.eoi(iar, 0);
+    CHECK_FALSE(g.active(9, 0));
+}
+
+TEST_CASE("C12 C13 nothing is signalled with the CPU interface or the distributor disabled")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(33);
+    g.set_pending(33);
+    g.cpuif_w(gicc::ctlr, 0);
+    CHECK_FALSE(g.irq());
+    CHECK(g.ack() == spurious_intid);
+    g.cpuif_w(gicc::ctlr, 1);
+    g.dist_w(gicd::ctlr, 0);
+    CHECK_FALSE(g.irq());
+    CHECK(g.dist(gicd::ispendr + 4) == 0x2); // pending still readable
+    g.dist_w(gicd::ctlr, 1);
+    CHECK(g.irq());
+}
+
+TEST_CASE("E01 E02 an edge latches; a second edge while active is delivered once more")
+{
+    GicFixture g;
+    g.enable_all();
+    g.edge(40);
+    g.enable(40);
+    g.gic->set_spi_level(40, true);
+    g.gic->set_spi_level(40, false);
+    CHECK(g.pending(40));
+    CHECK(g.ack() == 40);
+    g.gic->set_spi_level(40, true);
+    g.gic->set_spi_level(40, false);
+    g.gic->set_spi_level(40, true); // no new edge: still high
+    CHECK(g.pending(40));
+    CHECK(g.active(40));
+    CHECK(g.ack() == spurious_intid); // active and pending: not signalled again yet
+    g.eoi(40);
+    CHECK(g.ack() == 40);
+    g.eoi(40);
+    CHECK(g.ack() == spurious_intid);
+}
+
+TEST_CASE("E03 E04 a level interrupt follows its line; still high at EOI it is pending again")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(41);
+    g.gic->set_spi_level(41, true);
+    CHECK(g.irq());
+    g.gic->set_spi_level(41, false);
+    CHECK_FALSE(g.irq());
+    CHECK_FALSE(g.pending(41));
+    g.gic->set_spi_level(41, true);
+    CHECK(g.ack() == 41);
+    g.eoi(41);
+    CHECK(g.pending(41));
+    CHECK(g.ack() == 41);
+}
+
+TEST_CASE("E05 a level interrupt set pending by ISPENDR stays pending after its line drops")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(42);
+    g.gic->set_spi_level(42, true);
+    g.set_pending(42);
+    g.gic->set_spi_level(42, false);
+    CHECK(g.pending(42));
+    g.dist_w(gicd::icpendr + 4, 1u << 10);
+    CHECK_FALSE(g.pending(42));
+}
+
+TEST_CASE("E06 a disabled interrupt keeps its pending state and is delivered when enabled")
+{
+    GicFixture g;
+    g.enable_all();
+    g.set_pending(43);
+    CHECK_FALSE(g.irq());
+    g.enable(43);
+    CHECK(g.irq());
+    CHECK(g.ack() == 43);
+}
+
+TEST_CASE("E07 random line changes, enables, acks and EOIs never lose an edge nor deliver a masked interrupt")
+{
+    // Property test: a reference count of edges per SPI is kept beside the
+    // model; every acknowledged interrupt must be enabled, above PMR and
+    // above the running priority, and at the end every edge is accounted for.
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        GicFixture g(64);
+        g.enable_all();
+        fwdsim::sim::Rng rng(seed);
+        std::array<bool, 64> enabled{}, line{}, owed{};
+        std::array<std::uint8_t, 64> prio{};
+        for (unsigned id = 32; id < 64; ++id) {
+            g.edge(id);
+            prio[id] = static_cast<std::uint8_t>(rng.uniform(8) << 5);
+            g.priority(id, prio[id]);
+        }
+        std::vector<unsigned> running;
+        std::uint8_t pmr = 0xFF;
+        for (int step = 0; step < 3000; ++step) {
+            const unsigned id = 32 + static_cast<unsigned>(rng.uniform(32));
+            switch (rng.uniform(6)) {
+            case 0:
+                line[id] = !line[id];
+                if (line[id]) owed[id] = true;
+                g.gic->set_spi_level(id, line[id]);
+                break;
+            case 1:
+                enabled[id] = !enabled[id];
+                g.dist_w((enabled[id] ? gicd::isenabler : gicd::icenabler) + 4, 1u << (id - 32));
+                break;
+            case 2:
+                pmr = static_cast<std::uint8_t>(rng.uniform(9) << 5);
+                g.cpuif_w(gicc::pmr, pmr);
+                break;
+            case 3:
+            case 4: {
+                const auto iar = g.ack();
+                if (iar == spurious_intid) break;
+                REQUIRE(iar >= 32);
+                REQUIRE(iar < 64);
+                REQUIRE(enabled[iar]);
+                REQUIRE(prio[iar] < pmr);
+                for (unsigned r : running) REQUIRE(prio[iar] < prio[r]);
+                owed[iar] = false;
+                running.push_back(iar);
+                break;
+            }
+            default:
+                if (!running.empty()) {
+                    g.eoi(running.back());
+                    running.pop_back();
+                }
+            }
+        }
+        // Drain: unmask everything and acknowledge whatever is left.
+        while (!running.empty()) {
+            g.eoi(running.back());
+            running.pop_back();
+        }
+        g.cpuif_w(gicc::pmr, 0xFF);
+        g.dist_w(gicd::isenabler + 4, 0xFFFFFFFF);
+        for (int k = 0; k < 64; ++k) {
+            const auto iar = g.ack();
+            if (iar == spurious_intid) break;
+            owed[iar] = false;
+            g.eoi(iar);
+        }
+        for (unsigned id = 32; id < 64; ++id) {
+            INFO("seed " << seed << " SPI " << id);
+            CHECK_FALSE(owed[id]);
+        }
+    }
+}
