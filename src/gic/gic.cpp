@@ -151,9 +151,14 @@ struct Gic::Impl {
             refresh(cpu, intid);
             schedule_irq_update(cpu);
         } else {
+            // Only the CPUs it targets, or on whose candidate list it still
+            // sits, can see a difference.
+            const std::uint8_t targets = params.num_cpus == 1 ? 1 : spis[intid - kBanked].targets;
             for (unsigned c = 0; c < params.num_cpus; ++c) {
-                refresh(c, intid);
-                schedule_irq_update(c);
+                if ((targets >> c & 1u) || candidate_nodes[c * params.num_irqs + intid].linked) {
+                    refresh(c, intid);
+                    schedule_irq_update(c);
+                }
             }
         }
     }
