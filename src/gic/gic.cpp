@@ -41,6 +41,7 @@ struct IrqState {
     bool edge = false;   ///< ICFGR: edge-triggered
     std::uint8_t priority = 0;
     std::uint8_t targets = 0; ///< ITARGETSR, SPIs only
+    std::uint8_t listed_on = 0; ///< CPUs whose candidate set holds it (SPIs)
 };
 
 /// A (interrupt, CPU) pair that may be the highest-priority pending
@@ -134,15 +135,17 @@ struct Gic::Impl {
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         CpuInterface& ci = cpus[cpu];
+        IrqState* s = state(cpu, intid);
         if (node.linked) {
             ci.candidates.erase(ci.candidates.iterator_to(node));
             node.linked = false;
+            s->listed_on = static_cast<std::uint8_t>(s->listed_on & ~(1u << cpu));
         }
-        const IrqState* s = state(cpu, intid);
         if (s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid)) {
             node.priority = s->priority;
             ci.candidates.insert(node);
             node.linked = true;
+            s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
         }
     }
     void changed(unsigned cpu, unsigned intid)
@@ -153,12 +156,13 @@ struct Gic::Impl {
         } else {
             // Only the CPUs it targets, or on whose candidate list it still
             // sits, can see a difference.
-            const std::uint8_t targets = params.num_cpus == 1 ? 1 : spis[intid - kBanked].targets;
-            for (unsigned c = 0; c < params.num_cpus; ++c) {
-                if ((targets >> c & 1u) || candidate_nodes[c * params.num_irqs + intid].linked) {
-                    refresh(c, intid);
-                    schedule_irq_update(c);
-                }
+            const IrqState& s = spis[intid - kBanked];
+            unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
+            while (cpus_to_visit != 0) {
+                const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
+                cpus_to_visit &= cpus_to_visit - 1;
+                refresh(c, intid);
+                schedule_irq_update(c);
             }
         }
     }
