@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 using namespace fwdsim;
 using namespace fwdsim::gic;
@@ -77,16 +79,27 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "usage: gic-scaling [ITERATIONS]\n");
         return 2;
     }
-    std::printf("%6s %5s %12s %10s\n", "irqs", "cpus", "ns/cycle", "vs 64x1");
-    const double base = ns_per_cycle(64, 1, iterations);
-    double worst = 1.0;
+    // Each configuration runs twice and keeps its faster run; ratios are
+    // against the fastest configuration, so a slow first run (cold caches,
+    // a neighbour's burst) does not flatter the others.
+    struct Row {
+        unsigned irqs, cpus;
+        double ns;
+    };
+    std::vector<Row> rows;
     for (unsigned irqs : {64u, 256u, 512u, 1020u}) {
         for (unsigned cpus : {1u, 2u, 4u, 8u}) {
-            const double ns = irqs == 64 && cpus == 1 ? base : ns_per_cycle(irqs, cpus, iterations);
-            worst = std::max(worst, ns / base);
-            std::printf("%6u %5u %12.1f %10.2f\n", irqs, cpus, ns, ns / base);
+            const double ns = std::min(ns_per_cycle(irqs, cpus, iterations), ns_per_cycle(irqs, cpus, iterations));
+            rows.push_back({irqs, cpus, ns});
         }
     }
-    std::printf("RESULT worst_ratio=%.2f target=1.50 %s\n", worst, worst <= 1.5 ? "met" : "NOT met");
+    double best = rows.front().ns, worst = rows.front().ns;
+    for (const auto& r : rows) {
+        best = std::min(best, r.ns);
+        worst = std::max(worst, r.ns);
+    }
+    std::printf("%6s %5s %12s %10s\n", "irqs", "cpus", "ns/cycle", "vs best");
+    for (const auto& r : rows) std::printf("%6u %5u %12.1f %10.2f\n", r.irqs, r.cpus, r.ns, r.ns / best);
+    std::printf("RESULT worst_ratio=%.2f target=1.50 %s\n", worst / best, worst / best <= 1.5 ? "met" : "NOT met");
     return 0;
 }
