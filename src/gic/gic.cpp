@@ -31,6 +31,7 @@ namespace {
 
 constexpr unsigned kBanked = 32; // SGIs and PPIs: one copy per CPU interface
 constexpr unsigned kSgis = 16;
+constexpr std::uint32_t gicc_ctlr_ackctl = 1u << 2;
 
 /// One interrupt's distributor state (4.3; 1.4.2 for the state machine).
 struct IrqState {
@@ -39,6 +40,7 @@ struct IrqState {
     bool line = false;   ///< input line level
     bool active = false;
     bool edge = false;   ///< ICFGR: edge-triggered
+    bool group1 = false; ///< IGROUPR
     std::uint8_t priority = 0;
     std::uint8_t targets = 0; ///< ITARGETSR, SPIs only
     std::uint8_t listed_on = 0; ///< CPUs whose candidate set holds it (SPIs)
@@ -103,7 +105,7 @@ struct Gic::Impl {
     GicCosts costs;
     std::uint8_t prio_mask;
     std::uint8_t bpr_min;
-    bool dist_enabled = false;
+    std::uint32_t dist_ctlr = 0; ///< EnableGrp0 [0], EnableGrp1 [1] (4.3.1, no Security Extensions)
     std::vector<IrqState> spis;                 // index intid - 32
     std::vector<CpuInterface> cpus;
     std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
@@ -141,12 +143,23 @@ struct Gic::Impl {
             node.linked = false;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on & ~(1u << cpu));
         }
-        if (s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid)) {
+        const std::uint32_t group_bit = s->group1 ? 2u : 1u;
+        const bool group_on = (dist_ctlr & group_bit) != 0 && (ci.ctlr & group_bit) != 0;
+        if (group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid)) {
             node.priority = s->priority;
             ci.candidates.insert(node);
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
         }
+    }
+    void refresh_cpu(unsigned cpu)
+    {
+        for (unsigned id = 0; id < params.num_irqs; ++id) refresh(cpu, id);
+        schedule_irq_update(cpu);
+    }
+    void refresh_all()
+    {
+        for (unsigned c = 0; c < params.num_cpus; ++c) refresh_cpu(c);
     }
     void changed(unsigned cpu, unsigned intid)
     {
@@ -180,22 +193,24 @@ struct Gic::Impl {
     const Candidate* highest(unsigned cpu, bool check_mask)
     {
         CpuInterface& ci = cpus[cpu];
-        if (!dist_enabled || ci.candidates.empty()) return nullptr;
+        if (ci.candidates.empty()) return nullptr;
         const Candidate& c = *ci.candidates.begin();
         if (!check_mask) return &c;
-        if (!(ci.ctlr & gicc::ctlr_enable_grp0)) return nullptr;
         if (c.priority >= ci.pmr) return nullptr;
         const unsigned rp = running_priority(cpu);
         const std::uint8_t gm = group_mask(ci.bpr);
         if (rp != 0xFF && (c.priority & gm) >= (rp & gm)) return nullptr;
         return &c;
     }
-    std::uint32_t acknowledge(unsigned cpu)
+    /// GICC_IAR (`alias` false) or GICC_AIAR (true), 4.4.4 and 4.4.14.
+    std::uint32_t acknowledge(unsigned cpu, bool alias = false)
     {
         const Candidate* c = highest(cpu, true);
         if (c == nullptr) return spurious_intid;
         const unsigned intid = c->intid;
         IrqState* s = state(cpu, intid);
+        if (alias && !s->group1) return spurious_intid;
+        if (!alias && s->group1 && !(cpus[cpu].ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
         unsigned source = 0;
         if (intid < kSgis) {
             std::uint8_t& src = cpus[cpu].sgi_sources[intid];
@@ -420,7 +435,8 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
         throw std::invalid_argument("GicParams.priority_bits must be 4..8, got " + std::to_string(p.priority_bits));
     }
     prio_mask = static_cast<std::uint8_t>(0xFF << (8 - p.priority_bits));
-    bpr_min = static_cast<std::uint8_t>(7 - p.priority_bits);
+    // With 8 bits the binary point cannot go below 0 (group priority [7:1]).
+    bpr_min = static_cast<std::uint8_t>(p.priority_bits >= 7 ? 0 : 7 - p.priority_bits);
     spis.resize(p.num_irqs - kBanked);
     cpus.resize(p.num_cpus);
     candidate_nodes.resize(static_cast<std::size_t>(p.num_cpus) * p.num_irqs);
@@ -430,6 +446,9 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
         ci.bpr = bpr_min;
         ci.abpr = static_cast<std::uint8_t>(bpr_min + 1);
         ci.lrs.resize(p.num_lrs);
+        // The virtual binary points read at least their minimum (5 virtual
+        // priority bits: BPR 2, ABPR 3) from reset.
+        ci.vmcr = (2u << gich::vmcr_vbpr_shift) | (3u << gich::vmcr_vabpr_shift);
         for (unsigned id = 0; id < kSgis; ++id) {
             ci.banked[id].edge = true;    // SGIs are edge (ICFGR0 reads 0xAAAAAAAA)
             ci.banked[id].enabled = true; // GIC-400: SGI enables are RAO/WI
@@ -453,12 +472,13 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
         }
         return v;
     };
-    if (off < 0x004) return off == 0 ? static_cast<std::uint8_t>(dist_enabled) : 0;
+    if (off < 0x004) return off == 0 ? static_cast<std::uint8_t>(dist_ctlr) : 0;
     if (off < 0x008) {
         const std::uint32_t typer = ((n / 32 - 1) & 0x1F) | ((params.num_cpus - 1) << 5);
         return static_cast<std::uint8_t>(typer >> ((off - 4) * 8));
     }
     if (off < 0x00C) return static_cast<std::uint8_t>(params.iidr >> ((off - 8) * 8));
+    if (off >= gicd::igroupr && off < gicd::igroupr + 0x80) return bits(gicd::igroupr, [&](unsigned id) { return state(cpu, id)->group1; });
     if (off >= gicd::isenabler && off < gicd::isenabler + 0x80) return bits(gicd::isenabler, [&](unsigned id) { return state(cpu, id)->enabled; });
     if (off >= gicd::icenabler && off < gicd::icenabler + 0x80) return bits(gicd::icenabler, [&](unsigned id) { return state(cpu, id)->enabled; });
     if (off >= gicd::ispendr && off < gicd::ispendr + 0x80) return bits(gicd::ispendr, [&](unsigned id) { return pending(cpu, id); });
@@ -493,7 +513,7 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
         static constexpr std::uint8_t ids[] = {0x04, 0x00, 0x00, 0x00, 0x90, 0xB4, 0x2B, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
         return ids[(off - gicd::pidr4) / 4];
     }
-    return 0; // reserved, IGROUPR (no Security Extensions: all group 0), SGIR (WO)
+    return 0; // reserved, SGIR (write-only)
 }
 
 void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
@@ -510,8 +530,19 @@ void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
         }
     };
     if (off == 0) {
-        dist_enabled = v & 1u;
-        for (unsigned c = 0; c < params.num_cpus; ++c) schedule_irq_update(c);
+        dist_ctlr = v & 3u;
+        refresh_all();
+        return;
+    }
+    if (off >= gicd::igroupr && off < gicd::igroupr + 0x80) {
+        const unsigned first = (off - gicd::igroupr) * 8;
+        for (unsigned i = 0; i < 8; ++i) {
+            const unsigned id = first + i;
+            if (id < n) {
+                state(cpu, id)->group1 = (v >> i) & 1u;
+                changed(cpu, id);
+            }
+        }
         return;
     }
     if (off >= gicd::isenabler && off < gicd::isenabler + 0x80) {
@@ -618,12 +649,19 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
     case gicc::rpr: return running_priority(cpu);
     case gicc::hppir: {
         const Candidate* c = highest(cpu, false);
-        if (c == nullptr || !(ci.ctlr & gicc::ctlr_enable_grp0)) return spurious_intid;
+        if (c == nullptr) return spurious_intid;
         if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(ci.sgi_sources[c->intid])) << 10);
         return c->intid;
     }
-    case gicc::aiar:
-    case gicc::ahppir: return spurious_intid; // no group 1 interrupts without Security Extensions
+    case gicc::aiar: {
+        const std::uint32_t id = acknowledge(cpu, true);
+        schedule_irq_update(cpu);
+        return id;
+    }
+    case gicc::ahppir: {
+        const Candidate* c = highest(cpu, false);
+        return c != nullptr && state(cpu, c->intid)->group1 ? c->intid : spurious_intid;
+    }
     case gicc::apr0: {
         std::uint32_t bits = 0;
         for (const auto& a : ci.running) bits |= 1u << ((a.priority & group_mask(ci.bpr)) >> 3);
@@ -638,11 +676,17 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
 {
     CpuInterface& ci = cpus[cpu];
     switch (off) {
-    case gicc::ctlr: ci.ctlr = v & 0x7FF; break;
+    case gicc::ctlr:
+        // EnableGrp0/1, AckCtl, FIQEn, CBPR and EOImode; no bypass support,
+        // so the bypass-disable bits [8:5] are RAZ/WI.
+        ci.ctlr = v & 0x21F;
+        refresh_cpu(cpu);
+        break;
     case gicc::pmr: ci.pmr = static_cast<std::uint8_t>(v & prio_mask); break;
     case gicc::bpr: ci.bpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min)); break;
     case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
-    case gicc::eoir: end_of_interrupt(cpu, v); break;
+    case gicc::eoir:
+    case gicc::aeoir: end_of_interrupt(cpu, v); break;
     case gicc::dir: deactivate(cpu, v & 0x3FF); break;
     default: return; // RO, reserved
     }
