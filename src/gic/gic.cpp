@@ -105,7 +105,7 @@ struct Gic::Impl {
     GicCosts costs;
     std::uint8_t prio_mask;
     std::uint8_t bpr_min;
-    std::uint32_t dist_ctlr = 0; ///< EnableGrp0 [0], EnableGrp1 [1] (4.3.1, no Security Extensions)
+    std::uint32_t dist_ctlr = 0; ///< EnableGrp0 [0], EnableGrp1 [1] (no Security Extensions)
     std::vector<IrqState> spis;                 // index intid - 32
     std::vector<CpuInterface> cpus;
     std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
@@ -129,7 +129,7 @@ struct Gic::Impl {
     }
     bool targets_cpu(unsigned cpu, unsigned intid)
     {
-        // 4.3.12: in a uniprocessor implementation every interrupt targets
+        // GICD_ITARGETSR (4.3): in a uniprocessor implementation every interrupt targets
         // the one processor (and ITARGETSR is RAZ/WI).
         return intid < kBanked || params.num_cpus == 1 || (spis[intid - kBanked].targets >> cpu & 1u) != 0;
     }
@@ -202,15 +202,14 @@ struct Gic::Impl {
         if (rp != 0xFF && (c.priority & gm) >= (rp & gm)) return nullptr;
         return &c;
     }
-    /// GICC_IAR (`alias` false) or GICC_AIAR (true), 4.4.4 and 4.4.14.
-    std::uint32_t acknowledge(unsigned cpu, bool alias = false)
+    /// GICC_IAR.
+    std::uint32_t acknowledge(unsigned cpu)
     {
         const Candidate* c = highest(cpu, true);
         if (c == nullptr) return spurious_intid;
         const unsigned intid = c->intid;
         IrqState* s = state(cpu, intid);
-        if (alias && !s->group1) return spurious_intid;
-        if (!alias && s->group1 && !(cpus[cpu].ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
+        if (s->group1 && !(cpus[cpu].ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
         unsigned source = 0;
         if (intid < kSgis) {
             std::uint8_t& src = cpus[cpu].sgi_sources[intid];
@@ -300,14 +299,14 @@ struct Gic::Impl {
             lr.set_state(st == ListRegister::State::pending_active ? ListRegister::State::pending
                                                                     : ListRegister::State::invalid);
             if (lr.hw()) {
-                // 5.4.1: the guest's deactivation of a hardware interrupt
+                // 5.4: the guest's deactivation of a hardware interrupt
                 // deactivates the physical one in the distributor.
                 deactivate(cpu, lr.physical_id());
             }
             virtual_changed(cpu);
             return;
         }
-        // No list register holds it: count it (GICH_HCR.EOICount, 5.3.1).
+        // No list register holds it: count it (GICH_HCR.EOICount).
         const std::uint32_t count = ((ci.hcr >> gich::hcr_eoicount_shift) + 1) & 0x1F;
         ci.hcr = (ci.hcr & ~(0x1Fu << gich::hcr_eoicount_shift)) | (count << gich::hcr_eoicount_shift);
         virtual_changed(cpu);
@@ -492,7 +491,7 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
     if (off >= gicd::itargetsr && off < gicd::itargetsr + 0x3FC) {
         const unsigned id = off - gicd::itargetsr;
         if (id >= n || params.num_cpus == 1) return 0; // uniprocessor: RAZ/WI
-        if (id < kBanked) return static_cast<std::uint8_t>(1u << cpu); // 4.3.12: the accessing CPU's own bit
+        if (id < kBanked) return static_cast<std::uint8_t>(1u << cpu); // the accessing CPU's own bit
         return spis[id - kBanked].targets;
     }
     if (off >= gicd::icfgr && off < gicd::icfgr + 0x100) {
@@ -509,7 +508,7 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
         return cpus[cpu].sgi_sources[sgi];
     }
     if (off >= gicd::pidr4 && off < 0x1000 && (off & 3) == 0) {
-        // Identification registers (4.3.16), values of the GIC-400.
+        // Identification registers, values of the GIC-400.
         static constexpr std::uint8_t ids[] = {0x04, 0x00, 0x00, 0x00, 0x90, 0xB4, 0x2B, 0x00, 0x0D, 0xF0, 0x05, 0xB1};
         return ids[(off - gicd::pidr4) / 4];
     }
@@ -653,15 +652,9 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
         if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(ci.sgi_sources[c->intid])) << 10);
         return c->intid;
     }
-    case gicc::aiar: {
-        const std::uint32_t id = acknowledge(cpu, true);
-        schedule_irq_update(cpu);
-        return id;
-    }
-    case gicc::ahppir: {
-        const Candidate* c = highest(cpu, false);
-        return c != nullptr && state(cpu, c->intid)->group1 ? c->intid : spurious_intid;
-    }
+    // GICC_AIAR, AEOIR, AHPPIR are Secure aliases that exist only with the
+    // Security Extensions: RAZ/WI here (QEMU agrees).  Group 1 interrupts
+    // are acknowledged through GICC_IAR with AckCtl set.
     case gicc::apr0: {
         std::uint32_t bits = 0;
         for (const auto& a : ci.running) bits |= 1u << ((a.priority & group_mask(ci.bpr)) >> 3);
@@ -685,8 +678,7 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     case gicc::pmr: ci.pmr = static_cast<std::uint8_t>(v & prio_mask); break;
     case gicc::bpr: ci.bpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min)); break;
     case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
-    case gicc::eoir:
-    case gicc::aeoir: end_of_interrupt(cpu, v); break;
+    case gicc::eoir: end_of_interrupt(cpu, v); break;
     case gicc::dir: deactivate(cpu, v & 0x3FF); break;
     default: return; // RO, reserved
     }
@@ -730,8 +722,11 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     } else if (off == gich::hcr) {
         ci.hcr = v & (0xFFu | (0x1Fu << gich::hcr_eoicount_shift));
     } else if (off == gich::vmcr) {
-        ci.vmcr = v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem | (7u << gich::vmcr_vabpr_shift) |
-                       (7u << gich::vmcr_vbpr_shift) | (0x1Fu << gich::vmcr_vpmr_shift));
+        ci.vmcr = v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem | (0x1Fu << gich::vmcr_vpmr_shift));
+        // VBPR and VABPR alias GICV_BPR/ABPR, which never read below their
+        // minimum (2 and 3 with five virtual priority bits).
+        ci.vmcr |= std::max<std::uint32_t>((v >> gich::vmcr_vbpr_shift) & 7, 2) << gich::vmcr_vbpr_shift;
+        ci.vmcr |= std::max<std::uint32_t>((v >> gich::vmcr_vabpr_shift) & 7, 3) << gich::vmcr_vabpr_shift;
     } else if (off == gich::apr) {
         ci.apr = v;
     } else {

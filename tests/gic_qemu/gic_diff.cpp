@@ -36,10 +36,37 @@ struct Allowed {
 
 // IHI 0048B leaves these values to the implementation.
 constexpr Allowed kAllowed[] = {
-    {0x08000008, "GICD_IIDR: implementer and revision are implementation defined (4.3.3)"},
-    {0x080100FC, "GICC_IIDR: implementation defined (4.4.16)"},
-    {0x080400FC, "GICV_IIDR: implementation defined (5.6)"},
+    {0x08000008, "GICD_IIDR: implementer and revision are implementation defined (IHI 0048B 4.3)"},
+    {0x080100FC, "GICC_IIDR: implementation defined (IHI 0048B 4.4)"},
+    {0x080400FC, "GICV_IIDR: implementation defined (IHI 0048B 5.5)"},
+    {0x080100D0, "GICC_APR0: the format of the active priority registers is implementation defined (IHI 0048B 4.4)"},
 };
+
+struct QemuDeviation {
+    const char* case_name; ///< file name of the case
+    int line;
+    const char* why;
+};
+
+// Differences judged to be QEMU's, each with the section that decides it.
+constexpr QemuDeviation kQemuDeviations[] = {
+    {"gicd_all_registers.gic", 44,
+     "QEMU 7.2 sets SGIs 0-3 pending on a GICD_SPENDSGIR0 word write whose bytes for SGIs 1-3 are zero; "
+     "IHI 0048B 4.3 (GICD_SPENDSGIRn): writing 0 to a bit has no effect"},
+    {"hw_deactivate_after_isactiver.gic", 14,
+     "QEMU 7.2 does not deactivate a physical interrupt made active through GICD_ISACTIVER when the guest "
+     "EOIs its HW=1 list register (it does when the host acknowledged it); IHI 0048B 5.4: the virtual "
+     "EOI of an HW entry deactivates the physical interrupt in the Distributor, whatever made it active"},
+};
+
+const QemuDeviation* qemu_deviation(const std::string& path, int line)
+{
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    for (const auto& d : kQemuDeviations) {
+        if (name == d.case_name && line == d.line) return &d;
+    }
+    return nullptr;
+}
 
 const Allowed* allowed(std::uint64_t address)
 {
@@ -146,7 +173,7 @@ int main(int argc, char** argv)
     }
     const std::string qemu = argv[1];
     int failures = 0;
-    std::size_t reads_total = 0, allowed_total = 0, differ_total = 0, skipped = 0;
+    std::size_t reads_total = 0, allowed_total = 0, differ_total = 0, skipped = 0, qemu_total = 0;
     for (int a = 2; a < argc; ++a) {
         const std::string path = argv[a];
         const Case c = load(path);
@@ -166,7 +193,7 @@ int main(int argc, char** argv)
             ++failures;
             continue;
         }
-        std::size_t reads = 0, differ = 0, ok_allowed = 0;
+        std::size_t reads = 0, differ = 0, ok_allowed = 0, qemu_bugs = 0;
         for (std::size_t i = 0; i < c.commands.size(); ++i) {
             const Command& cmd = c.commands[i];
             const std::string mine = model.execute(cmd.text);
@@ -175,6 +202,12 @@ int main(int argc, char** argv)
             const auto m = value_of(mine);
             const auto q = value_of((*qemu_answers)[i]);
             if (m && q && *m == *q) continue;
+            if (const QemuDeviation* dev = qemu_deviation(path, cmd.line)) {
+                ++qemu_bugs;
+                std::printf("  qemu-deviation %s:%d %s: fwdsim %s, QEMU %s (%s)\n", path.c_str(), cmd.line,
+                            cmd.text.c_str(), mine.c_str(), (*qemu_answers)[i].c_str(), dev->why);
+                continue;
+            }
             if (const Allowed* why = allowed(cmd.address)) {
                 ++ok_allowed;
                 std::printf("  allowed %s:%d %s: fwdsim %s, QEMU %s (%s)\n", path.c_str(), cmd.line, cmd.text.c_str(),
@@ -185,14 +218,15 @@ int main(int argc, char** argv)
             std::printf("  DIFF %s:%d %s: fwdsim %s, QEMU %s\n", path.c_str(), cmd.line, cmd.text.c_str(), mine.c_str(),
                         (*qemu_answers)[i].c_str());
         }
-        std::printf("%s %s: %zu reads compared, %zu allowed differences, %zu differences\n", differ ? "FAIL" : "PASS",
-                    path.c_str(), reads, ok_allowed, differ);
+        std::printf("%s %s: %zu reads compared, %zu allowed differences, %zu QEMU deviations, %zu differences\n",
+                    differ ? "FAIL" : "PASS", path.c_str(), reads, ok_allowed, qemu_bugs, differ);
+        qemu_total += qemu_bugs;
         reads_total += reads;
         allowed_total += ok_allowed;
         differ_total += differ;
         if (differ) ++failures;
     }
-    std::printf("TOTAL %d cases, %zu skipped, %zu reads, %zu allowed, %zu differing\n", argc - 2,
-                skipped, reads_total, allowed_total, differ_total);
+    std::printf("TOTAL %d cases, %zu skipped, %zu reads, %zu allowed, %zu QEMU deviations, %zu differing\n", argc - 2,
+                skipped, reads_total, allowed_total, qemu_total, differ_total);
     return failures == 0 ? 0 : 1;
 }
