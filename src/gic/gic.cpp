@@ -112,6 +112,7 @@ struct Gic::Impl {
     std::vector<LineListener> irq_listeners;
     std::vector<LineListener> virq_listeners;
     std::vector<std::unique_ptr<sim::FunctionEvent>> irq_updates;
+    std::vector<std::unique_ptr<sim::FunctionEvent>> line_arrivals; ///< input change reaching the distributor
     std::vector<std::unique_ptr<sim::FunctionEvent>> virq_updates;
 
     // --- distributor state ---------------------------------------------------
@@ -150,6 +151,24 @@ struct Gic::Impl {
             ci.candidates.insert(node);
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
+        }
+    }
+    /// Like changed(), for an input line: the state is filed at once (a
+    /// register read sees it), the outputs move after the line's propagation.
+    void refile_from_line(unsigned intid, unsigned cpu)
+    {
+        if (intid < kBanked) {
+            refresh(cpu, intid);
+            schedule_line_arrival(cpu);
+            return;
+        }
+        const IrqState& s = spis[intid - kBanked];
+        unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
+        while (cpus_to_visit != 0) {
+            const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
+            cpus_to_visit &= cpus_to_visit - 1;
+            refresh(c, intid);
+            schedule_line_arrival(c);
         }
     }
     void refresh_cpu(unsigned cpu)
@@ -383,6 +402,13 @@ struct Gic::Impl {
         auto& ev = *irq_updates[cpu];
         if (!ev.scheduled()) queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
     }
+    /// An input line changed: the outputs follow after the line reaches the
+    /// distributor (gic.line_to_distributor) and then the CPU interface.
+    void schedule_line_arrival(unsigned cpu)
+    {
+        auto& ev = *line_arrivals[cpu];
+        if (!ev.scheduled()) queue.schedule_after(ev, costs.line_to_distributor);
+    }
     void schedule_virq_update(unsigned cpu)
     {
         auto& ev = *virq_updates[cpu];
@@ -453,6 +479,8 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
             ci.banked[id].enabled = true; // GIC-400: SGI enables are RAO/WI
         }
         irq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_irq(cpu); }, "gic.nirq"));
+        line_arrivals.push_back(
+            std::make_unique<sim::FunctionEvent>([this, cpu] { schedule_irq_update(cpu); }, "gic.line_arrival"));
         virq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_virq(cpu); }, "gic.nvirq"));
     }
 }
@@ -859,7 +887,7 @@ void Gic::set_spi_level(unsigned intid, bool level)
     IrqState& s = g.spis[intid - kBanked];
     if (level && !s.line && s.edge) s.latch = true; // a rising edge latches (E01)
     s.line = level;
-    g.changed(0, intid);
+    g.refile_from_line(intid, 0);
 }
 
 void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
@@ -871,7 +899,7 @@ void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
     IrqState& s = g.cpus[cpu].banked[intid];
     if (level && !s.line && s.edge) s.latch = true;
     s.line = level;
-    g.changed(cpu, intid);
+    g.refile_from_line(intid, cpu);
 }
 
 void Gic::add_irq_listener(LineListener listener) { impl_->irq_listeners.push_back(std::move(listener)); }

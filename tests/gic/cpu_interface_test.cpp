@@ -3,6 +3,9 @@
 
 #include <fwdsim/sim/random.h>
 
+#include <utility>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 using namespace fwdsim::gic;
@@ -283,4 +286,28 @@ TEST_CASE("E07 random line changes, enables, acks and EOIs never lose an edge no
             CHECK_FALSE(owed[id]);
         }
     }
+}
+
+TEST_CASE("nIRQ follows an input line after the profile's propagation cycles, and a register write sooner")
+{
+    GicFixture g;
+    g.enable_all();
+    g.enable(44);
+    const auto& p = fwdsim::sim::CostProfile::builtin_default();
+    const auto line_path = p.get("gic.line_to_distributor") + p.get("gic.distributor_to_cpuif") + p.get("gic.cpuif_to_irq");
+    const auto register_path = p.get("gic.distributor_to_cpuif") + p.get("gic.cpuif_to_irq");
+    std::vector<std::pair<std::uint64_t, bool>> edges;
+    g.gic->add_irq_listener([&](unsigned, bool level) { edges.emplace_back(g.queue.now().count(), level); });
+    g.queue.run_until_idle();
+    const auto t0 = g.queue.now();
+    g.gic->set_spi_level(44, true);
+    CHECK(g.pending(44)); // the register view changes at once
+    g.queue.run_until_idle();
+    REQUIRE(edges.size() == 1);
+    CHECK(edges[0] == std::pair<std::uint64_t, bool>{(t0 + line_path).count(), true});
+    const auto t1 = g.queue.now();
+    g.dist_w(gicd::icenabler + 4, 1u << 12); // disabling it is a register write
+    g.queue.run_until_idle();
+    REQUIRE(edges.size() == 2);
+    CHECK(edges[1] == std::pair<std::uint64_t, bool>{(t1 + register_path).count(), false});
 }
