@@ -135,7 +135,24 @@ DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, con
 
 } // namespace
 
+namespace {
+ScenarioConfig parse_scenario_checked(const std::string& text, const std::string& origin);
+}
+
 ScenarioConfig parse_scenario(const std::string& text, const std::string& origin)
+{
+    // Anything yaml-cpp itself rejects (a tag it cannot convert, a malformed
+    // node) is still the user's input: report it located, never let it escape.
+    try {
+        return parse_scenario_checked(text, origin);
+    } catch (const YAML::Exception& e) {
+        throw sim::ConfigError(origin, e.mark.line + 1, "(yaml)", e.msg);
+    }
+}
+
+namespace {
+
+ScenarioConfig parse_scenario_checked(const std::string& text, const std::string& origin)
 {
     YAML::Node root;
     try {
@@ -274,6 +291,8 @@ ScenarioConfig parse_scenario(const std::string& text, const std::string& origin
     r.finish();
     return c;
 }
+
+} // namespace
 
 ScenarioConfig load_scenario(const std::string& path)
 {

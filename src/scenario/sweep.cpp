@@ -91,7 +91,22 @@ std::string as_written(const YAML::Node& value)
 
 } // namespace
 
+namespace {
+std::vector<SweepPoint> expand_sweep_checked(const std::string& text, const std::string& origin);
+}
+
 std::vector<SweepPoint> expand_sweep(const std::string& text, const std::string& origin)
+{
+    try {
+        return expand_sweep_checked(text, origin);
+    } catch (const YAML::Exception& e) {
+        throw sim::ConfigError(origin, e.mark.line + 1, "(yaml)", e.msg);
+    }
+}
+
+namespace {
+
+std::vector<SweepPoint> expand_sweep_checked(const std::string& text, const std::string& origin)
 {
     YAML::Node root;
     try {
@@ -110,7 +125,10 @@ std::vector<SweepPoint> expand_sweep(const std::string& text, const std::string&
         }
         for (const auto& kv : sweep) {
             Axis axis;
-            axis.path = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) {
+                throw sim::ConfigError(origin, detail::line_of(kv.first), "sweep", "a parameter path must be a plain name");
+            }
+            axis.path = kv.first.Scalar();
             axis.line = detail::line_of(kv.first);
             if (!kv.second.IsSequence() || kv.second.size() == 0) {
                 throw sim::ConfigError(origin, axis.line, "sweep." + axis.path, "expected a non-empty list of values");
@@ -161,6 +179,8 @@ std::vector<SweepPoint> expand_sweep(const std::string& text, const std::string&
     }
     return points;
 }
+
+} // namespace
 
 std::vector<SweepPoint> load_sweep(const std::string& path)
 {

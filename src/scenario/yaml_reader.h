@@ -104,7 +104,11 @@ public:
     void finish() const
     {
         for (const auto& kv : node_) {
-            const std::string key = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) {
+                throw sim::ConfigError(origin_, line_of(kv.first), path_.empty() ? "(key)" : path_,
+                                       "a key must be a plain name");
+            }
+            const std::string key = kv.first.Scalar();
             if (used_.count(key) == 0) {
                 throw sim::ConfigError(origin_, line_of(kv.first), path_of(key), "unknown key");
             }

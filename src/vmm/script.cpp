@@ -68,7 +68,7 @@ std::optional<std::int64_t> parse_int(std::string_view s)
 class Args {
 public:
     Args(const std::vector<std::string>& tokens, std::size_t min, std::size_t max, const char* usage)
-        : tokens_(tokens), usage_(usage)
+        : tokens_(tokens)
     {
         const std::size_t n = tokens.size() - 1;
         if (n < min || n > max) {
@@ -126,7 +126,6 @@ public:
 
 private:
     const std::vector<std::string>& tokens_;
-    const char* usage_;
 };
 
 std::int64_t option_int(const std::string& key, const std::string& value)

@@ -151,7 +151,7 @@ private:
     void resend_if_pending(unsigned irq, Desc& d);
 
     Irqchip& chip_;
-    ThisCpu& this_cpu_;
+    [[maybe_unused]] ThisCpu& this_cpu_; // the CPU running the flow; not read by the layer itself yet
     std::vector<Desc> descs_;
     std::vector<FlowState> flows_;
     std::uint64_t unbalanced_enables_ = 0;
