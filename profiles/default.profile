@@ -25,3 +25,7 @@ host.sched_wakeup = 1500 | try_to_wake_up of a sleeping user thread and the cont
 host.return_to_user = 300 | return from the kernel to user space (ret_to_user) | estimate
 host.syscall = 400 | one ioctl/read/write syscall: entry, file lookup, return | estimate
 host.workqueue_dispatch = 600 | queue_work plus the kworker picking the item up (virqfd's unmask) | estimate
+
+# --- arch: the vgic-v2 ----------------------------------------------------------
+arch.vgic_mmio_emulate = 250 | decoding and emulating one trapped guest GICD access (vgic-mmio dispatch), beyond the trap | estimate
+arch.vgic_sort_ap_list = 60 | sorting a vCPU's ap_list before filling the list registers | estimate

@@ -1,0 +1,123 @@
+// Vgic: one VM's virtual GICv2, as KVM/arm's vgic-v2 keeps it
+// (arch/arm64/kvm/vgic/vgic.c, vgic-v2.c, vgic-mmio-v2.c).
+//
+// It holds the virtual state of every interrupt the VM can see (pending
+// latch, line level, active, enabled, priority, configuration, target vCPU,
+// and for a mapped interrupt the physical INTID behind it), the emulated
+// distributor the guest reaches by trapping, and per vCPU the list of
+// interrupts that are pending or active (the ap_list).  Around a world
+// switch KVM calls flush() before entering the guest -- the ap_list, sorted
+// active-first then by priority, is written into the physical CPU's list
+// registers through GICH -- and fold() after leaving it, which reads the
+// list registers back.  A level interrupt that is not mapped asks for EOI
+// maintenance; its EOI, seen at fold time, runs the ack notifiers (what the
+// irqfd resampler listens to).  A mapped (HW) interrupt is written with the
+// HW bit, so the guest's EOI deactivates the physical interrupt itself.
+//
+// The Vgic touches only the GIC, through register accesses of the physical
+// CPU it is told runs the vCPU, and calls upward only through the kick and
+// ack-notifier callbacks.
+#pragma once
+
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/cycles.h>
+
+#include <boost/intrusive/list.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace fwdsim::arch {
+
+struct VgicCosts {
+    sim::Cycles mmio_emulate{}; ///< emulating one trapped GICD access (beyond the trap itself)
+    sim::Cycles sort_ap_list{}; ///< sorting the ap_list before a flush
+
+    /// Keys arch.vgic_mmio_emulate and arch.vgic_sort_ap_list.
+    static VgicCosts from_profile(const sim::CostProfile& profile);
+};
+
+/// One virtual interrupt (struct vgic_irq).
+struct VirtualIrq : boost::intrusive::list_base_hook<> {
+    unsigned intid = 0;
+    unsigned target_vcpu = 0;
+    bool enabled = false;
+    bool pending_latch = false;
+    bool line_level = false;
+    bool active = false;
+    bool edge = false;
+    bool hw = false;
+    unsigned hwintid = 0;
+    std::uint8_t priority = 0xA0;
+    int listed_on = -1;     ///< the vCPU whose ap_list holds it, or -1
+    bool pending() const { return pending_latch || (!edge && line_level); }
+};
+
+class Vgic {
+public:
+    static constexpr unsigned kPrivate = 32;
+
+    /// `kick(vcpu)`: an interrupt was queued for a vCPU; KVM wakes or kicks it.
+    Vgic(gic::Gic& gic, unsigned nr_vcpus, unsigned nr_irqs, const VgicCosts& costs,
+         std::function<void(unsigned vcpu)> kick);
+    ~Vgic();
+    Vgic(const Vgic&) = delete;
+    Vgic& operator=(const Vgic&) = delete;
+
+    unsigned nr_vcpus() const { return static_cast<unsigned>(vcpus_.size()); }
+    unsigned nr_irqs() const { return nr_irqs_; }
+
+    // --- injection (kvm_vgic_inject_irq) ---------------------------------------
+    /// Sets the line of a level interrupt, or makes an edge on a rising
+    /// level.  `vcpu` selects the bank for SGIs/PPIs.  -EINVAL for a bad INTID.
+    int inject(unsigned vcpu, unsigned intid, bool level);
+
+    // --- mapped interrupts (kvm_vgic_map_phys_irq) -----------------------------
+    int map_phys_irq(unsigned vcpu, unsigned intid, unsigned host_irq);
+    void unmap_phys_irq(unsigned vcpu, unsigned intid);
+
+    /// Called with the INTID when the guest's EOI of a level, non-mapped
+    /// interrupt is seen (kvm_notify_acked_irq).
+    void set_ack_notifier(std::function<void(unsigned intid)> notifier) { ack_notifier_ = std::move(notifier); }
+
+    // --- world switch (vgic_flush_lr_state / vgic_fold_lr_state) ----------------
+    /// Fills the list registers of physical CPU `pcpu` for `vcpu`; returns
+    /// the cycles the GICH accesses and the sort took.
+    sim::Cycles flush(unsigned vcpu, unsigned pcpu);
+    /// Reads them back and updates the virtual state; returns its cycles.
+    sim::Cycles fold(unsigned vcpu, unsigned pcpu);
+
+    // --- the emulated distributor (vgic-mmio-v2.c) -----------------------------
+    /// A guest GICD access that trapped; returns the value read.  `cost`
+    /// receives the emulation cycles.
+    std::uint32_t dist_read(unsigned vcpu, std::uint32_t offset, sim::Cycles& cost);
+    void dist_write(unsigned vcpu, std::uint32_t offset, std::uint32_t value, sim::Cycles& cost);
+
+    // --- inspection -----------------------------------------------------------------
+    const VirtualIrq* irq(unsigned vcpu, unsigned intid) const;
+    /// Something pending and enabled waits for `vcpu` (wakes it from WFI).
+    bool has_pending(unsigned vcpu) const;
+    std::size_t ap_list_size(unsigned vcpu) const;
+    /// Whether the last flush for `vcpu` ran out of list registers.
+    bool overflowed(unsigned vcpu) const;
+
+private:
+    struct Vcpu;
+    VirtualIrq* lookup(unsigned vcpu, unsigned intid);
+    void queue(VirtualIrq& irq);
+    void prune(unsigned vcpu);
+
+    gic::Gic& gic_;
+    unsigned nr_irqs_;
+    VgicCosts costs_;
+    std::function<void(unsigned)> kick_;
+    std::function<void(unsigned)> ack_notifier_;
+    bool enabled_ = false; ///< the guest's GICD_CTLR
+    std::vector<std::unique_ptr<Vcpu>> vcpus_;
+    std::vector<VirtualIrq> spis_;
+};
+
+} // namespace fwdsim::arch

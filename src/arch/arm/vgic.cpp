@@ -1,0 +1,331 @@
+// The vgic-v2 (arch/arm64/kvm/vgic/).  See include/fwdsim/arch/vgic.h.
+#include <fwdsim/arch/vgic.h>
+#include <fwdsim/gic/registers.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+
+namespace fwdsim::arch {
+
+using gic::ListRegister;
+
+VgicCosts VgicCosts::from_profile(const sim::CostProfile& p)
+{
+    return VgicCosts{p.get("arch.vgic_mmio_emulate"), p.get("arch.vgic_sort_ap_list")};
+}
+
+struct Vgic::Vcpu {
+    std::array<VirtualIrq, kPrivate> private_irqs{};
+    boost::intrusive::list<VirtualIrq> ap_list;
+    std::vector<VirtualIrq*> in_lr; ///< what the last flush put in each LR
+    bool overflow = false;
+    ~Vcpu() { ap_list.clear(); }
+};
+
+Vgic::Vgic(gic::Gic& gic, unsigned nr_vcpus, unsigned nr_irqs, const VgicCosts& costs,
+           std::function<void(unsigned)> kick)
+    : gic_(gic), nr_irqs_(nr_irqs), costs_(costs), kick_(std::move(kick))
+{
+    if (nr_vcpus == 0 || nr_vcpus > 8 || nr_irqs < kPrivate || nr_irqs > 1020) {
+        throw std::invalid_argument("Vgic: 1..8 vCPUs and 32..1020 interrupt IDs");
+    }
+    for (unsigned v = 0; v < nr_vcpus; ++v) {
+        auto vc = std::make_unique<Vcpu>();
+        vc->in_lr.assign(gic.params().num_lrs, nullptr);
+        for (unsigned id = 0; id < kPrivate; ++id) {
+            VirtualIrq& irq = vc->private_irqs[id];
+            irq.intid = id;
+            irq.target_vcpu = v;
+            irq.edge = id < 16; // SGIs are edge; PPIs level by default
+            irq.enabled = id < 16;
+        }
+        vcpus_.push_back(std::move(vc));
+    }
+    spis_.resize(nr_irqs - kPrivate);
+    for (unsigned k = 0; k < spis_.size(); ++k) spis_[k].intid = kPrivate + k;
+}
+
+Vgic::~Vgic()
+{
+    // Unlink SPIs (owned here) before the vCPUs' lists go.
+    for (auto& v : vcpus_) v->ap_list.clear();
+}
+
+VirtualIrq* Vgic::lookup(unsigned vcpu, unsigned intid)
+{
+    if (vcpu >= vcpus_.size() || intid >= nr_irqs_) return nullptr;
+    return intid < kPrivate ? &vcpus_[vcpu]->private_irqs[intid] : &spis_[intid - kPrivate];
+}
+
+const VirtualIrq* Vgic::irq(unsigned vcpu, unsigned intid) const
+{
+    return const_cast<Vgic*>(this)->lookup(vcpu, intid);
+}
+
+void Vgic::queue(VirtualIrq& irq)
+{
+    // vgic_queue_irq_unlock: an interrupt joins its target's ap_list once it
+    // can be delivered (or is active), and the vCPU is kicked.
+    if (irq.listed_on >= 0) return;
+    if (!irq.active && !(irq.pending() && irq.enabled && enabled_)) return;
+    const unsigned target = irq.target_vcpu < vcpus_.size() ? irq.target_vcpu : 0;
+    vcpus_[target]->ap_list.push_back(irq);
+    irq.listed_on = static_cast<int>(target);
+    if (kick_) kick_(target);
+}
+
+void Vgic::prune(unsigned vcpu)
+{
+    auto& list = vcpus_[vcpu]->ap_list;
+    for (auto it = list.begin(); it != list.end();) {
+        VirtualIrq& irq = *it;
+        if (!irq.active && !(irq.pending() && irq.enabled)) {
+            it = list.erase(it);
+            irq.listed_on = -1;
+        } else {
+            ++it;
+        }
+    }
+}
+
+int Vgic::inject(unsigned vcpu, unsigned intid, bool level)
+{
+    VirtualIrq* irq = lookup(vcpu, intid);
+    if (irq == nullptr) return -EINVAL;
+    if (irq->edge) {
+        if (level && !irq->line_level) irq->pending_latch = true;
+        irq->line_level = level;
+    } else {
+        irq->line_level = level;
+    }
+    queue(*irq);
+    return 0;
+}
+
+int Vgic::map_phys_irq(unsigned vcpu, unsigned intid, unsigned host_irq)
+{
+    VirtualIrq* irq = lookup(vcpu, intid);
+    if (irq == nullptr || host_irq >= gic_.params().num_irqs) return -EINVAL;
+    if (irq->hw) return -EBUSY;
+    irq->hw = true;
+    irq->hwintid = host_irq;
+    return 0;
+}
+
+void Vgic::unmap_phys_irq(unsigned vcpu, unsigned intid)
+{
+    if (VirtualIrq* irq = lookup(vcpu, intid)) {
+        irq->hw = false;
+        irq->hwintid = 0;
+    }
+}
+
+sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
+{
+    Vcpu& v = *vcpus_.at(vcpu);
+    const sim::Cycles access = gic_.access_cost(gic::Block::gich);
+    sim::Cycles cost = costs_.sort_ap_list;
+    // vgic_sort_ap_list: active first, then by priority, then by INTID.
+    std::vector<VirtualIrq*> order;
+    for (auto& irq : v.ap_list) order.push_back(&irq);
+    std::stable_sort(order.begin(), order.end(), [](const VirtualIrq* a, const VirtualIrq* b) {
+        if (a->active != b->active) return a->active;
+        if (a->priority != b->priority) return a->priority < b->priority;
+        return a->intid < b->intid;
+    });
+    v.ap_list.clear();
+    for (auto* irq : order) v.ap_list.push_back(*irq);
+
+    const unsigned nr_lrs = static_cast<unsigned>(v.in_lr.size());
+    unsigned used = 0;
+    v.overflow = false;
+    for (VirtualIrq* irq : order) {
+        const bool pend = irq->pending() && irq->enabled && enabled_;
+        if (!pend && !irq->active) continue;
+        if (used == nr_lrs) {
+            v.overflow = true; // the rest waits: ask for underflow maintenance
+            break;
+        }
+        const auto state = pend && irq->active ? ListRegister::State::pending_active
+                           : pend              ? ListRegister::State::pending
+                                               : ListRegister::State::active;
+        // A level interrupt that is not mapped asks for EOI maintenance so
+        // KVM sees the EOI and can resample the line (vgic_v2_populate_lr).
+        const ListRegister lr = irq->hw ? ListRegister::make_hw(irq->intid, irq->hwintid, irq->priority, state)
+                                        : ListRegister::make_virtual(irq->intid, irq->priority, state, !irq->edge);
+        gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * used, lr.raw);
+        cost += access;
+        if (pend) irq->pending_latch = false; // the LR carries the pending state now
+        v.in_lr[used++] = irq;
+    }
+    for (unsigned n = used; n < nr_lrs; ++n) v.in_lr[n] = nullptr;
+    gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, gic::gich::hcr_en | (v.overflow ? gic::gich::hcr_uie : 0u));
+    cost += access;
+    return cost;
+}
+
+sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
+{
+    Vcpu& v = *vcpus_.at(vcpu);
+    const sim::Cycles access = gic_.access_cost(gic::Block::gich);
+    sim::Cycles cost{};
+    std::vector<unsigned> acked;
+    for (unsigned n = 0; n < v.in_lr.size(); ++n) {
+        VirtualIrq* irq = v.in_lr[n];
+        if (irq == nullptr) continue;
+        const ListRegister lr{gic_.read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
+        cost += access;
+        const auto st = lr.state();
+        const bool still_pending = st == ListRegister::State::pending || st == ListRegister::State::pending_active;
+        irq->active = st == ListRegister::State::active || st == ListRegister::State::pending_active;
+        if (still_pending && irq->edge) irq->pending_latch = true; // not taken yet: keep it
+        if (still_pending && !irq->edge && !irq->line_level) irq->pending_latch = true; // a latched level pending
+        if (irq->hw && st == ListRegister::State::invalid) {
+            // The guest's EOI deactivated the physical interrupt; if the
+            // device asserts again, the physical GIC signals the host, which
+            // injects again (the line is resampled at the source, as
+            // vgic_get_phys_line_level does).
+            irq->line_level = false;
+            irq->pending_latch = false;
+        }
+        if (!irq->hw && !irq->edge && st == ListRegister::State::invalid && (lr.raw & ListRegister::eoi_bit)) {
+            acked.push_back(irq->intid); // the guest EOIed a level interrupt
+        }
+        gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n, 0); // LR freed (clears its EISR bit)
+        cost += access;
+        v.in_lr[n] = nullptr;
+    }
+    prune(vcpu);
+    // Ack notifiers run last: they may inject (the resampler lowers the line).
+    for (unsigned intid : acked) {
+        if (ack_notifier_) ack_notifier_(intid);
+    }
+    return cost;
+}
+
+bool Vgic::has_pending(unsigned vcpu) const
+{
+    for (const auto& irq : vcpus_.at(vcpu)->ap_list) {
+        if (irq.pending() && irq.enabled && enabled_) return true;
+    }
+    return false;
+}
+
+std::size_t Vgic::ap_list_size(unsigned vcpu) const { return vcpus_.at(vcpu)->ap_list.size(); }
+bool Vgic::overflowed(unsigned vcpu) const { return vcpus_.at(vcpu)->overflow; }
+
+std::uint32_t Vgic::dist_read(unsigned vcpu, std::uint32_t off, sim::Cycles& cost)
+{
+    cost = costs_.mmio_emulate;
+    namespace d = gic::gicd;
+    auto bits = [&](std::uint32_t base, auto pred) {
+        std::uint32_t v = 0;
+        for (unsigned i = 0; i < 32; ++i) {
+            const VirtualIrq* irq = lookup(vcpu, (off - base) * 8 + i);
+            if (irq != nullptr && pred(*irq)) v |= 1u << i;
+        }
+        return v;
+    };
+    if (off == d::ctlr) return enabled_ ? 1u : 0u;
+    if (off == d::typer) return ((nr_irqs_ / 32 - 1) & 0x1F) | ((nr_vcpus() - 1) << 5);
+    if (off == d::iidr) return 0x4B00243B; // KVM's vgic-v2 IIDR
+    if (off >= d::isenabler && off < d::isenabler + 0x80) return bits(d::isenabler, [](auto& i) { return i.enabled; });
+    if (off >= d::icenabler && off < d::icenabler + 0x80) return bits(d::icenabler, [](auto& i) { return i.enabled; });
+    if (off >= d::ispendr && off < d::ispendr + 0x80) return bits(d::ispendr, [](auto& i) { return i.pending(); });
+    if (off >= d::icpendr && off < d::icpendr + 0x80) return bits(d::icpendr, [](auto& i) { return i.pending(); });
+    if (off >= d::isactiver && off < d::isactiver + 0x80) return bits(d::isactiver, [](auto& i) { return i.active; });
+    if (off >= d::icactiver && off < d::icactiver + 0x80) return bits(d::icactiver, [](auto& i) { return i.active; });
+    if (off >= d::ipriorityr && off < d::ipriorityr + 0x3FC) {
+        std::uint32_t v = 0;
+        for (unsigned b = 0; b < 4; ++b) {
+            if (const VirtualIrq* irq = lookup(vcpu, off - d::ipriorityr + b)) v |= std::uint32_t{irq->priority} << (8 * b);
+        }
+        return v;
+    }
+    if (off >= d::itargetsr && off < d::itargetsr + 0x3FC) {
+        std::uint32_t v = 0;
+        for (unsigned b = 0; b < 4; ++b) {
+            const unsigned id = off - d::itargetsr + b;
+            if (const VirtualIrq* irq = lookup(vcpu, id)) v |= (1u << (id < kPrivate ? vcpu : irq->target_vcpu)) << (8 * b);
+        }
+        return v;
+    }
+    if (off >= d::icfgr && off < d::icfgr + 0x100) {
+        std::uint32_t v = 0;
+        for (unsigned i = 0; i < 16; ++i) {
+            if (const VirtualIrq* irq = lookup(vcpu, (off - d::icfgr) * 4 + i); irq != nullptr && irq->edge) v |= 2u << (2 * i);
+        }
+        return v;
+    }
+    return 0;
+}
+
+void Vgic::dist_write(unsigned vcpu, std::uint32_t off, std::uint32_t value, sim::Cycles& cost)
+{
+    cost = costs_.mmio_emulate;
+    namespace d = gic::gicd;
+    auto each = [&](std::uint32_t base, auto action) {
+        for (unsigned i = 0; i < 32; ++i) {
+            if (!(value >> i & 1u)) continue;
+            if (VirtualIrq* irq = lookup(vcpu, (off - base) * 8 + i)) {
+                action(*irq);
+                queue(*irq);
+            }
+        }
+    };
+    if (off == d::ctlr) {
+        enabled_ = value & 1u;
+        if (enabled_) {
+            for (unsigned v = 0; v < nr_vcpus(); ++v)
+                for (auto& irq : vcpus_[v]->private_irqs) queue(irq);
+            for (auto& irq : spis_) queue(irq);
+        }
+    } else if (off >= d::isenabler && off < d::isenabler + 0x80) {
+        each(d::isenabler, [](VirtualIrq& i) { i.enabled = true; });
+    } else if (off >= d::icenabler && off < d::icenabler + 0x80) {
+        each(d::icenabler, [](VirtualIrq& i) { if (i.intid >= 16) i.enabled = false; });
+    } else if (off >= d::ispendr && off < d::ispendr + 0x80) {
+        each(d::ispendr, [](VirtualIrq& i) { i.pending_latch = true; });
+    } else if (off >= d::icpendr && off < d::icpendr + 0x80) {
+        each(d::icpendr, [](VirtualIrq& i) { i.pending_latch = false; });
+    } else if (off >= d::isactiver && off < d::isactiver + 0x80) {
+        each(d::isactiver, [](VirtualIrq& i) { i.active = true; });
+    } else if (off >= d::icactiver && off < d::icactiver + 0x80) {
+        each(d::icactiver, [](VirtualIrq& i) { i.active = false; });
+    } else if (off >= d::ipriorityr && off < d::ipriorityr + 0x3FC) {
+        for (unsigned b = 0; b < 4; ++b) {
+            if (VirtualIrq* irq = lookup(vcpu, off - d::ipriorityr + b)) irq->priority = (value >> (8 * b)) & 0xF8;
+        }
+    } else if (off >= d::itargetsr && off < d::itargetsr + 0x3FC) {
+        for (unsigned b = 0; b < 4; ++b) {
+            const unsigned id = off - d::itargetsr + b;
+            const unsigned targets = (value >> (8 * b)) & ((1u << nr_vcpus()) - 1);
+            VirtualIrq* irq = lookup(vcpu, id);
+            if (irq != nullptr && id >= kPrivate && targets != 0) {
+                irq->target_vcpu = static_cast<unsigned>(std::countr_zero(targets)); // first listed vCPU
+            }
+        }
+    } else if (off >= d::icfgr && off < d::icfgr + 0x100) {
+        for (unsigned i = 0; i < 16; ++i) {
+            VirtualIrq* irq = lookup(vcpu, (off - d::icfgr) * 4 + i);
+            if (irq != nullptr && irq->intid >= 16) irq->edge = (value >> (2 * i + 1)) & 1u;
+        }
+    } else if (off == d::sgir) {
+        const unsigned sgi = value & 0xF;
+        const unsigned filter = (value >> 24) & 3;
+        for (unsigned t = 0; t < nr_vcpus(); ++t) {
+            const bool hit = filter == 0 ? ((value >> 16) >> t & 1u) : filter == 1 ? t != vcpu : filter == 2 ? t == vcpu : false;
+            if (hit) {
+                VirtualIrq& irq = vcpus_[t]->private_irqs[sgi];
+                irq.pending_latch = true;
+                queue(irq);
+            }
+        }
+    }
+}
+
+} // namespace fwdsim::arch

@@ -1,0 +1,212 @@
+// The vgic against the real GIC model: the test plays the guest (GICV
+// accesses on the physical CPU) and KVM (flush before entry, fold after
+// exit).  Case ids from reference/conformance-cases.md where they apply.
+#include <fwdsim/arch/vgic.h>
+#include <fwdsim/gic/registers.h>
+#include <fwdsim/sim/cost_profile.h>
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <vector>
+
+using namespace fwdsim;
+using namespace fwdsim::gic;
+
+namespace {
+
+struct World {
+    explicit World(unsigned vcpus = 1, unsigned lrs = 4)
+    {
+        GicParams p;
+        p.num_cpus = vcpus;
+        p.num_lrs = lrs;
+        gic = std::make_unique<Gic>(queue, p, GicCosts::from_profile(sim::CostProfile::builtin_default()));
+        vgic = std::make_unique<arch::Vgic>(*gic, vcpus, 256, arch::VgicCosts{sim::Cycles{100}, sim::Cycles{20}},
+                                            [this](unsigned v) { kicks.push_back(v); });
+        vgic->set_ack_notifier([this](unsigned intid) { acks.push_back(intid); });
+        sim::Cycles c;
+        vgic->dist_write(0, gicd::ctlr, 1, c);
+        for (unsigned v = 0; v < vcpus; ++v) {
+            gic->write(Block::gicv, v, gicc::ctlr, 1);
+            gic->write(Block::gicv, v, gicc::pmr, 0xF8);
+        }
+    }
+    void guest_enable(unsigned intid, std::uint8_t priority = 0xA0)
+    {
+        sim::Cycles c;
+        vgic->dist_write(0, gicd::isenabler + intid / 32 * 4, 1u << (intid % 32), c);
+        const std::uint32_t word = gicd::ipriorityr + intid / 4 * 4;
+        const unsigned shift = 8 * (intid % 4);
+        const std::uint32_t old = vgic->dist_read(0, word, c);
+        vgic->dist_write(0, word, (old & ~(0xFFu << shift)) | (std::uint32_t{priority} << shift), c);
+    }
+    void guest_level(unsigned intid)
+    {
+        sim::Cycles c;
+        const auto cfg = vgic->dist_read(0, gicd::icfgr + intid / 16 * 4, c);
+        vgic->dist_write(0, gicd::icfgr + intid / 16 * 4, cfg & ~(2u << (intid % 16 * 2)), c);
+    }
+    void guest_edge(unsigned intid)
+    {
+        sim::Cycles c;
+        const auto cfg = vgic->dist_read(0, gicd::icfgr + intid / 16 * 4, c);
+        vgic->dist_write(0, gicd::icfgr + intid / 16 * 4, cfg | (2u << (intid % 16 * 2)), c);
+    }
+    std::uint32_t guest_ack(unsigned cpu = 0) { return gic->read(Block::gicv, cpu, gicc::iar); }
+    void guest_eoi(std::uint32_t id, unsigned cpu = 0) { gic->write(Block::gicv, cpu, gicc::eoir, id); }
+
+    sim::EventQueue queue;
+    std::unique_ptr<Gic> gic;
+    std::unique_ptr<arch::Vgic> vgic;
+    std::vector<unsigned> kicks;
+    std::vector<unsigned> acks;
+};
+
+} // namespace
+
+TEST_CASE("K01 a level SPI stays pending while its line is high and is withdrawn when it drops before acknowledge")
+{
+    World w;
+    w.guest_enable(48);
+    w.vgic->inject(0, 48, true);
+    CHECK(w.vgic->has_pending(0));
+    CHECK(w.kicks == std::vector<unsigned>{0});
+    w.vgic->flush(0, 0);
+    w.vgic->fold(0, 0); // exit before the guest looked
+    CHECK(w.vgic->has_pending(0));
+    w.vgic->inject(0, 48, false);
+    CHECK_FALSE(w.vgic->has_pending(0));
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == spurious_intid);
+}
+
+TEST_CASE("K02 two edges before the guest acknowledges are delivered once")
+{
+    World w;
+    w.guest_edge(50);
+    w.guest_enable(50);
+    w.vgic->inject(0, 50, true);
+    w.vgic->inject(0, 50, false);
+    w.vgic->inject(0, 50, true);
+    w.vgic->inject(0, 50, false);
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 50);
+    w.guest_eoi(50);
+    CHECK(w.guest_ack() == spurious_intid);
+    w.vgic->fold(0, 0);
+    CHECK_FALSE(w.vgic->has_pending(0));
+    CHECK(w.vgic->ap_list_size(0) == 0);
+}
+
+TEST_CASE("K03 K05 a level, unmapped interrupt asks for EOI maintenance and its EOI runs the ack notifier once")
+{
+    World w;
+    w.guest_enable(48);
+    w.vgic->inject(0, 48, true);
+    w.vgic->flush(0, 0);
+    const ListRegister lr{w.gic->read(Block::gich, 0, gich::lr0)};
+    CHECK(lr.eoi());
+    CHECK(w.guest_ack() == 48);
+    w.guest_eoi(48);
+    CHECK((w.gic->read(Block::gich, 0, gich::misr) & gich::misr_eoi) != 0);
+    CHECK(w.gic->maintenance_pending(0));
+    w.vgic->fold(0, 0);
+    CHECK(w.acks == std::vector<unsigned>{48});
+    CHECK_FALSE(w.gic->maintenance_pending(0)); // fold freed the LR
+    // An edge interrupt asks for no maintenance.
+    w.guest_edge(49);
+    w.guest_enable(49);
+    w.vgic->inject(0, 49, true);
+    w.vgic->inject(0, 48, false);
+    w.vgic->flush(0, 0);
+    CHECK_FALSE(ListRegister{w.gic->read(Block::gich, 0, gich::lr0)}.eoi());
+    CHECK(w.guest_ack() == 49);
+    w.guest_eoi(49);
+    CHECK(w.gic->read(Block::gich, 0, gich::misr) == 0);
+    w.vgic->fold(0, 0);
+    CHECK(w.acks == std::vector<unsigned>{48});
+}
+
+TEST_CASE("K04 more pending interrupts than LRs: all delivered in priority order, underflow requested meanwhile")
+{
+    World w(1, 2);
+    const unsigned ids[] = {40, 41, 42, 43, 44};
+    const std::uint8_t prios[] = {0x80, 0x20, 0xA0, 0x40, 0x60};
+    for (unsigned k = 0; k < 5; ++k) {
+        w.guest_edge(ids[k]);
+        w.guest_enable(ids[k], prios[k]);
+        w.vgic->inject(0, ids[k], true);
+    }
+    std::vector<std::uint32_t> delivered;
+    for (int round = 0; round < 5 && delivered.size() < 5; ++round) {
+        w.vgic->flush(0, 0);
+        const bool more = w.vgic->ap_list_size(0) > 2;
+        CHECK(((w.gic->read(Block::gich, 0, gich::hcr) & gich::hcr_uie) != 0) == more);
+        for (;;) {
+            const auto id = w.guest_ack();
+            if (id == spurious_intid) break;
+            delivered.push_back(id);
+            w.guest_eoi(id);
+        }
+        w.vgic->fold(0, 0);
+    }
+    CHECK(delivered == std::vector<std::uint32_t>{41, 43, 44, 40, 42});
+}
+
+TEST_CASE("K06 a mapped interrupt: the guest's EOI deactivates the physical one, with no maintenance")
+{
+    World w;
+    // The host took SPI 64 with split EOI and left it active for the guest.
+    w.gic->write(Block::gicd, 0, gicd::ctlr, 1);
+    w.gic->write(Block::gicd, 0, gicd::isactiver + 8, 1u);
+    REQUIRE(w.gic->is_active(64));
+    w.guest_enable(64);
+    REQUIRE(w.vgic->map_phys_irq(0, 64, 64) == 0);
+    CHECK(w.vgic->map_phys_irq(0, 64, 64) == -EBUSY);
+    w.vgic->inject(0, 64, true); // the host's handler, in forwarded mode
+    w.vgic->flush(0, 0);
+    const ListRegister lr{w.gic->read(Block::gich, 0, gich::lr0)};
+    REQUIRE(lr.hw());
+    CHECK(lr.physical_id() == 64);
+    CHECK(w.guest_ack() == 64);
+    w.guest_eoi(64);
+    CHECK_FALSE(w.gic->is_active(64));
+    CHECK(w.gic->read(Block::gich, 0, gich::misr) == 0);
+    w.vgic->fold(0, 0);
+    CHECK(w.acks.empty());
+    CHECK(w.vgic->ap_list_size(0) == 0);
+}
+
+TEST_CASE("K08 guest distributor writes change only this VM's virtual state and cost the emulation")
+{
+    World w;
+    World other;
+    sim::Cycles cost;
+    w.vgic->dist_write(0, gicd::isenabler + 4, 0xFFFF0000, cost);
+    CHECK(cost == sim::Cycles{100});
+    w.vgic->dist_write(0, gicd::ipriorityr + 48, 0x12345678, cost);
+    CHECK(w.vgic->dist_read(0, gicd::ipriorityr + 48, cost) == 0x10305078);
+    CHECK(w.vgic->irq(0, 48)->enabled);
+    CHECK_FALSE(other.vgic->irq(0, 48)->enabled);
+    // The physical GIC is untouched.
+    CHECK_FALSE(w.gic->is_enabled(48));
+    CHECK(w.gic->read(Block::gicd, 0, gicd::ipriorityr + 48) == 0);
+}
+
+TEST_CASE("a virtual SGI reaches exactly the listed vCPUs")
+{
+    World w(2);
+    sim::Cycles c;
+    w.vgic->dist_write(0, gicd::sgir, (2u << 16) | 3, c);
+    CHECK_FALSE(w.vgic->has_pending(0));
+    CHECK(w.vgic->has_pending(1));
+    CHECK(w.kicks.back() == 1);
+}
+
+TEST_CASE("the vgic's costs come from the profile")
+{
+    const auto costs = arch::VgicCosts::from_profile(sim::CostProfile::builtin_default());
+    CHECK(costs.mmio_emulate == sim::CostProfile::builtin_default().get("arch.vgic_mmio_emulate"));
+    CHECK(costs.sort_ap_list > sim::Cycles{0});
+}
