@@ -1,0 +1,143 @@
+// KVM_IRQ_LINE decoding, irqfd assignment rules, and the irqfd resampler,
+// over the vgic and the real GIC.
+#include <fwdsim/gic/registers.h>
+#include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/process.h>
+#include <fwdsim/kvm/vm.h>
+#include <fwdsim/sim/cost_profile.h>
+
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <memory>
+
+using namespace fwdsim;
+using namespace fwdsim::gic;
+
+namespace {
+
+struct World {
+    World()
+    {
+        gic = std::make_unique<Gic>(queue, GicParams{}, GicCosts::from_profile(sim::CostProfile::builtin_default()));
+        vgic = std::make_unique<arch::Vgic>(*gic, 2, 256, arch::VgicCosts::from_profile(sim::CostProfile::builtin_default()),
+                                            nullptr);
+        vm = std::make_unique<kvm::Vm>(*vgic);
+        sim::Cycles c;
+        vgic->dist_write(0, gicd::ctlr, 1, c);
+        vgic->dist_write(0, gicd::isenabler + 8, 0xFFFFFFFF, c); // INTIDs 64..95
+        vgic->dist_write(0, gicd::isenabler + 4, 0xFFFFFFFF, c); // 32..63
+        gic->write(Block::gicv, 0, gicc::ctlr, 1);
+        gic->write(Block::gicv, 0, gicc::pmr, 0xF8);
+    }
+    bool pending(unsigned intid) { return vgic->irq(0, intid)->pending(); }
+    // One guest round trip: enter, take and complete everything, exit.
+    void guest_round()
+    {
+        vgic->flush(0, 0);
+        for (std::uint32_t id; (id = gic->read(Block::gicv, 0, gicc::iar)) != spurious_intid;) {
+            gic->write(Block::gicv, 0, gicc::eoir, id);
+        }
+        vgic->fold(0, 0);
+    }
+
+    sim::EventQueue queue;
+    std::unique_ptr<Gic> gic;
+    std::unique_ptr<arch::Vgic> vgic;
+    std::unique_ptr<kvm::Vm> vm;
+    host::Process vmm{"vmm"};
+};
+
+std::uint32_t spi(unsigned intid) { return (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | intid; }
+
+} // namespace
+
+TEST_CASE("KVM_IRQ_LINE decodes type, vCPU and number with Linux's errnos")
+{
+    World w;
+    CHECK(w.vm->irq_line(spi(48), 1) == 0);
+    CHECK(w.pending(48));
+    CHECK(w.vm->irq_line(spi(48), 0) == 0);
+    CHECK_FALSE(w.pending(48));
+    CHECK(w.vm->irq_line(spi(20), 1) == -EINVAL);  // not an SPI
+    CHECK(w.vm->irq_line(spi(300), 1) == -EINVAL); // beyond the vgic
+    const std::uint32_t ppi27_vcpu1 = (kvm::kArmIrqTypePpi << kvm::kArmIrqTypeShift) | (1u << kvm::kArmIrqVcpuShift) | 27;
+    CHECK(w.vm->irq_line(ppi27_vcpu1, 1) == 0);
+    CHECK(w.vgic->irq(1, 27)->line_level);
+    CHECK_FALSE(w.vgic->irq(0, 27)->line_level);
+    CHECK(w.vm->irq_line((kvm::kArmIrqTypePpi << kvm::kArmIrqTypeShift) | (5u << kvm::kArmIrqVcpuShift) | 27, 1) == -EINVAL);
+    CHECK(w.vm->irq_line(kvm::kArmIrqTypeCpu << kvm::kArmIrqTypeShift, 1) == -ENXIO);
+    CHECK(w.vm->irq_line(7u << kvm::kArmIrqTypeShift, 1) == -EINVAL);
+}
+
+TEST_CASE("KVM_IRQFD rejects unknown flags, bad fds, non-eventfds and a second assignment of one eventfd")
+{
+    World w;
+    const int efd = host::eventfd_create(w.vmm);
+    REQUIRE(efd >= 0);
+    CHECK(w.vm->irqfd(w.vmm, efd, 16, 1u << 7, -1) == -EINVAL);
+    CHECK(w.vm->irqfd(w.vmm, 99, 16, 0, -1) == -EBADF);
+    CHECK(w.vm->irqfd(w.vmm, efd, 16, kvm::kIrqfdFlagResample, 99) == -EBADF);
+    CHECK(w.vm->irqfd_count() == 0);
+    CHECK(w.vm->irqfd(w.vmm, efd, 16, 0, -1) == 0);
+    CHECK(w.vm->irqfd(w.vmm, efd, 17, 0, -1) == -EBUSY);
+    CHECK(w.vm->irqfd_count() == 1);
+}
+
+TEST_CASE("an edge irqfd pulses its GSI (INTID GSI+32) once per signal")
+{
+    World w;
+    sim::Cycles c;
+    w.vgic->dist_write(0, gicd::icfgr + 12, 0xFFFFFFFF, c); // INTIDs 48..63 edge
+    const int efd = host::eventfd_create(w.vmm);
+    REQUIRE(w.vm->irqfd(w.vmm, efd, 16, 0, -1) == 0); // GSI 16 = INTID 48
+    host::EventfdCtxRef ctx;
+    REQUIRE(host::eventfd_ctx_fdget(w.vmm, efd, ctx) == 0);
+    ctx->signal();
+    CHECK(w.pending(48));
+    CHECK_FALSE(w.vgic->irq(0, 48)->line_level);
+    w.guest_round();
+    CHECK_FALSE(w.pending(48));
+}
+
+TEST_CASE("K03 irqfd + resamplefd: each guest EOI lowers the line and signals the resamplefd exactly once")
+{
+    World w;
+    const int efd = host::eventfd_create(w.vmm);
+    const int rfd = host::eventfd_create(w.vmm);
+    REQUIRE(w.vm->irqfd(w.vmm, efd, 16, kvm::kIrqfdFlagResample, rfd) == 0);
+    CHECK(w.vm->resampler_count() == 1);
+    host::EventfdCtxRef trigger, resample;
+    REQUIRE(host::eventfd_ctx_fdget(w.vmm, efd, trigger) == 0);
+    REQUIRE(host::eventfd_ctx_fdget(w.vmm, rfd, resample) == 0);
+    for (int n = 1; n <= 3; ++n) {
+        trigger->signal(); // VFIO's handler: the device's level interrupt fired
+        CHECK(w.vgic->irq(0, 48)->line_level);
+        w.guest_round();
+        CHECK_FALSE(w.vgic->irq(0, 48)->line_level);
+        CHECK(resample->signals() == static_cast<std::uint64_t>(n));
+    }
+    // Deassigning removes the irqfd and its resampler.
+    CHECK(w.vm->irqfd(w.vmm, efd, 16, kvm::kIrqfdFlagDeassign, -1) == 0);
+    CHECK(w.vm->irqfd_count() == 0);
+    CHECK(w.vm->resampler_count() == 0);
+}
+
+TEST_CASE("closing the last reference to an irqfd's eventfd shuts the irqfd down (POLLHUP)")
+{
+    World w;
+    const int efd = host::eventfd_create(w.vmm);
+    const int rfd = host::eventfd_create(w.vmm);
+    REQUIRE(w.vm->irqfd(w.vmm, efd, 16, kvm::kIrqfdFlagResample, rfd) == 0);
+    {
+        host::EventfdCtxRef trigger;
+        REQUIRE(host::eventfd_ctx_fdget(w.vmm, efd, trigger) == 0);
+        trigger->signal();
+    }
+    CHECK(w.vgic->irq(0, 48)->line_level);
+    // The irqfd itself holds the ctx, not the file: closing the fd hangs up.
+    CHECK(w.vmm.close(efd) == 0);
+    CHECK(w.vm->irqfd_count() == 0);
+    CHECK(w.vm->resampler_count() == 0);
+    CHECK_FALSE(w.vgic->irq(0, 48)->line_level); // the last resampler lowered it
+}
