@@ -29,3 +29,14 @@ host.workqueue_dispatch = 600 | queue_work plus the kworker picking the item up 
 # --- arch: the vgic-v2 ----------------------------------------------------------
 arch.vgic_mmio_emulate = 250 | decoding and emulating one trapped guest GICD access (vgic-mmio dispatch), beyond the trap | estimate
 arch.vgic_sort_ap_list = 60 | sorting a vCPU's ap_list before filling the list registers | estimate
+
+# --- kvm: vCPUs and the world switch (src/kvm) --------------------------------
+kvm.world_switch_enter = 1100 | __kvm_vcpu_run entry half: save host context, restore guest GPRs, system registers, stage-2, timer, eret to EL1 | estimate
+kvm.world_switch_exit = 1100 | trap to EL2, save guest context, restore host context, back to the host kernel | estimate
+kvm.handle_exit = 150 | handle_exit: decode ESR/exit code and dispatch to the exit handler | estimate
+kvm.run_loop = 200 | one kvm_arch_vcpu_ioctl_run iteration before entry: pending requests, signals, preemption check | estimate
+kvm.vcpu_block = 300 | kvm_vcpu_block on WFI: check for pending interrupts, mark the vCPU blocked, schedule out | estimate
+kvm.vcpu_wakeup = 1500 | waking a blocked vCPU thread (kvm_vcpu_wake_up) and switching to it | estimate
+kvm.hypercall = 200 | handling one HVC in the host (kvm_hvc_call_handler) | estimate
+kvm.irq_line = 150 | KVM_IRQ_LINE beyond the syscall: decode, kvm_vgic_inject_irq | estimate
+kvm.irqfd_inject = 250 | irqfd wake-up: irqfd_wakeup and the inject work running kvm_set_irq | estimate

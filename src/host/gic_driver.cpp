@@ -75,6 +75,20 @@ void GicDriver::wire_cpus(const std::vector<Cpu*>& cpus)
     });
 }
 
+void GicDriver::irq_unmask_on(unsigned irq, unsigned cpu)
+{
+    if (irq >= 32 || cpu >= gic_.params().num_cpus) return irq_unmask(irq);
+    write(gic::Block::gicd, cpu, word(gic::gicd::isenabler, irq), bit(irq)); // the banked copy of `cpu`
+}
+
+int GicDriver::send_ipi(unsigned cpu, unsigned sgi)
+{
+    if (cpu >= gic_.params().num_cpus || sgi >= 16) return -EINVAL;
+    // TargetListFilter 0: the CPUs in CPUTargetList.
+    write(gic::Block::gicd, accessing_cpu(), gic::gicd::sgir, (1u << (16 + cpu)) | sgi);
+    return 0;
+}
+
 void GicDriver::irq_mask(unsigned irq)
 {
     write(gic::Block::gicd, accessing_cpu(), word(gic::gicd::icenabler, irq), bit(irq));

@@ -117,6 +117,13 @@ int IrqLayer::irq_set_vcpu_affinity(unsigned irq, VcpuAffinity affinity)
     return 0;
 }
 
+int IrqLayer::enable_percpu_irq(unsigned irq, unsigned cpu)
+{
+    if (!valid(irq) || !descs_[irq].requested) return -EINVAL;
+    chip_.irq_unmask_on(irq, cpu);
+    return 0;
+}
+
 int IrqLayer::irq_set_irqchip_state(unsigned irq, IrqchipState which, bool value)
 {
     if (!valid(irq)) return -EINVAL;

@@ -1,3 +1,6 @@
+// Vm: virt/kvm/kvm_main.c (VM life, vCPUs, devices), virt/kvm/eventfd.c
+// (irqfd, resampler), virt/kvm/irqchip.c (routing), arch/arm64/kvm/arm.c
+// (KVM_IRQ_LINE).  See include/fwdsim/kvm/vm.h.
 #include <fwdsim/kvm/vm.h>
 
 #include <algorithm>
@@ -18,10 +21,11 @@ struct Vm::Irqfd {
         if (events & host::pollin) {
             std::uint64_t count = 0;
             (void)ctx->read(count);
+            vm.env_.this_cpu.charge(vm.env_.costs.irqfd_inject);
             // irqfd_inject: a resampling irqfd holds the line until the guest's
             // EOI (the resampler lowers it); a plain one pulses it.
-            vm.set_irq(gsi, true);
-            if (!resamplefd) vm.set_irq(gsi, false);
+            (void)vm.set_irq(gsi, true);
+            if (!resamplefd) (void)vm.set_irq(gsi, false);
         }
         if (events & host::pollhup) vm.shutdown(*this); // destroyed later: we are inside our own callback
     }
@@ -38,22 +42,163 @@ struct Vm::Resampler {
     std::vector<Irqfd*> irqfds;
 };
 
-Vm::Vm(arch::Vgic& vgic) : vgic_(vgic)
+Vm::Vm(const KvmEnv& env, arch::ArchKind kind)
+    : env_(env), arch_(arch::create_vm_arch(kind, arch::ArchEnv{env.gic, env.irqs, env.vgic_costs})),
+      vcpus_(kMaxVcpus)
 {
-    vgic_.set_ack_notifier([this](unsigned intid) { on_ack(intid); });
+    arch_->set_ack_notifier([this](unsigned intid) { on_ack(intid); });
+    arch_->set_kick([this](unsigned v) { kick(v); });
 }
 
 Vm::~Vm()
 {
-    vgic_.set_ack_notifier({});
+    if (refcount_ != 0) destroy(); // owner tearing down without files (tests)
+}
+
+void Vm::put()
+{
+    if (refcount_ == 0 || --refcount_ != 0) return;
+    destroy();
+    if (release_) release_(*this); // may free us: nothing after this
+}
+
+void Vm::destroy()
+{
+    refcount_ = 0;
+    // kvm_destroy_vm: devices first (kvm-vfio unforwards through the arch,
+    // which must still be there), then irqfds, vCPUs, the arch state.
+    while (!devices_.empty()) devices_.pop_back();
     while (!irqfds_.empty()) shutdown(*irqfds_.front());
     retired_.clear();
+    for (auto& v : vcpus_) {
+        if (v) v->stop();
+    }
+    vcpus_.clear();
+    arch_->set_kick({});
+    arch_->set_ack_notifier({});
+}
+
+// --- vCPUs ---------------------------------------------------------------------
+
+int Vm::create_vcpu(unsigned id, host::Cpu& pcpu, Vcpu*& out)
+{
+    if (id >= kMaxVcpus) return -EINVAL;
+    if (vcpus_[id]) return -EEXIST;
+    if (arch_->initialized()) return -EBUSY; // kvm_arch_vcpu_precreate: too late once the vgic is sized
+    vcpus_[id] = std::make_unique<Vcpu>(*this, id, pcpu);
+    out = vcpus_[id].get();
+    return 0;
+}
+
+Vcpu* Vm::vcpu(unsigned id) const
+{
+    return id < vcpus_.size() ? vcpus_[id].get() : nullptr;
+}
+
+std::vector<Vcpu*> Vm::vcpus() const
+{
+    std::vector<Vcpu*> out;
+    for (const auto& v : vcpus_) {
+        if (v) out.push_back(v.get());
+    }
+    return out;
+}
+
+unsigned Vm::vcpu_count() const
+{
+    return static_cast<unsigned>(vcpus().size());
+}
+
+void Vm::kick(unsigned v)
+{
+    if (Vcpu* vc = vcpu(v)) vc->kick();
+}
+
+int Vm::ensure_vgic()
+{
+    if (!arch_->has_irqchip()) return -ENXIO;
+    if (arch_->initialized()) return 0;
+    unsigned n = 0;
+    for (unsigned id = 0; id < vcpus_.size(); ++id) {
+        if (vcpus_[id]) n = id + 1;
+    }
+    if (n == 0) return -EBUSY;
+    return arch_->init_irqchip(n);
+}
+
+// --- devices -------------------------------------------------------------------
+
+KvmDevice& Vm::add_device(std::unique_ptr<KvmDevice> dev)
+{
+    devices_.push_back(std::move(dev));
+    return *devices_.back();
+}
+
+std::vector<KvmDevice*> Vm::devices() const
+{
+    std::vector<KvmDevice*> out;
+    for (const auto& d : devices_) out.push_back(d.get());
+    return out;
+}
+
+// --- routing and injection ---------------------------------------------------------
+
+const RoutingEntry* Vm::route(std::uint32_t gsi) const
+{
+    if (custom_routing_) {
+        const auto it = routing_.find(gsi);
+        return it == routing_.end() ? nullptr : &it->second;
+    }
+    return nullptr;
+}
+
+int Vm::gsi_to_intid(std::uint32_t gsi) const
+{
+    const unsigned nr = arch_->initialized() ? arch_->vgic()->nr_irqs() : arch_->nr_irqs();
+    std::uint64_t pin = gsi;
+    if (custom_routing_) {
+        const RoutingEntry* e = route(gsi);
+        if (e == nullptr || e->type != kIrqRoutingIrqchip) return -EINVAL;
+        pin = e->pin;
+    }
+    if (pin + arch::Vgic::kPrivate >= nr) return -EINVAL;
+    return static_cast<int>(pin + arch::Vgic::kPrivate);
+}
+
+int Vm::set_gsi_routing(std::span<const RoutingEntry> entries)
+{
+    const unsigned nr = arch_->initialized() ? arch_->vgic()->nr_irqs() : arch_->nr_irqs();
+    std::map<std::uint32_t, RoutingEntry> table;
+    for (const RoutingEntry& e : entries) {
+        if (e.type == kIrqRoutingIrqchip) {
+            if (e.pin + arch::Vgic::kPrivate >= nr) return -EINVAL;
+        } else if (e.type == kIrqRoutingMsi) {
+            if (e.msi_data < arch::Vgic::kPrivate || e.msi_data >= nr) return -EINVAL;
+        } else {
+            return -EINVAL;
+        }
+        if (!table.emplace(e.gsi, e).second) return -EINVAL; // one entry a GSI (no multi-pin here)
+    }
+    routing_ = std::move(table);
+    custom_routing_ = true;
+    return 0;
 }
 
 int Vm::set_irq(std::uint32_t gsi, bool level)
 {
-    if (gsi + arch::Vgic::kPrivate >= vgic_.nr_irqs()) return -EINVAL;
-    return vgic_.inject(0, gsi + arch::Vgic::kPrivate, level);
+    const RoutingEntry* e = route(gsi);
+    if (e != nullptr && e->type == kIrqRoutingMsi) {
+        // kvm_set_msi: an MSI is an edge; only the rising call delivers.
+        if (!level) return 0;
+        if (const int err = ensure_vgic(); err < 0) return err;
+        const int err = arch_->inject(0, e->msi_data, true);
+        (void)arch_->inject(0, e->msi_data, false);
+        return err;
+    }
+    const int intid = gsi_to_intid(gsi);
+    if (intid < 0) return intid;
+    if (const int err = ensure_vgic(); err < 0) return err;
+    return arch_->inject(0, static_cast<unsigned>(intid), level);
 }
 
 int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
@@ -61,15 +206,23 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
     const std::uint32_t type = (irq >> kArmIrqTypeShift) & 0xFF;
     const std::uint32_t vcpu = (irq >> kArmIrqVcpuShift) & 0xFF;
     const std::uint32_t num = irq & 0xFFFF;
+    env_.this_cpu.charge(env_.costs.irq_line);
     switch (type) {
     case kArmIrqTypeCpu:
         return -ENXIO; // with an in-kernel irqchip the CPU lines are not the VMM's
-    case kArmIrqTypeSpi:
-        if (num < arch::Vgic::kPrivate || num >= vgic_.nr_irqs()) return -EINVAL;
-        return vgic_.inject(0, num, level != 0);
-    case kArmIrqTypePpi:
-        if (vcpu >= vgic_.nr_vcpus() || num < 16 || num >= arch::Vgic::kPrivate) return -EINVAL;
-        return vgic_.inject(vcpu, num, level != 0);
+    case kArmIrqTypeSpi: {
+        if (!arch_->has_irqchip()) return -ENXIO;
+        if (const int err = ensure_vgic(); err < 0) return err;
+        if (num < arch::Vgic::kPrivate || num >= arch_->vgic()->nr_irqs()) return -EINVAL;
+        return arch_->inject(0, num, level != 0);
+    }
+    case kArmIrqTypePpi: {
+        if (!arch_->has_irqchip()) return -ENXIO;
+        if (vcpu >= kMaxVcpus || this->vcpu(vcpu) == nullptr) return -EINVAL;
+        if (const int err = ensure_vgic(); err < 0) return err;
+        if (num < 16 || num >= arch::Vgic::kPrivate) return -EINVAL;
+        return arch_->inject(vcpu, num, level != 0);
+    }
     default:
         return -EINVAL;
     }
@@ -91,12 +244,15 @@ int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flag
         for (Irqfd* i : doomed) shutdown(*i);
         return 0;
     }
-    if (gsi + arch::Vgic::kPrivate >= vgic_.nr_irqs()) return -EINVAL;
+    const RoutingEntry* e = route(gsi);
+    const bool msi = e != nullptr && e->type == kIrqRoutingMsi;
+    if (!msi && gsi_to_intid(gsi) < 0) return -EINVAL;
     for (auto& i : irqfds_) {
         if (i->ctx.get() == ctx.get()) return -EBUSY;
     }
     host::EventfdCtxRef resample;
     if (flags & kIrqfdFlagResample) {
+        if (msi) return -EINVAL; // a resampler needs a level irqchip pin
         if (const int err = host::eventfd_ctx_fdget(proc, resamplefd, resample); err < 0) return err;
     }
     auto irqfd = std::make_unique<Irqfd>(*this, std::move(ctx), gsi, std::move(resample));
@@ -116,12 +272,11 @@ int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flag
 void Vm::on_ack(unsigned intid)
 {
     // irqfd_resampler_ack: lower the line, then tell every resamplefd.
-    if (intid < arch::Vgic::kPrivate) return;
-    const std::uint32_t gsi = intid - arch::Vgic::kPrivate;
-    const auto it = resamplers_.find(gsi);
-    if (it == resamplers_.end()) return;
-    set_irq(gsi, false);
-    for (Irqfd* i : it->second->irqfds) i->resamplefd->signal(1);
+    for (auto& [gsi, r] : resamplers_) {
+        if (gsi_to_intid(gsi) != static_cast<int>(intid)) continue;
+        (void)set_irq(gsi, false);
+        for (Irqfd* i : r->irqfds) i->resamplefd->signal(1);
+    }
 }
 
 void Vm::shutdown(Irqfd& irqfd)
@@ -134,7 +289,7 @@ void Vm::shutdown(Irqfd& irqfd)
             list.erase(std::remove(list.begin(), list.end(), &irqfd), list.end());
             if (list.empty()) {
                 // The last resampling irqfd of a GSI lowers its line as it goes.
-                set_irq(irqfd.gsi, false);
+                (void)set_irq(irqfd.gsi, false);
                 resamplers_.erase(it);
             }
         }
@@ -147,6 +302,29 @@ void Vm::shutdown(Irqfd& irqfd)
             break;
         }
     }
+}
+
+// --- forwarding ----------------------------------------------------------------------
+
+int Vm::forward_irq(unsigned host_irq, std::uint32_t gsi)
+{
+    if (!arch_->can_forward()) return -ENXIO;
+    const int intid = gsi_to_intid(gsi);
+    if (intid < 0) return intid;
+    if (const int err = ensure_vgic(); err < 0) return err;
+    return arch_->forward_irq(host_irq, static_cast<unsigned>(intid));
+}
+
+void Vm::unforward_irq(unsigned host_irq, std::uint32_t gsi)
+{
+    const int intid = arch_->forwarded_to(host_irq);
+    (void)gsi; // the link knows its guest IRQ; routing may have changed since
+    if (intid >= 0) arch_->unforward_irq(host_irq, static_cast<unsigned>(intid));
+}
+
+int Vm::inject_forwarded(unsigned host_irq)
+{
+    return arch_->inject_forwarded(host_irq);
 }
 
 } // namespace fwdsim::kvm

@@ -1,7 +1,9 @@
 // KVM_IRQ_LINE decoding, irqfd assignment rules, and the irqfd resampler,
 // over the vgic and the real GIC.
 #include <fwdsim/gic/registers.h>
+#include <fwdsim/host/cpu.h>
 #include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/gic_driver.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/vm.h>
 #include <fwdsim/sim/cost_profile.h>
@@ -19,10 +21,24 @@ namespace {
 struct World {
     World()
     {
-        gic = std::make_unique<Gic>(queue, GicParams{}, GicCosts::from_profile(sim::CostProfile::builtin_default()));
-        vgic = std::make_unique<arch::Vgic>(*gic, 2, 256, arch::VgicCosts::from_profile(sim::CostProfile::builtin_default()),
-                                            nullptr);
-        vm = std::make_unique<kvm::Vm>(*vgic);
+        const auto& profile = sim::CostProfile::builtin_default();
+        GicParams params;
+        params.num_cpus = 3;
+        gic = std::make_unique<Gic>(queue, params, GicCosts::from_profile(profile));
+        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
+        driver->init();
+        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
+        for (unsigned i = 0; i < 3; ++i)
+            cpus.push_back(std::make_unique<host::Cpu>(queue, this_cpu, host::HostCosts::from_profile(profile), i));
+        vm = std::make_unique<kvm::Vm>(kvm::KvmEnv{queue, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
+                                                   arch::VgicCosts::from_profile(profile)},
+                                       arch::ArchKind::arm);
+        REQUIRE(vm->arch().create_irqchip() == 0);
+        kvm::Vcpu* v = nullptr;
+        REQUIRE(vm->create_vcpu(0, *cpus[1], v) == 0);
+        REQUIRE(vm->create_vcpu(1, *cpus[2], v) == 0);
+        REQUIRE(vm->ensure_vgic() == 0);
+        vgic = vm->arch().vgic();
         sim::Cycles c;
         vgic->dist_write(0, gicd::ctlr, 1, c);
         vgic->dist_write(0, gicd::isenabler + 8, 0xFFFFFFFF, c); // INTIDs 64..95
@@ -42,9 +58,13 @@ struct World {
     }
 
     sim::EventQueue queue;
+    host::ThisCpu this_cpu;
     std::unique_ptr<Gic> gic;
-    std::unique_ptr<arch::Vgic> vgic;
+    std::unique_ptr<host::GicDriver> driver;
+    std::unique_ptr<host::IrqLayer> irqs;
+    std::vector<std::unique_ptr<host::Cpu>> cpus;
     std::unique_ptr<kvm::Vm> vm;
+    arch::Vgic* vgic = nullptr;
     host::Process vmm{"vmm"};
 };
 

@@ -105,6 +105,18 @@ public:
     void set_irq_line(bool level);
     bool irq_line() const { return irq_line_; }
 
+    /// Runs `fn` as kernel code executing on this CPU now (ThisCpu is this
+    /// CPU while it runs) and returns the cycles it charged, for the caller
+    /// to spend: KVM's world-switch code runs on the CPU outside Work and
+    /// the IRQ flow (e.g. the vgic fold right after a guest exit).
+    template <class F>
+    sim::Cycles execute(F&& fn)
+    {
+        auto saved = this_cpu_.enter(this);
+        fn();
+        return this_cpu_.leave(saved);
+    }
+
     void enter_guest(GuestContext& ctx);
     void exit_guest();
     Mode mode() const { return guest_ ? Mode::guest : Mode::host; }

@@ -43,6 +43,8 @@ public:
     bool split_eoi() const override { return params_.split_eoi; }
     void irq_mask(unsigned irq) override;
     void irq_unmask(unsigned irq) override;
+    void irq_unmask_on(unsigned irq, unsigned cpu) override;
+    int send_ipi(unsigned cpu, unsigned sgi) override;
     int irq_set_type(unsigned irq, IrqTrigger type) override;
     int irq_set_affinity(unsigned irq, unsigned cpu) override;
     int irq_set_irqchip_state(unsigned irq, IrqchipState which, bool value) override;

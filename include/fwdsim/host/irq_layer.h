@@ -94,6 +94,12 @@ public:
     int disable_irq(unsigned irq);
     int enable_irq(unsigned irq);
 
+    /// enable_percpu_irq: unmasks a requested banked IRQ (a PPI) at `cpu`.
+    /// -EINVAL for a bad or unrequested IRQ.
+    int enable_percpu_irq(unsigned irq, unsigned cpu);
+    /// An IPI: SGI `sgi` to CPU `cpu` (smp_cross_call); the chip's errno.
+    int send_ipi(unsigned cpu, unsigned sgi) { return chip_.send_ipi(cpu, sgi); }
+
     int irq_set_irq_type(unsigned irq, IrqTrigger type);
     int irq_set_affinity(unsigned irq, unsigned cpu);
     /// -EINVAL for a bad IRQ; -ENOSYS when the chip has no split EOI

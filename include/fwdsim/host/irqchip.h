@@ -11,6 +11,8 @@
 // of the register accesses they make to ThisCpu.
 #pragma once
 
+#include <cerrno>
+
 #include <cstdint>
 
 namespace fwdsim::host {
@@ -41,6 +43,22 @@ public:
     /// GICD_I[SC]ACTIVER / I[SC]PENDR; -EINVAL for a state it cannot set.
     virtual int irq_set_irqchip_state(unsigned irq, IrqchipState which, bool value) = 0;
     virtual int irq_get_irqchip_state(unsigned irq, IrqchipState which, bool& value) = 0;
+
+    /// Unmasks a banked interrupt (a PPI) at one CPU, as enable_percpu_irq
+    /// does on each CPU; for a shared interrupt it is irq_unmask.
+    virtual void irq_unmask_on(unsigned irq, unsigned cpu)
+    {
+        (void)cpu;
+        irq_unmask(irq);
+    }
+    /// Sends software-generated interrupt `sgi` to CPU `cpu` (an IPI, GICD_SGIR).
+    /// -EINVAL for a bad CPU or SGI; -ENOSYS when the chip cannot.
+    virtual int send_ipi(unsigned cpu, unsigned sgi)
+    {
+        (void)cpu;
+        (void)sgi;
+        return -ENOSYS;
+    }
 
     // --- the root handler's steps, on the CPU taking the interrupt ------------
     /// GICC_IAR: returns the acknowledged IRQ, or -1 when spurious (1023).

@@ -1,23 +1,36 @@
-// Vm: the generic KVM side of one virtual machine's interrupts
-// (virt/kvm/eventfd.c, arch/arm64/kvm/arm.c: kvm_vm_ioctl_irq_line).
+// Vm: one virtual machine (struct kvm): its arch state (the vgic, through
+// arch::VmArch), vCPUs, kvm devices, GSI routing, irqfds and their
+// resamplers, KVM_IRQ_LINE, and IRQ forwarding by GSI.
 //
-// It owns the VM's irqfds and their resamplers and decodes KVM_IRQ_LINE, and
-// hands every injection to the arch's vgic as (vcpu, INTID, level).  GSI
-// routing is KVM/arm's default irqchip routing: GSI n is SPI pin n, that is
-// INTID n + 32.  Injection from an eventfd runs synchronously in the
-// signaller's context (KVM defers it to a work item; its cost is the
-// caller's to charge).  The world switch, vCPUs and kvm devices are not here
-// yet.
+// GSI routing starts as KVM/arm's default (GSI n is irqchip pin n, that is
+// INTID n + 32) and can be replaced (KVM_SET_GSI_ROUTING) by irqchip entries
+// and MSI entries (on a GICv2 an MSI is a write that GICv2m turns into an
+// SPI: its data is the INTID).  Injection from an eventfd runs
+// synchronously in the signaller's context, charging kvm.irqfd_inject to
+// the CPU that signalled (KVM defers it to a work item).
+//
+// A Vm is reference counted: its VM file, each vCPU file and each device
+// file hold one reference (kvm_get_kvm); the last put destroys it -- every
+// device first (kvm-vfio unforwards everything there), then irqfds, vCPUs
+// and the arch state -- so the order files are closed in does not matter.
 #pragma once
 
-#include <fwdsim/arch/vgic.h>
+#include <fwdsim/arch/vm_arch.h>
 #include <fwdsim/host/eventfd.h>
 #include <fwdsim/host/process.h>
+#include <fwdsim/kvm/device.h>
+#include <fwdsim/kvm/kvm_costs.h>
+#include <fwdsim/kvm/vcpu.h>
+#include <fwdsim/sim/event_queue.h>
+#include <fwdsim/sim/trace.h>
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <span>
+#include <vector>
 
 namespace fwdsim::kvm {
 
@@ -29,32 +42,115 @@ constexpr unsigned kArmIrqVcpuShift = 16;
 constexpr std::uint32_t kArmIrqTypeCpu = 0;
 constexpr std::uint32_t kArmIrqTypeSpi = 1;
 constexpr std::uint32_t kArmIrqTypePpi = 2;
+constexpr std::uint32_t kIrqRoutingIrqchip = 1;
+constexpr std::uint32_t kIrqRoutingMsi = 2;
+/// KVM_MAX_VCPUS for a vgic-v2 VM.
+constexpr unsigned kMaxVcpus = 8;
+
+/// What KVM needs from the host it runs on.
+struct KvmEnv {
+    sim::EventQueue& events;
+    gic::Gic& gic;
+    host::IrqLayer& irqs;
+    host::ThisCpu& this_cpu;
+    KvmCosts costs;
+    arch::VgicCosts vgic_costs;
+    sim::Tracer* tracer = nullptr;
+    /// Per physical CPU, the vCPU loaded on it (in or around guest mode);
+    /// kept by kvm::Kvm, which routes each CPU's nVIRQ to it.
+    std::vector<Vcpu*>* loaded = nullptr;
+};
+
+/// One entry of KVM_SET_GSI_ROUTING (struct kvm_irq_routing_entry).
+struct RoutingEntry {
+    std::uint32_t gsi = 0;
+    std::uint32_t type = kIrqRoutingIrqchip;
+    std::uint32_t pin = 0;           ///< irqchip: SPI pin (INTID pin + 32)
+    std::uint64_t msi_address = 0;   ///< msi
+    std::uint32_t msi_data = 0;      ///< msi: the SPI's INTID (GICv2m)
+};
 
 class Vm {
 public:
-    explicit Vm(arch::Vgic& vgic);
+    Vm(const KvmEnv& env, arch::ArchKind arch);
     ~Vm();
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
 
+    const KvmEnv& env() const { return env_; }
+    arch::VmArch& arch() { return *arch_; }
+    const arch::VmArch& arch() const { return *arch_; }
+
+    // --- life (kvm_get_kvm / kvm_put_kvm) ------------------------------------
+    void get() { ++refcount_; }
+    void put();
+    unsigned refcount() const { return refcount_; }
+    /// Called once, on the last put, before the VM is torn down; the owner
+    /// (kvm::Kvm) frees it afterwards.
+    void set_release(std::function<void(Vm&)> release) { release_ = std::move(release); }
+
+    // --- vCPUs -----------------------------------------------------------------
+    /// KVM_CREATE_VCPU on physical CPU `pcpu`: -EINVAL for an id >= 8,
+    /// -EEXIST for an id in use, -EBUSY once the vgic is initialised.
+    int create_vcpu(unsigned id, host::Cpu& pcpu, Vcpu*& out);
+    Vcpu* vcpu(unsigned id) const;
+    std::vector<Vcpu*> vcpus() const;
+    unsigned vcpu_count() const;
+
+    // --- devices (KVM_CREATE_DEVICE) ----------------------------------------------
+    /// Adds a device made by its type's factory; the VM owns it.
+    KvmDevice& add_device(std::unique_ptr<KvmDevice> dev);
+    std::vector<KvmDevice*> devices() const;
+
+    // --- interrupts ------------------------------------------------------------------
     /// KVM_IRQ_LINE with the ARM encoding of `irq` (type, vcpu index, number).
     int irq_line(std::uint32_t irq, std::uint32_t level);
     /// KVM_IRQFD: assign (with an optional resamplefd) or deassign.
     int irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flags, int resamplefd);
-    /// kvm_set_irq for an irqchip GSI.
+    /// KVM_SET_GSI_ROUTING: replaces the table; -EINVAL for a bad entry
+    /// (unknown type, a pin or MSI data outside the SPIs, a GSI given twice).
+    int set_gsi_routing(std::span<const RoutingEntry> entries);
+    /// kvm_set_irq: raise or lower what `gsi` routes to.  -EINVAL when it
+    /// routes nowhere.
     int set_irq(std::uint32_t gsi, bool level);
+    /// The INTID an irqchip-routed `gsi` reaches, or -EINVAL.
+    int gsi_to_intid(std::uint32_t gsi) const;
+
+    // --- forwarding through the arch, by GSI (the arch sees host_irq, INTID) --------
+    bool can_forward() const { return arch_->can_forward(); }
+    /// -ENXIO when the arch cannot forward; -EINVAL when `gsi` is not an
+    /// irqchip pin; else the arch's errno.  Initialises the vgic if needed.
+    int forward_irq(unsigned host_irq, std::uint32_t gsi);
+    /// Cannot fail.
+    void unforward_irq(unsigned host_irq, std::uint32_t gsi);
+    /// A forwarded host IRQ fired (hard-IRQ context).
+    int inject_forwarded(unsigned host_irq);
 
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
     std::size_t resampler_count() const { return resamplers_.size(); }
 
+    /// vgic_lazy_init: initialises the vgic for the vCPUs created so far.
+    /// -ENXIO without an irqchip, -EBUSY without a vCPU.
+    int ensure_vgic();
+
 private:
     struct Irqfd;
     struct Resampler;
     void on_ack(unsigned intid);
+    void kick(unsigned vcpu);
     void shutdown(Irqfd& irqfd);
+    void destroy();
+    const RoutingEntry* route(std::uint32_t gsi) const;
 
-    arch::Vgic& vgic_;
+    KvmEnv env_;
+    std::unique_ptr<arch::VmArch> arch_;
+    unsigned refcount_ = 1;
+    std::function<void(Vm&)> release_;
+    std::vector<std::unique_ptr<Vcpu>> vcpus_; // by id; null where none
+    std::list<std::unique_ptr<KvmDevice>> devices_;
+    bool custom_routing_ = false;
+    std::map<std::uint32_t, RoutingEntry> routing_; // when custom_routing_
     std::list<std::unique_ptr<Irqfd>> irqfds_;
     std::list<std::unique_ptr<Irqfd>> retired_; ///< shut down, destroyed at the next safe point
     std::map<std::uint32_t, std::unique_ptr<Resampler>> resamplers_; // by GSI

@@ -11,7 +11,6 @@
 #include <fwdsim/sim/cycles.h>
 
 #include <boost/intrusive/set_hook.hpp>
-#include <boost/intrusive/slist_hook.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -41,13 +40,17 @@ private:
     friend class EventQueue;
 
     // An event sits either in a near-future slot of the wheel (a singly
-    // linked FIFO) or in the far-future set, never both.
-    boost::intrusive::slist_member_hook<> slot_hook_;
-    boost::intrusive::set_member_hook<> far_hook_;
+    // linked FIFO through next_) or in the far-future set (far_hook_, ordered
+    // by when_ then seq_), never both -- so next_ and seq_ share storage.
+    // The fields the scheduling fast path touches come first, so that an
+    // Event (64 bytes) and the start of its owner share a cache line.
+    union {
+        Event* next_ = nullptr;
+        std::uint64_t seq_;
+    };
     Cycles when_{};
-    std::uint64_t seq_ = 0;
     EventQueue* queue_ = nullptr;
-    bool in_far_ = false;
+    boost::intrusive::set_member_hook<> far_hook_;
     const char* name_;
 };
 

@@ -9,19 +9,20 @@
 // Because that move happens before any later schedule can reach the same
 // slot directly, FIFO order within a cycle holds across the two structures.
 //
-// A slot's FIFO is a singly linked intrusive list with a tail pointer
-// (Boost.Intrusive slist with cache_last): appending and popping write only
-// the appended or popped event and the tail, which the ring benchmark
-// showed is the cheapest of the layouts tried (docs/performance.md).
-// Cancelling an event in the wheel walks its own cycle's FIFO -- O(events
-// due in that same cycle); in the far set it is O(log n).
+// A slot's FIFO is a singly linked intrusive list (Event::next_) with a
+// pointer to the last link: appending writes the new event and the old
+// last link, nothing else.  The run loop takes a whole slot at once (the
+// "batch") and walks it holding the next event in a register, so events
+// scheduled for the current cycle while the batch runs go into the emptied
+// slot and run after it -- FIFO order holds.  Cancelling an event in the
+// wheel walks its own cycle's FIFO -- O(events due in that same cycle); in
+// the far set it is O(log n).  docs/performance.md has the measurements.
 #pragma once
 
 #include <fwdsim/sim/cycles.h>
 #include <fwdsim/sim/event.h>
 
 #include <boost/intrusive/set.hpp>
-#include <boost/intrusive/slist.hpp>
 
 #include <array>
 #include <cstddef>
@@ -60,10 +61,12 @@ public:
     /// Runs exactly one event if any is scheduled; returns whether it did.
     bool step();
     /// Makes the current run_* call return after the event now running.
-    void stop() { stop_requested_ = true; }
+    void stop() { flags_ |= kStopRequested; }
 
-    bool empty() const { return size() == 0; }
-    std::size_t size() const { return wheel_size_ + far_.size(); }
+    bool empty() const;
+    /// The number of scheduled events.  It counts them, O(scheduled events):
+    /// keeping a count would cost every schedule a read-modify-write.
+    std::size_t size() const;
     /// Time of the earliest scheduled event; Cycles::max() when empty.
     Cycles next_time() const;
     std::uint64_t events_processed() const { return processed_; }
@@ -71,10 +74,16 @@ public:
 private:
     friend class Event;
 
-    using SlotHook = boost::intrusive::member_hook<Event, boost::intrusive::slist_member_hook<>, &Event::slot_hook_>;
-    /// One cycle's FIFO.
-    using Slot = boost::intrusive::slist<Event, SlotHook, boost::intrusive::cache_last<true>,
-                                         boost::intrusive::constant_time_size<false>>;
+    /// One cycle's FIFO.  `tail` points at the link the next append writes:
+    /// `head` while empty, else the last event's next_.
+    struct Slot {
+        Event* head = nullptr;
+        Event** tail = &head;
+        Slot() = default;
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        bool empty() const { return head == nullptr; }
+    };
 
     struct FarOrder {
         bool operator()(const Event& a, const Event& b) const {
@@ -89,22 +98,42 @@ private:
     static constexpr std::size_t kMask = kWheelSlots - 1;
     static constexpr std::size_t kWords = kWheelSlots / 64;
 
+    // flags_ bits: a handler asked to stop; or the running batch changed
+    // under the run loop (an event in it was descheduled, or a handler ran
+    // the queue itself), so the loop must reload it.
+    static constexpr std::uint8_t kStopRequested = 1;
+    static constexpr std::uint8_t kReloadBatch = 2;
+
     void insert(Event& ev, Cycles when);
     void insert_far(Event& ev);
     [[noreturn]] static void refuse(const char* why);
     void unlink(Event& ev);
+    static bool remove_from(Event*& head, Event**& tail, Event& ev);
+    /// Returns the unrun rest of the batch to the front of its slot.
+    void put_back_batch();
     void advance_to(Cycles t);
     void pull_far_into_wheel();
-    /// Time of the earliest event in the wheel; requires wheel_size_ > 0.
-    Cycles next_wheel_time() const;
+    /// Sets `t` to the time of the earliest event in the wheel's slots (not
+    /// the batch); false when they are empty.
+    bool next_wheel_time(Cycles& t) const;
+    /// kCounted: stop after max_events (step()); run_until* skip the check.
+    template <bool kCounted>
     std::uint64_t run(Cycles limit, std::uint64_t max_events);
 
     Cycles now_{};
     std::uint64_t seq_ = 0;
+    // The run loop keeps this count in a register and only stores it, so
+    // nothing is read back after every handler returns.
     std::uint64_t processed_ = 0;
-    std::size_t wheel_size_ = 0;
-    bool stop_requested_ = false;
+    // The slot being run, taken out of the wheel: the next event to run and
+    // the link after its last event.  All of it is due at now_.
+    Event* batch_ = nullptr;
+    Event** batch_tail_ = &batch_;
+    unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
+    std::uint8_t flags_ = 0;
     std::array<Slot, kWheelSlots> wheel_;
+    // Occupancy bit per slot.  A bit is set for every non-empty slot except
+    // possibly now_'s and the next one: those are always looked at directly.
     std::array<std::uint64_t, kWords> occupied_{};
     FarSet far_;
 };
@@ -125,14 +154,21 @@ inline void EventQueue::schedule(Event& ev, Cycles when)
 
 inline void EventQueue::insert(Event& ev, Cycles when)
 {
+    const std::uint64_t ahead = when.count() - now_.count();
     ev.when_ = when;
     ev.queue_ = this;
-    if (when.count() - now_.count() < kWheelSlots) [[likely]] {
+    if (ahead < kWheelSlots) [[likely]] {
         const std::size_t slot = when.count() & kMask;
-        wheel_[slot].push_back(ev);
-        occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
-        ++wheel_size_;
-        ev.in_far_ = false;
+        Slot& s = wheel_[slot];
+        ev.next_ = nullptr;
+        // The run loop looks at this cycle's and the next cycle's slot
+        // directly; only slots further ahead need their occupancy bit.  With
+        // a constant delay of 0 or 1 this test folds away.
+        if (ahead > 1 && s.tail == &s.head) {
+            occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+        }
+        *s.tail = &ev;
+        s.tail = &ev.next_;
     } else {
         insert_far(ev);
     }

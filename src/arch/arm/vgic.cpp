@@ -150,7 +150,10 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
             v.overflow = true; // the rest waits: ask for underflow maintenance
             break;
         }
-        const auto state = pend && irq->active ? ListRegister::State::pending_active
+        // A mapped interrupt's pending state lives in the physical GIC while
+        // it is active there, so it never goes in as pending+active.
+        const auto state = pend && irq->active && !irq->hw ? ListRegister::State::pending_active
+                           : irq->active && irq->hw        ? ListRegister::State::active
                            : pend              ? ListRegister::State::pending
                                                : ListRegister::State::active;
         // A level interrupt that is not mapped asks for EOI maintenance so
@@ -159,7 +162,7 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
                                         : ListRegister::make_virtual(irq->intid, irq->priority, state, !irq->edge);
         gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * used, lr.raw);
         cost += access;
-        if (pend) irq->pending_latch = false; // the LR carries the pending state now
+        if (pend && state != ListRegister::State::active) irq->pending_latch = false; // the LR carries it now
         v.in_lr[used++] = irq;
     }
     for (unsigned n = used; n < nr_lrs; ++n) v.in_lr[n] = nullptr;
@@ -184,7 +187,9 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         irq->active = st == ListRegister::State::active || st == ListRegister::State::pending_active;
         if (still_pending && irq->edge) irq->pending_latch = true; // not taken yet: keep it
         if (still_pending && !irq->edge && !irq->line_level) irq->pending_latch = true; // a latched level pending
-        if (irq->hw && st == ListRegister::State::invalid) {
+        // Decide from the LR as written, not from irq->hw: forwarding may
+        // have been switched off while this LR was in the guest.
+        if (lr.hw() && st == ListRegister::State::invalid) {
             // The guest's EOI deactivated the physical interrupt; if the
             // device asserts again, the physical GIC signals the host, which
             // injects again (the line is resampled at the source, as
@@ -192,13 +197,17 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
             irq->line_level = false;
             irq->pending_latch = false;
         }
-        if (!irq->hw && !irq->edge && st == ListRegister::State::invalid && (lr.raw & ListRegister::eoi_bit)) {
+        if (!irq->edge && st == ListRegister::State::invalid && lr.eoi()) {
             acked.push_back(irq->intid); // the guest EOIed a level interrupt
         }
         gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n, 0); // LR freed (clears its EISR bit)
         cost += access;
         v.in_lr[n] = nullptr;
     }
+    // vgic_v2_save_state: the interface is off while the host runs, so an
+    // underflow request cannot keep the maintenance interrupt asserted.
+    gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, 0);
+    cost += access;
     prune(vcpu);
     // Ack notifiers run last: they may inject (the resampler lowers the line).
     for (unsigned intid : acked) {

@@ -1,0 +1,26 @@
+// KvmCosts: KVM's primitive costs, read once from a cost profile (keys
+// "kvm.*").  A world switch, an exit's handling and a vCPU wake-up are
+// composed from these and from the vgic's GICH accesses; no end-to-end
+// figure lives here.
+#pragma once
+
+#include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/cycles.h>
+
+namespace fwdsim::kvm {
+
+struct KvmCosts {
+    sim::Cycles world_switch_enter{}; ///< host -> guest, beyond the vgic flush
+    sim::Cycles world_switch_exit{};  ///< guest -> host, beyond the vgic fold
+    sim::Cycles handle_exit{};        ///< decoding and dispatching one exit
+    sim::Cycles run_loop{};           ///< one pass of the run loop before entry
+    sim::Cycles vcpu_block{};         ///< WFI with nothing pending: block
+    sim::Cycles vcpu_wakeup{};        ///< waking a blocked vCPU's thread
+    sim::Cycles hypercall{};          ///< handling one HVC
+    sim::Cycles irq_line{};           ///< KVM_IRQ_LINE beyond the syscall
+    sim::Cycles irqfd_inject{};       ///< an irqfd's wake-up and injection
+
+    static KvmCosts from_profile(const sim::CostProfile& profile);
+};
+
+} // namespace fwdsim::kvm

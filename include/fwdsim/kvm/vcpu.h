@@ -1,0 +1,159 @@
+// Vcpu: one virtual CPU (struct kvm_vcpu) and its run loop on a physical
+// host::Cpu, with the world switch around the guest.
+//
+// KVM_RUN (run()) puts the vCPU on its physical CPU: a run-loop pass
+// (kvm.run_loop) queued as host work, then entry -- the vgic flushes the
+// vCPU's pending and active interrupts into the list registers and the
+// world switch (kvm.world_switch_enter) restores the guest.  In the guest,
+// the guest model (GuestCode) runs segments of guest time.  It leaves the
+// guest when
+// * the physical CPU's nIRQ rises (a device, the vgic's maintenance
+//   interrupt, a kick IPI): reason maintenance when GICH_MISR says the vgic
+//   raised it, else irq;
+// * the guest traps: a GICD access (emulated by the vgic), WFI, HVC;
+// * host work waits for this CPU (the scheduler's reschedule).
+// Exit: the vgic folds the list registers back and the world switch
+// (kvm.world_switch_exit) restores the host; the physical CPU then takes its
+// pending IRQ and queued work, and the vCPU re-enters through another run-
+// loop pass (plus kvm.handle_exit and the exit's own work).  WFI with
+// nothing pending blocks the vCPU (kvm.vcpu_block) and frees the CPU; a
+// kick wakes it (kvm.vcpu_wakeup).  A kick of a vCPU in the guest sends an
+// IPI (SGI kKickSgi) to its CPU, which makes it exit.
+#pragma once
+
+#include <fwdsim/arch/vm_arch.h>
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/kvm/exit_reason.h>
+#include <fwdsim/kvm/guest_code.h>
+#include <fwdsim/kvm/kvm_costs.h>
+#include <fwdsim/sim/event.h>
+#include <fwdsim/sim/stats.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace fwdsim::kvm {
+
+class Vm;
+
+/// The SGI KVM uses to kick a vCPU out of the guest (Linux's IPI_RESCHEDULE).
+constexpr unsigned kKickSgi = 0;
+
+class Vcpu final : public host::GuestContext {
+public:
+    enum class State { stopped, host, entering, guest, exiting, blocked };
+
+    Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu);
+    ~Vcpu() override;
+    Vcpu(const Vcpu&) = delete;
+    Vcpu& operator=(const Vcpu&) = delete;
+
+    unsigned id() const { return id_; }
+    Vm& vm() { return vm_; }
+    host::Cpu& pcpu() { return pcpu_; }
+    State state() const { return state_; }
+    static const char* state_name(State s);
+
+    void set_guest(GuestCode* guest) { guest_ = guest; }
+    GuestCode* guest() const { return guest_; }
+
+    /// KVM_RUN from the VMM's vCPU thread: starts the run loop.
+    void run();
+    /// The vCPU thread is gone (its file closed, the VMM killed): leave the
+    /// guest at once and stop.  Cannot fail.
+    void stop();
+    /// kvm_vcpu_kick: an interrupt was queued for this vCPU.
+    void kick();
+
+    // --- for the guest model, while in the guest ------------------------------
+    /// Runs `cycles` of guest time, then calls GuestCode::segment_done.
+    /// One segment at a time; it pauses while the vCPU is out of the guest.
+    void guest_run(sim::Cycles cycles);
+    /// Stops the running segment; returns the cycles it had left.
+    sim::Cycles guest_preempt();
+    bool guest_running_segment() const;
+    /// A GICV register access (no trap); returns the value read.  Its cost
+    /// is access_cost(), for the guest to spend.
+    std::uint32_t gicv_read(std::uint32_t offset);
+    void gicv_write(std::uint32_t offset, std::uint32_t value);
+    sim::Cycles gicv_access_cost() const;
+    bool virq_line() const;
+    /// Trapping instructions: the vCPU exits; GuestCode::trap_done follows
+    /// when the guest runs again.  A trapped GICD read's value is
+    /// mmio_value() then.
+    void trap_gicd_read(std::uint32_t offset);
+    void trap_gicd_write(std::uint32_t offset, std::uint32_t value);
+    void trap_wfi();
+    void trap_hypercall();
+    std::uint32_t mmio_value() const { return mmio_value_; }
+
+    // --- host::GuestContext ------------------------------------------------------
+    void host_irq(host::Cpu& cpu) override;
+    void host_work(host::Cpu& cpu) override;
+
+    /// Called by KVM when the physical CPU's nVIRQ changes.
+    void virq_changed(bool level);
+
+    // --- statistics -------------------------------------------------------------------
+    std::uint64_t exits(ExitReason r) const { return exits_[static_cast<std::size_t>(r)].value(); }
+    std::uint64_t total_exits() const;
+    std::uint64_t entries() const { return entries_.value(); }
+    std::uint64_t kicks_sent() const { return kicks_.value(); }
+    std::uint64_t wakeups() const { return wakeups_.value(); }
+    /// Cycles spent in guest mode running guest code.
+    sim::Cycles guest_cycles() const { return guest_cycles_; }
+    /// Cycles of world switches (entry and exit halves, flush and fold).
+    sim::Cycles switch_cycles() const { return switch_cycles_; }
+
+private:
+    sim::EventQueue& events() const;
+    void trace(const char* what, sim::Cycles start, sim::Cycles duration);
+    void set_loaded(bool loaded);
+    void block_work_done();
+    void begin_exit(ExitReason reason);
+    void on_entered();
+    void on_exited();
+    void on_segment();
+    void entry_work_done();
+    void queue_entry(sim::Cycles cost);
+    void trap(ExitReason reason);
+    void account_guest_time();
+
+    Vm& vm_;
+    unsigned id_;
+    host::Cpu& pcpu_;
+    GuestCode* guest_ = nullptr;
+    State state_ = State::stopped;
+
+    ExitReason exit_reason_ = ExitReason::irq;
+    bool guest_trapped_ = false;   ///< the current exit was the guest's own trap
+    bool kick_pending_ = false;    ///< an IPI is on its way
+    std::uint32_t mmio_offset_ = 0;
+    std::uint32_t mmio_write_value_ = 0;
+    bool mmio_is_write_ = false;
+    std::uint32_t mmio_value_ = 0;
+    sim::Cycles pending_exit_cost_{}; ///< work done at the exit's start (GICH_MISR read, fold)
+    sim::Cycles blocked_since_{};
+
+    sim::Cycles segment_left_{};
+    bool segment_paused_ = false;
+    sim::Cycles segment_started_{};
+    sim::Cycles guest_since_{};
+
+    host::Work entry_work_;
+    host::Work block_work_;
+    sim::MemberEvent<Vcpu, &Vcpu::on_entered> entered_event_;
+    sim::MemberEvent<Vcpu, &Vcpu::on_exited> exited_event_;
+    sim::MemberEvent<Vcpu, &Vcpu::on_segment> segment_event_;
+    std::string track_;
+
+    std::array<sim::Counter, kExitReasons> exits_{};
+    sim::Counter entries_;
+    sim::Counter kicks_;
+    sim::Counter wakeups_;
+    sim::Cycles guest_cycles_{};
+    sim::Cycles switch_cycles_{};
+};
+
+} // namespace fwdsim::kvm

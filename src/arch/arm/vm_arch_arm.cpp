@@ -1,0 +1,86 @@
+// arch/arm: IRQ forwarding on the vgic-v2 through mapped interrupts, the
+// way KVM/arm maps the arch timer's PPI (kvm_vgic_map_phys_irq,
+// irq_set_vcpu_affinity, irq_set_irqchip_state), applied to an SPI.
+#include <fwdsim/arch/vm_arch.h>
+
+#include <cerrno>
+#include <map>
+
+namespace fwdsim::arch {
+namespace {
+
+class ArmVmArch final : public VmArch {
+public:
+    using VmArch::VmArch;
+    std::string_view name() const override { return "arm"; }
+    bool can_forward() const override { return true; }
+
+    int forward_irq(unsigned host_irq, unsigned guest_irq) override
+    {
+        Vgic* v = vgic();
+        if (v == nullptr) return -ENODEV;
+        if (guest_irq < Vgic::kPrivate || guest_irq >= v->nr_irqs()) return -EINVAL;
+        if (host_irq >= env().irqs.nr_irqs()) return -EINVAL;
+        if (links_.count(host_irq) != 0 || v->irq(0, guest_irq)->hw) return -EBUSY;
+        const VirtualIrq* virq = v->irq(0, guest_irq);
+        // The host must leave the interrupt active for the guest to
+        // deactivate; an irqchip without split EOI cannot (the errno is the
+        // IRQ layer's, propagated).
+        if (const int err = env().irqs.irq_set_vcpu_affinity(host_irq, virq); err < 0) return err;
+        (void)v->map_phys_irq(0, guest_irq, host_irq); // checked above: cannot fail
+        links_[host_irq] = guest_irq;
+        // A virtual interrupt the guest has active keeps the physical one
+        // active too, so its EOI through the HW list register balances it
+        // and the line cannot fire again before that (kvm_timer_vcpu_load).
+        if (virq->active) (void)env().irqs.irq_set_irqchip_state(host_irq, host::IrqchipState::active, true);
+        return 0;
+    }
+
+    void unforward_irq(unsigned host_irq, unsigned guest_irq) override
+    {
+        const auto it = links_.find(host_irq);
+        if (it == links_.end() || it->second != guest_irq) return;
+        links_.erase(it);
+        // Hand the active state back: a physical IRQ left active for a
+        // guest EOI that will no longer deactivate it would never fire
+        // again.  The virtual side keeps whatever state it has.
+        bool active = false;
+        if (env().irqs.irq_get_irqchip_state(host_irq, host::IrqchipState::active, active) == 0 && active) {
+            (void)env().irqs.irq_set_irqchip_state(host_irq, host::IrqchipState::active, false);
+        }
+        if (Vgic* v = vgic()) v->unmap_phys_irq(0, guest_irq);
+        (void)env().irqs.irq_set_vcpu_affinity(host_irq, nullptr);
+    }
+
+    int inject_forwarded(unsigned host_irq) override
+    {
+        const auto it = links_.find(host_irq);
+        Vgic* v = vgic();
+        if (it == links_.end() || v == nullptr) return -ENOENT;
+        const VirtualIrq* virq = v->irq(0, it->second);
+        // The physical line's level is the truth for a mapped level IRQ: it
+        // stays up until the guest's EOI shows the device was serviced.  An
+        // edge is a pulse.
+        const int err = v->inject(0, it->second, true);
+        if (err == 0 && virq->edge) (void)v->inject(0, it->second, false);
+        return err;
+    }
+
+    int forwarded_to(unsigned host_irq) const override
+    {
+        const auto it = links_.find(host_irq);
+        return it == links_.end() ? -1 : static_cast<int>(it->second);
+    }
+
+private:
+    std::map<unsigned, unsigned> links_; ///< host IRQ -> guest INTID
+};
+
+} // namespace
+
+std::unique_ptr<VmArch> create_arm_vm_arch(const ArchEnv& env)
+{
+    return std::make_unique<ArmVmArch>(env);
+}
+
+} // namespace fwdsim::arch

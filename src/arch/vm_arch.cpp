@@ -1,0 +1,70 @@
+// The arch-independent half of VmArch: the irqchip life cycle and the
+// choice of arch.  See include/fwdsim/arch/vm_arch.h.
+#include <fwdsim/arch/vm_arch.h>
+
+#include <cerrno>
+
+namespace fwdsim::arch {
+
+std::unique_ptr<VmArch> create_arm_vm_arch(const ArchEnv& env);     // arm/vm_arch_arm.cpp
+std::unique_ptr<VmArch> create_minimal_vm_arch(const ArchEnv& env); // minimal/vm_arch_minimal.cpp
+
+VmArch::~VmArch() = default;
+
+int VmArch::create_irqchip()
+{
+    if (created_) return -EEXIST;
+    created_ = true;
+    return 0;
+}
+
+int VmArch::set_nr_irqs(unsigned nr_irqs)
+{
+    if (!created_) return -ENXIO;
+    if (vgic_) return -EBUSY;
+    if (nr_irqs < 64 || nr_irqs > 1020 || nr_irqs % 32 != 0) return -EINVAL;
+    if (nr_irqs > env_.gic.params().num_irqs) return -EINVAL; // more than the hardware can back
+    nr_irqs_ = nr_irqs;
+    return 0;
+}
+
+int VmArch::init_irqchip(unsigned nr_vcpus)
+{
+    if (!created_) return -ENXIO;
+    if (vgic_) return -EBUSY;
+    if (nr_vcpus == 0 || nr_vcpus > 8) return -EINVAL;
+    vgic_ = std::make_unique<Vgic>(env_.gic, nr_vcpus, std::min(nr_irqs_, env_.gic.params().num_irqs), env_.costs,
+                                   [this](unsigned v) {
+                                       if (kick_) kick_(v);
+                                   });
+    vgic_->set_ack_notifier([this](unsigned intid) {
+        if (ack_) ack_(intid);
+    });
+    return 0;
+}
+
+int VmArch::inject(unsigned vcpu, unsigned intid, bool level)
+{
+    if (!vgic_) return -ENODEV;
+    return vgic_->inject(vcpu, intid, level);
+}
+
+std::string_view arch_name(ArchKind kind)
+{
+    return kind == ArchKind::arm ? "arm" : "minimal";
+}
+
+int parse_arch(std::string_view name, ArchKind& out)
+{
+    if (name == "arm") out = ArchKind::arm;
+    else if (name == "minimal") out = ArchKind::minimal;
+    else return -EINVAL;
+    return 0;
+}
+
+std::unique_ptr<VmArch> create_vm_arch(ArchKind kind, const ArchEnv& env)
+{
+    return kind == ArchKind::arm ? create_arm_vm_arch(env) : create_minimal_vm_arch(env);
+}
+
+} // namespace fwdsim::arch

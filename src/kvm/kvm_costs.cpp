@@ -1,0 +1,20 @@
+#include <fwdsim/kvm/kvm_costs.h>
+
+namespace fwdsim::kvm {
+
+KvmCosts KvmCosts::from_profile(const sim::CostProfile& p)
+{
+    KvmCosts c;
+    c.world_switch_enter = p.get("kvm.world_switch_enter");
+    c.world_switch_exit = p.get("kvm.world_switch_exit");
+    c.handle_exit = p.get("kvm.handle_exit");
+    c.run_loop = p.get("kvm.run_loop");
+    c.vcpu_block = p.get("kvm.vcpu_block");
+    c.vcpu_wakeup = p.get("kvm.vcpu_wakeup");
+    c.hypercall = p.get("kvm.hypercall");
+    c.irq_line = p.get("kvm.irq_line");
+    c.irqfd_inject = p.get("kvm.irqfd_inject");
+    return c;
+}
+
+} // namespace fwdsim::kvm

@@ -1,0 +1,345 @@
+// Vcpu: the run loop and world switch of one vCPU
+// (arch/arm64/kvm/arm.c: kvm_arch_vcpu_ioctl_run; handle_exit.c;
+// virt/kvm/kvm_main.c: kvm_vcpu_block, kvm_vcpu_kick).
+// See include/fwdsim/kvm/vcpu.h.
+#include <fwdsim/gic/registers.h>
+#include <fwdsim/kvm/vcpu.h>
+#include <fwdsim/kvm/vm.h>
+
+#include <cassert>
+#include <string>
+
+namespace fwdsim::kvm {
+
+Vcpu::Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu)
+    : vm_(vm), id_(id), pcpu_(pcpu), entry_work_("kvm: vcpu run", [this] { entry_work_done(); }),
+      block_work_("kvm: vcpu block", [this] { block_work_done(); }), entered_event_(this, "kvm.entered"),
+      exited_event_(this, "kvm.exited"), segment_event_(this, "kvm.guest_segment"), track_("vcpu" + std::to_string(id))
+{
+}
+
+Vcpu::~Vcpu()
+{
+    stop();
+}
+
+const char* Vcpu::state_name(State s)
+{
+    switch (s) {
+    case State::stopped: return "stopped";
+    case State::host: return "host";
+    case State::entering: return "entering";
+    case State::guest: return "guest";
+    case State::exiting: return "exiting";
+    case State::blocked: return "blocked";
+    }
+    return "?";
+}
+
+std::uint64_t Vcpu::total_exits() const
+{
+    std::uint64_t n = 0;
+    for (const auto& c : exits_) n += c.value();
+    return n;
+}
+
+sim::EventQueue& Vcpu::events() const { return vm_.env().events; }
+
+void Vcpu::trace(const char* what, sim::Cycles start, sim::Cycles duration)
+{
+    sim::Tracer* t = vm_.env().tracer;
+    if (t && t->enabled()) t->span(track_, what, start, duration);
+}
+
+void Vcpu::set_loaded(bool loaded)
+{
+    auto* table = vm_.env().loaded;
+    if (table == nullptr || pcpu_.id() >= table->size()) return;
+    Vcpu*& slot = (*table)[pcpu_.id()];
+    if (loaded) slot = this;
+    else if (slot == this) slot = nullptr;
+}
+
+// --- the run loop ------------------------------------------------------------------
+
+void Vcpu::run()
+{
+    if (state_ != State::stopped) return;
+    state_ = State::host;
+    queue_entry(vm_.env().costs.run_loop);
+}
+
+void Vcpu::queue_entry(sim::Cycles cost)
+{
+    (void)pcpu_.submit(entry_work_, cost);
+}
+
+void Vcpu::entry_work_done()
+{
+    if (state_ != State::host) return;
+    // kvm_vgic_map_resources on the first run; a VM without an in-kernel
+    // irqchip runs with no list registers to fill.
+    sim::Cycles flush{};
+    if (vm_.ensure_vgic() == 0) {
+        if (arch::Vgic* vgic = vm_.arch().vgic(); vgic != nullptr && id_ < vgic->nr_vcpus())
+            flush = vgic->flush(id_, pcpu_.id());
+    }
+    const sim::Cycles cost = flush + vm_.env().costs.world_switch_enter;
+    switch_cycles_ += cost;
+    state_ = State::entering;
+    set_loaded(true);
+    pcpu_.enter_guest(*this);
+    trace("world switch: enter", events().now(), cost);
+    events().schedule_after(entered_event_, cost);
+}
+
+void Vcpu::on_entered()
+{
+    assert(state_ == State::entering);
+    state_ = State::guest;
+    entries_.add();
+    guest_since_ = events().now();
+    if (segment_paused_) {
+        segment_paused_ = false;
+        events().schedule_after(segment_event_, segment_left_);
+    }
+    if (guest_trapped_) {
+        guest_trapped_ = false;
+        if (guest_) guest_->trap_done(*this);
+    }
+    if (state_ == State::guest && guest_ && virq_line()) guest_->virq(*this, true);
+}
+
+void Vcpu::host_irq(host::Cpu&)
+{
+    if (state_ != State::entering && state_ != State::guest) return;
+    // Which interrupt made us leave: GICH_MISR is non-zero when the vgic's
+    // own maintenance interrupt is asserted.
+    gic::Gic& gic = vm_.env().gic;
+    const std::uint32_t misr = gic.read(gic::Block::gich, pcpu_.id(), gic::gich::misr);
+    pending_exit_cost_ = gic.access_cost(gic::Block::gich);
+    begin_exit(misr != 0 ? ExitReason::maintenance : ExitReason::irq);
+}
+
+void Vcpu::host_work(host::Cpu&)
+{
+    // The scheduler wants this CPU (a reschedule IPI in Linux): leave.
+    if (state_ == State::entering || state_ == State::guest) begin_exit(ExitReason::irq);
+}
+
+void Vcpu::account_guest_time()
+{
+    const sim::Cycles now = events().now();
+    guest_cycles_ += now - guest_since_;
+    trace("guest", guest_since_, now - guest_since_);
+}
+
+void Vcpu::begin_exit(ExitReason reason)
+{
+    if (state_ == State::entering) {
+        events().deschedule(entered_event_); // the guest never ran: the entry is spent anyway
+    } else {
+        account_guest_time();
+        if (segment_event_.scheduled()) {
+            segment_left_ = segment_event_.when() - events().now();
+            events().deschedule(segment_event_);
+            segment_paused_ = true;
+        }
+    }
+    exit_reason_ = reason;
+    state_ = State::exiting;
+    kick_pending_ = false;
+    // kvm_vgic_sync_hwstate runs on this CPU before the host takes its
+    // interrupt, so a handler that injects sees the folded state.
+    sim::Cycles fold{};
+    if (arch::Vgic* vgic = vm_.arch().vgic(); vgic != nullptr && id_ < vgic->nr_vcpus()) {
+        pending_exit_cost_ += pcpu_.execute([&] { fold = vgic->fold(id_, pcpu_.id()); });
+    }
+    const sim::Cycles cost = vm_.env().costs.world_switch_exit + fold + pending_exit_cost_;
+    pending_exit_cost_ = {};
+    switch_cycles_ += cost;
+    trace("world switch: exit", events().now(), cost);
+    events().schedule_after(exited_event_, cost);
+}
+
+void Vcpu::on_exited()
+{
+    assert(state_ == State::exiting);
+    exits_[static_cast<std::size_t>(exit_reason_)].add();
+    set_loaded(false);
+    state_ = State::host;
+    const KvmCosts& c = vm_.env().costs;
+    sim::Cycles handling = c.handle_exit;
+    switch (exit_reason_) {
+    case ExitReason::gicd_trap: {
+        sim::Cycles emulate{};
+        handling += pcpu_.execute([&] {
+            if (vm_.ensure_vgic() != 0) {
+                mmio_value_ = 0; // no in-kernel irqchip: reads as zero, writes ignored
+                return;
+            }
+            arch::Vgic& vgic = *vm_.arch().vgic();
+            if (mmio_is_write_) vgic.dist_write(id_, mmio_offset_, mmio_write_value_, emulate);
+            else mmio_value_ = vgic.dist_read(id_, mmio_offset_, emulate);
+        });
+        handling += emulate;
+        break;
+    }
+    case ExitReason::hypercall: handling += c.hypercall; break;
+    case ExitReason::wfi:
+        pcpu_.exit_guest();
+        (void)pcpu_.submit(block_work_, handling);
+        return;
+    default: break;
+    }
+    pcpu_.exit_guest();
+    queue_entry(handling + c.run_loop);
+}
+
+void Vcpu::block_work_done()
+{
+    if (state_ != State::host) return;
+    // kvm_vcpu_block: nothing to deliver, so give the CPU up until a kick.
+    arch::Vgic* vgic = vm_.arch().vgic();
+    if (vgic != nullptr && id_ < vgic->nr_vcpus() && vgic->has_pending(id_)) {
+        queue_entry(vm_.env().costs.run_loop);
+        return;
+    }
+    pcpu_.execute([&] { vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block); });
+    state_ = State::blocked;
+    blocked_since_ = events().now();
+}
+
+void Vcpu::kick()
+{
+    switch (state_) {
+    case State::entering:
+    case State::guest:
+        // kvm_vcpu_kick: an IPI makes the CPU leave the guest; the next
+        // entry flushes what was queued.
+        if (!kick_pending_) {
+            kick_pending_ = true;
+            kicks_.add();
+            (void)vm_.env().irqs.send_ipi(pcpu_.id(), kKickSgi);
+        }
+        break;
+    case State::blocked:
+        // kvm_vcpu_wake_up: the vCPU thread runs again on its CPU.
+        wakeups_.add();
+        trace("blocked (WFI)", blocked_since_, events().now() - blocked_since_);
+        state_ = State::host;
+        queue_entry(vm_.env().costs.vcpu_wakeup + vm_.env().costs.run_loop);
+        break;
+    default: break; // in the host: the next entry flushes it
+    }
+}
+
+void Vcpu::stop()
+{
+    if (state_ == State::stopped) return;
+    if (state_ == State::guest) account_guest_time();
+    events().deschedule(entered_event_);
+    events().deschedule(exited_event_);
+    if (state_ == State::entering || state_ == State::guest) {
+        // Save the vgic state so nothing stays in this CPU's list registers.
+        if (arch::Vgic* vgic = vm_.arch().vgic(); vgic != nullptr && id_ < vgic->nr_vcpus())
+            (void)vgic->fold(id_, pcpu_.id());
+    }
+    if (pcpu_.guest() == this) pcpu_.exit_guest();
+    set_loaded(false);
+    entry_work_.cancel();
+    block_work_.cancel();
+    if (segment_event_.scheduled()) events().deschedule(segment_event_);
+    segment_paused_ = false;
+    guest_trapped_ = false;
+    state_ = State::stopped;
+}
+
+// --- for the guest -------------------------------------------------------------------
+
+void Vcpu::guest_run(sim::Cycles cycles)
+{
+    assert(!segment_event_.scheduled() && !segment_paused_);
+    if (state_ == State::guest) {
+        events().schedule_after(segment_event_, cycles);
+    } else {
+        segment_left_ = cycles;
+        segment_paused_ = true;
+    }
+}
+
+sim::Cycles Vcpu::guest_preempt()
+{
+    if (segment_event_.scheduled()) {
+        const sim::Cycles left = segment_event_.when() - events().now();
+        events().deschedule(segment_event_);
+        return left;
+    }
+    if (segment_paused_) {
+        segment_paused_ = false;
+        return segment_left_;
+    }
+    return {};
+}
+
+bool Vcpu::guest_running_segment() const
+{
+    return segment_event_.scheduled() || segment_paused_;
+}
+
+void Vcpu::on_segment()
+{
+    if (guest_) guest_->segment_done(*this);
+}
+
+std::uint32_t Vcpu::gicv_read(std::uint32_t offset)
+{
+    return vm_.env().gic.read(gic::Block::gicv, pcpu_.id(), offset);
+}
+
+void Vcpu::gicv_write(std::uint32_t offset, std::uint32_t value)
+{
+    vm_.env().gic.write(gic::Block::gicv, pcpu_.id(), offset, value);
+}
+
+sim::Cycles Vcpu::gicv_access_cost() const
+{
+    return vm_.env().gic.access_cost(gic::Block::gicv);
+}
+
+bool Vcpu::virq_line() const
+{
+    return vm_.env().gic.virq_line(pcpu_.id());
+}
+
+void Vcpu::virq_changed(bool level)
+{
+    if (state_ == State::guest && guest_) guest_->virq(*this, level);
+}
+
+void Vcpu::trap(ExitReason reason)
+{
+    assert(state_ == State::guest);
+    guest_trapped_ = true;
+    begin_exit(reason);
+}
+
+void Vcpu::trap_gicd_read(std::uint32_t offset)
+{
+    mmio_is_write_ = false;
+    mmio_offset_ = offset;
+    trap(ExitReason::gicd_trap);
+}
+
+void Vcpu::trap_gicd_write(std::uint32_t offset, std::uint32_t value)
+{
+    mmio_is_write_ = true;
+    mmio_offset_ = offset;
+    mmio_write_value_ = value;
+    trap(ExitReason::gicd_trap);
+}
+
+void Vcpu::trap_wfi() { trap(ExitReason::wfi); }
+void Vcpu::trap_hypercall() { trap(ExitReason::hypercall); }
+
+} // namespace fwdsim::kvm
