@@ -40,3 +40,9 @@ kvm.vcpu_wakeup = 1500 | waking a blocked vCPU thread (kvm_vcpu_wake_up) and swi
 kvm.hypercall = 200 | handling one HVC in the host (kvm_hvc_call_handler) | estimate
 kvm.irq_line = 150 | KVM_IRQ_LINE beyond the syscall: decode, kvm_vgic_inject_irq | estimate
 kvm.irqfd_inject = 250 | irqfd wake-up: irqfd_wakeup and the inject work running kvm_set_irq | estimate
+
+# --- guest OS model (src/guest) -----------------------------------------------
+guest.irq_entry = 200 | guest IRQ exception entry and gic_handle_irq prologue | estimate
+guest.irq_exit = 150 | guest IRQ return: restore and eret | estimate
+guest.idle_loop = 120 | one pass of the guest idle loop between WFIs | estimate
+guest.device_access = 100 | one guest MMIO access to a passed-through device (stage-2 mapped, no trap) | estimate
