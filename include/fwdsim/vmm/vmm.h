@@ -1,0 +1,114 @@
+// Vmm: the user-space VMM (QEMU's role) for one VM.  It makes the calls
+// QEMU makes, on file descriptors of its own process, and keeps nothing the
+// kernel side does not also know -- so killing it (kill()) closes its files
+// in whatever order and the kernel must clean up alone.
+//
+// set_up_vm(): KVM_CREATE_VM, the vgic-v2 device (NR_IRQS, CTRL_INIT after
+// the vCPUs), KVM_CREATE_VCPU for each vCPU, the kvm-vfio device.
+// add_device(): the container, the group (SET_CONTAINER, SET_IOMMU, the
+// kvm-vfio GROUP ADD) and GET_DEVICE_FD.  deliver(): sets one device IRQ up
+// for a delivery mode with linux-semantics.md §6's call sequences, tearing
+// down the mode it had:
+// * userspace: a trigger eventfd read by the VMM's I/O thread, which
+//   injects with KVM_IRQ_LINE; for a level IRQ the VMM learns of the
+//   guest's EOI from a resamplefd it reads itself (KVM's resampler, through
+//   an irqfd it never signals) and unmasks with VFIO_DEVICE_SET_IRQS UNMASK.
+// * irqfd: KVM_IRQFD on the trigger eventfd; for a level IRQ with a
+//   resamplefd that VFIO gets as its unmask eventfd.
+// * forwarded: KVM_DEV_VFIO_DEVICE FORWARD_IRQ.  Where the arch cannot
+//   forward (KVM_HAS_DEVICE_ATTR says -ENXIO) it falls back to irqfd.
+// Every call's cost in the VMM (a syscall, a wake-up) is charged on the
+// CPU its I/O thread runs on.
+#pragma once
+
+#include <fwdsim/host/process.h>
+#include <fwdsim/host/user_thread.h>
+#include <fwdsim/kvm/kvm.h>
+#include <fwdsim/vfio/vfio.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fwdsim::vmm {
+
+enum class Delivery { none, userspace, irqfd, forwarded };
+const char* delivery_name(Delivery d);
+
+struct VmmEnv {
+    vfio::Vfio& vfio;
+    kvm::Kvm& kvm;
+    host::Cpu& io_cpu;      ///< where the VMM's I/O thread runs
+    host::HostCosts costs;
+    host::ThisCpu& this_cpu;
+};
+
+/// What a VMM knows of one device IRQ it set up.
+struct IrqPlan {
+    std::string device;
+    unsigned index = 0;
+    unsigned subindex = 0;
+    std::uint32_t gsi = 0;   ///< guest SPI pin: INTID gsi + 32
+    bool level = true;
+};
+
+class Vmm {
+public:
+    Vmm(const VmmEnv& env, std::string name);
+    ~Vmm();
+    Vmm(const Vmm&) = delete;
+    Vmm& operator=(const Vmm&) = delete;
+
+    host::Process& process() { return proc_; }
+    bool alive() const { return proc_.alive(); }
+
+    /// 0 or the first failing call's -errno.
+    int set_up_vm(unsigned nr_vcpus, unsigned nr_irqs = 256);
+    kvm::Vm* vm() const { return vm_; }
+    kvm::Vcpu* vcpu(unsigned id) const;
+    /// KVM_RUN on every vCPU.
+    int run_vcpus();
+
+    int add_device(const std::string& name, unsigned group);
+    int device_fd(const std::string& name) const;
+
+    /// Sets `irq` up for `mode` (tearing the previous mode down first).
+    /// Returns 0 or -errno; on error the IRQ is left with no delivery.
+    int deliver(const IrqPlan& irq, Delivery mode);
+    /// The mode an IRQ actually has (forwarded may have fallen back).
+    Delivery delivery(const IrqPlan& irq) const;
+    bool fell_back(const IrqPlan& irq) const;
+
+    /// SIGKILL: every file closes in an order drawn from `rng`.
+    void kill(sim::Rng& rng);
+
+    // --- what the VMM did ---------------------------------------------------------
+    std::uint64_t injections() const { return injections_; }
+    std::uint64_t unmasks() const { return unmasks_; }
+
+private:
+    struct IrqState;
+    using Key = std::tuple<std::string, unsigned, unsigned>;
+    static Key key(const IrqPlan& p) { return {p.device, p.index, p.subindex}; }
+    void tear_down(IrqState& s);
+    int set_trigger(const IrqPlan& irq, int efd);
+    int set_unmask_fd(const IrqPlan& irq, int efd);
+    int forward_attr(const IrqPlan& irq, std::uint64_t which);
+    void syscall();
+
+    VmmEnv env_;
+    host::Process proc_;
+    int vm_fd_ = -1;
+    int vfio_dev_fd_ = -1;
+    int container_fd_ = -1;
+    kvm::Vm* vm_ = nullptr;
+    std::vector<int> vcpu_fds_;
+    std::map<unsigned, int> group_fds_;
+    std::map<std::string, int> device_fds_;
+    std::map<Key, std::unique_ptr<IrqState>> irqs_;
+    std::uint64_t injections_ = 0;
+    std::uint64_t unmasks_ = 0;
+};
+
+} // namespace fwdsim::vmm
