@@ -19,5 +19,7 @@ int demo_main(int argc, char** argv);
 int profile_main(int argc, char** argv);
 int merge_main(int argc, char** argv);
 int gic_script_main(int argc, char** argv);
+int run_main(int argc, char** argv);
+int sweep_main(int argc, char** argv);
 
 } // namespace fwdsim::app

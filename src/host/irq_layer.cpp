@@ -217,11 +217,15 @@ void IrqLayer::flow_finish(unsigned cpu, unsigned irq)
     if (d.flows_in_progress > 0) --d.flows_in_progress;
     if (!chip_.split_eoi()) {
         chip_.priority_drop(cpu, irq); // EOImode 0: EOIR drops and deactivates
+        if (deactivate_hook_) deactivate_hook_(irq);
         return;
     }
     // Freed while in flight: nobody is left to own the active state, and
     // free_irq promised to leave the IRQ inactive.
-    if (!flows_[cpu].skip_deactivate || !d.requested) chip_.deactivate(cpu, irq);
+    if (!flows_[cpu].skip_deactivate || !d.requested) {
+        chip_.deactivate(cpu, irq);
+        if (deactivate_hook_) deactivate_hook_(irq);
+    }
 }
 
 } // namespace fwdsim::host

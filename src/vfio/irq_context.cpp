@@ -37,6 +37,7 @@ host::IrqReturn IrqContext::handle()
         if (masked_) return host::IrqReturn::none; // already masked: nothing new to say
         if (requested_) irqs_.disable_irq_nosync(host_irq_);
         masked_ = true;
+        ++masks_;
     }
     if (trigger_) {
         this_cpu_.charge(costs_.eventfd_signal);
@@ -89,6 +90,7 @@ void IrqContext::mask()
     if (masked_) return;
     if (requested_) irqs_.disable_irq_nosync(host_irq_);
     masked_ = true;
+    ++masks_;
 }
 
 void IrqContext::unmask()
@@ -96,6 +98,7 @@ void IrqContext::unmask()
     if (!masked_) return;
     if (requested_) irqs_.enable_irq(host_irq_);
     masked_ = false;
+    ++unmasks_;
 }
 
 void IrqContext::fire() { handle(); }

@@ -94,6 +94,9 @@ public:
     bool requested() const { return requested_; }
     std::uint64_t signals() const { return signals_; }
     std::uint64_t injections() const { return injections_; }
+    /// VFIO masks (the automask in the handler and MASK) and unmasks done.
+    std::uint64_t masks() const { return masks_; }
+    std::uint64_t unmasks() const { return unmasks_; }
 
 private:
     /// vfio_virqfd: an eventfd whose signal runs mask() or unmask() from a
@@ -136,6 +139,8 @@ private:
 
     std::uint64_t signals_ = 0;
     std::uint64_t injections_ = 0;
+    std::uint64_t masks_ = 0;
+    std::uint64_t unmasks_ = 0;
 };
 
 } // namespace fwdsim::vfio

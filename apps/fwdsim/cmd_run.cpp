@@ -1,0 +1,187 @@
+// fwdsim run / fwdsim sweep: run one scenario, or the grid of its sweep
+// section (in parallel, or one shard of it), print the table and write the
+// result files.
+#include "commands.h"
+
+#include <fwdsim/scenario/config.h>
+#include <fwdsim/scenario/results.h>
+#include <fwdsim/scenario/sweep.h>
+#include <fwdsim/scenario/sweep_runner.h>
+#include <fwdsim/scenario/system.h>
+#include <fwdsim/sim/config_error.h>
+#include <fwdsim/sim/trace.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+#include <vector>
+
+namespace fwdsim::app {
+namespace {
+
+struct Options {
+    std::string file;
+    std::string json, csv, trace;
+    std::optional<std::uint64_t> seed;
+    std::optional<double> duration_us;
+    unsigned jobs = 0;
+    std::string shard;
+    bool quiet = false;
+};
+
+void usage(bool sweep)
+{
+    fmt::print("usage: fwdsim {} FILE [options]\n\n", sweep ? "sweep" : "run");
+    if (sweep) {
+        fmt::print("Runs every point of FILE's `sweep` grid (in parallel on local cores) and prints\n"
+                   "one table row per point and interrupt.\n\n");
+    } else {
+        fmt::print("Runs the scenario in FILE once (its `sweep` section is ignored) and prints a\n"
+                   "table of what each device interrupt measured.\n\n");
+    }
+    fmt::print("options:\n"
+               "  --json FILE        write results as JSON Lines (default: the scenario's outputs.json)\n"
+               "  --csv FILE         write results as CSV (default: the scenario's outputs.csv)\n"
+               "  --seed N           override the scenario's seed\n"
+               "  --duration-us US   override the scenario's duration\n"
+               "  --quiet            print no table\n");
+    if (sweep) {
+        fmt::print("  --jobs N           threads to use (default: one per core)\n"
+                   "  --shard I/N        run only slice I of N (for cluster job arrays; join with\n"
+                   "                     `fwdsim merge`)\n"
+                   "A progress bar is drawn on stderr when it is a terminal.\n");
+    } else {
+        fmt::print("  --trace FILE       write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n");
+    }
+}
+
+int parse(int argc, char** argv, bool sweep, Options& o)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        auto value = [&](const char* what) -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                fmt::print(stderr, "fwdsim {}: {} needs {}\n", sweep ? "sweep" : "run", a, what);
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        if (a == "--help" || a == "-h") {
+            usage(sweep);
+            return 0;
+        }
+        std::optional<std::string> v;
+        if (a == "--json" && (v = value("a file name"))) o.json = *v;
+        else if (a == "--csv" && (v = value("a file name"))) o.csv = *v;
+        else if (a == "--trace" && !sweep && (v = value("a file name"))) o.trace = *v;
+        else if (a == "--seed" && (v = value("a number"))) o.seed = std::stoull(*v);
+        else if (a == "--duration-us" && (v = value("a number"))) o.duration_us = std::stod(*v);
+        else if (a == "--jobs" && sweep && (v = value("a number"))) o.jobs = static_cast<unsigned>(std::stoul(*v));
+        else if (a == "--shard" && sweep && (v = value("I/N"))) o.shard = *v;
+        else if (a == "--quiet") o.quiet = true;
+        else if (!a.empty() && a[0] != '-' && o.file.empty()) o.file = std::string(a);
+        else {
+            if (!v) fmt::print(stderr, "fwdsim {}: unknown option '{}' (see --help)\n", sweep ? "sweep" : "run", a);
+            return 2;
+        }
+    }
+    if (o.file.empty()) {
+        fmt::print(stderr, "fwdsim {}: which scenario file? (see --help)\n", sweep ? "sweep" : "run");
+        return 2;
+    }
+    return -1;
+}
+
+void apply(const Options& o, scenario::ScenarioConfig& c)
+{
+    if (o.seed) c.seed = *o.seed;
+    if (o.duration_us) c.duration_us = *o.duration_us;
+}
+
+void write_outputs(const Options& o, const scenario::ScenarioConfig& c, const std::vector<scenario::RunResult>& runs)
+{
+    const std::string json = o.json.empty() ? c.outputs.json : o.json;
+    const std::string csv = o.csv.empty() ? c.outputs.csv : o.csv;
+    if (!json.empty()) {
+        std::ofstream out(json);
+        scenario::write_json_lines(out, runs);
+        if (!out) throw sim::ConfigError(json, 0, "outputs.json", "cannot write");
+    }
+    if (!csv.empty()) {
+        std::ofstream out(csv);
+        scenario::write_csv(out, runs);
+        if (!out) throw sim::ConfigError(csv, 0, "outputs.csv", "cannot write");
+    }
+}
+
+int run_or_sweep(int argc, char** argv, bool sweep)
+{
+    Options o;
+    if (const int st = parse(argc, argv, sweep, o); st >= 0) return st;
+    const char* cmd = sweep ? "sweep" : "run";
+    try {
+        std::vector<scenario::RunResult> runs;
+        scenario::ScenarioConfig first;
+        if (!sweep) {
+            scenario::ScenarioConfig c = scenario::load_scenario(o.file);
+            apply(o, c);
+            first = c;
+            sim::Tracer tracer;
+            std::ofstream trace_out;
+            std::optional<sim::ChromeTraceWriter> writer;
+            if (!o.trace.empty()) {
+                trace_out.open(o.trace);
+                if (!trace_out) throw sim::ConfigError(o.trace, 0, "--trace", "cannot write");
+                writer.emplace(trace_out, sim::Clock{c.clock_hz});
+                tracer.attach(&*writer);
+            }
+            runs.push_back(scenario::run_scenario(c, o.trace.empty() ? nullptr : &tracer));
+        } else {
+            auto points = scenario::load_sweep(o.file);
+            if (!o.shard.empty()) {
+                const auto [i, n] = scenario::parse_shard(o.shard);
+                points = scenario::select_shard(std::move(points), i, n);
+            }
+            for (auto& p : points) apply(o, p.config);
+            if (!points.empty()) first = points.front().config;
+            const bool tty = isatty(fileno(stderr)) != 0;
+            scenario::Progress bar;
+            if (tty) {
+                bar = [](std::size_t done, std::size_t total) {
+                    const int width = 40;
+                    const int fill = total ? static_cast<int>(width * done / total) : width;
+                    fmt::print(stderr, "\r[{:=<{}}{: <{}}] {}/{}", "", fill, "", width - fill, done, total);
+                    if (done == total) fmt::print(stderr, "\n");
+                };
+            }
+            runs = scenario::run_points(
+                points,
+                [](const scenario::SweepPoint& p) {
+                    scenario::RunResult r = scenario::run_scenario(p.config);
+                    r.point = p.index;
+                    r.params = p.params;
+                    return r;
+                },
+                o.jobs, bar);
+        }
+        if (!o.quiet) scenario::write_table(std::cout, runs);
+        write_outputs(o, first, runs);
+        return 0;
+    } catch (const sim::ConfigError& e) {
+        fmt::print(stderr, "fwdsim {}: {}\n", cmd, e.what());
+        return 1;
+    }
+}
+
+} // namespace
+
+int run_main(int argc, char** argv) { return run_or_sweep(argc, argv, false); }
+int sweep_main(int argc, char** argv) { return run_or_sweep(argc, argv, true); }
+
+} // namespace fwdsim::app

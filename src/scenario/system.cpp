@@ -1,0 +1,421 @@
+// System: wiring a whole machine from a scenario and measuring it.
+// See include/fwdsim/scenario/system.h.
+#include <fwdsim/scenario/system.h>
+
+#include <fwdsim/dev/gic_lines.h>
+#include <fwdsim/dev/interrupt_source.h>
+#include <fwdsim/dev/traffic.h>
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/guest/guest.h>
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/host/gic_driver.h>
+#include <fwdsim/host/irq_layer.h>
+#include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm_vfio/kvm_vfio.h>
+#include <fwdsim/sim/config_error.h>
+#include <fwdsim/sim/random.h>
+#include <fwdsim/vfio/platform/platform_device.h>
+#include <fwdsim/vfio/vfio.h>
+#include <fwdsim/vmm/vmm.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace fwdsim::scenario {
+
+namespace {
+
+vmm::Delivery to_vmm(DeliveryMode m)
+{
+    switch (m) {
+    case DeliveryMode::userspace: return vmm::Delivery::userspace;
+    case DeliveryMode::irqfd: return vmm::Delivery::irqfd;
+    case DeliveryMode::forwarded: return vmm::Delivery::forwarded;
+    }
+    return vmm::Delivery::none;
+}
+
+/// Counters read at the start of the measured window.
+struct Snapshot {
+    std::map<std::string, std::uint64_t> exits;
+    std::uint64_t host_cycles = 0;
+    std::uint64_t guest_cycles = 0;
+};
+
+} // namespace
+
+/// One device interrupt: its source, the guest driver's handler, and what
+/// the run measured of it.
+struct DeviceIrq final : guest::IrqHandler {
+    std::string name;
+    const DeviceIrqConfig* cfg = nullptr;
+    std::string vm;
+    std::unique_ptr<dev::GicSpiLine> line;
+    std::unique_ptr<dev::InterruptSource> source;
+    vfio::IrqContext* context = nullptr;
+    vmm::IrqPlan plan;
+    ServiceTime service_cfg;
+    sim::Rng rng{1};
+    const sim::EventQueue* events = nullptr;
+    sim::Cycles measure_from{};
+    std::optional<sim::Cycles> handling_raised; ///< assert time of the interrupt being handled
+    sim::Histogram to_ack, to_eoi, to_deactivate;
+    std::uint64_t base_delivered = 0, base_coalesced = 0, base_masks = 0, base_unmasks = 0;
+    bool forwarded_now = false;
+
+    bool measuring(sim::Cycles t) const { return t >= measure_from; }
+    sim::Cycles service_time() override
+    {
+        switch (service_cfg.kind) {
+        case ServiceTime::Kind::fixed: return sim::Cycles{service_cfg.cycles};
+        case ServiceTime::Kind::exponential:
+            return sim::Cycles{static_cast<std::uint64_t>(std::llround(rng.exponential(static_cast<double>(service_cfg.cycles))))};
+        case ServiceTime::Kind::uniform:
+            return sim::Cycles{service_cfg.min_cycles + rng.uniform(service_cfg.max_cycles - service_cfg.min_cycles + 1)};
+        }
+        return sim::Cycles{service_cfg.cycles};
+    }
+    void acknowledged(sim::Cycles now) override
+    {
+        handling_raised = source->oldest_outstanding();
+        if (handling_raised && measuring(*handling_raised)) to_ack.record((now - *handling_raised).count());
+    }
+    void service(sim::Cycles) override { (void)source->service(); }
+    void completed(sim::Cycles now) override
+    {
+        if (!handling_raised || !measuring(*handling_raised)) return;
+        to_eoi.record((now - *handling_raised).count());
+        // A forwarded interrupt is deactivated by this very EOI (HW list register).
+        if (forwarded_now) to_deactivate.record((now - *handling_raised).count());
+    }
+    void host_deactivated(sim::Cycles now)
+    {
+        const auto raised = source->oldest_outstanding();
+        if (raised && measuring(*raised)) to_deactivate.record((now - *raised).count());
+    }
+};
+
+struct System::Impl {
+    ScenarioConfig cfg;
+    sim::CostProfile profile;
+    sim::Tracer* tracer;
+    sim::EventQueue events;
+    sim::RandomStreams streams;
+    std::unique_ptr<gic::Gic> gic;
+    host::ThisCpu this_cpu;
+    std::unique_ptr<host::GicDriver> driver;
+    std::unique_ptr<host::IrqLayer> irqs;
+    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    vfio::Vfio vfio;
+    std::unique_ptr<kvm::Kvm> kvm;
+    std::vector<std::unique_ptr<DeviceIrq>> dev_irqs;
+    std::map<std::string, std::unique_ptr<vmm::Vmm>> vmms;
+    std::vector<std::unique_ptr<guest::Guest>> guests;
+    std::vector<std::unique_ptr<sim::FunctionEvent>> timed; // switches, kill, warm-up
+    sim::Rng kill_rng{1};
+    Snapshot base;
+    sim::Cycles measure_from{};
+    bool started = false;
+
+    Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t)
+        : cfg(c), profile(p), tracer(t), streams(c.seed)
+    {
+        gic::GicParams gp;
+        gp.num_irqs = cfg.gic_irqs;
+        gp.num_cpus = cfg.host_cpus;
+        gp.num_lrs = cfg.gic_lrs;
+        gp.priority_bits = cfg.gic_priority_bits;
+        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
+        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
+        driver->init();
+        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
+        const auto hc = host::HostCosts::from_profile(profile);
+        std::vector<host::Cpu*> raw;
+        for (unsigned i = 0; i < cfg.host_cpus; ++i) {
+            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, hc, i, tracer));
+            cpus.back()->attach_irq_layer(*irqs);
+            raw.push_back(cpus.back().get());
+        }
+        driver->wire_cpus(raw);
+        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
+                                                     arch::VgicCosts::from_profile(profile), tracer},
+                                         raw);
+        if (const int err = kvm->init(); err < 0) throw sim::ConfigError(cfg.origin, 0, "gic", "KVM cannot request its interrupts");
+        kvm_vfio::register_device(*kvm);
+        irqs->set_deactivate_hook([this](unsigned irq) {
+            for (auto& d : dev_irqs) {
+                if (d->cfg->host_irq == irq) d->host_deactivated(events.now());
+            }
+        });
+        build_devices();
+    }
+
+    void build_devices()
+    {
+        const vfio::IrqContextEnv env{*irqs, this_cpu, host::HostCosts::from_profile(profile)};
+        for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
+            const DeviceConfig& d = cfg.devices[di];
+            const std::string field = "devices." + std::to_string(di);
+            if (d.kind != DeviceKind::platform)
+                throw sim::ConfigError(cfg.origin, 0, field + ".kind", "only platform devices can be built by the system so far");
+            if (std::none_of(cfg.vms.begin(), cfg.vms.end(), [&](const VmConfig& v) { return v.name == d.vm; }))
+                throw sim::ConfigError(cfg.origin, 0, field + ".vm", "no VM named '" + d.vm + "'");
+            std::vector<vfio::platform::PlatformIrq> pirqs;
+            for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
+                const DeviceIrqConfig& ic = d.irqs[ii];
+                const std::string f = field + ".irqs." + std::to_string(ii);
+                if (ic.index != ii) throw sim::ConfigError(cfg.origin, 0, f + ".index", "platform IRQ indexes must be 0, 1, ... in order");
+                if (ic.host_irq < 32 || ic.host_irq >= cfg.gic_irqs)
+                    throw sim::ConfigError(cfg.origin, 0, f + ".host_irq", "must be an SPI: 32.." + std::to_string(cfg.gic_irqs - 1));
+                if (ic.guest_irq < 32 || ic.guest_irq >= 1020)
+                    throw sim::ConfigError(cfg.origin, 0, f + ".guest_irq", "must be a guest SPI INTID: 32..1019");
+                const bool level = ic.trigger == TriggerKind::level;
+                pirqs.push_back({ic.host_irq, level});
+                (void)irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
+                auto di_ = std::make_unique<DeviceIrq>();
+                di_->name = d.name + "." + std::to_string(ii);
+                di_->cfg = &ic;
+                di_->vm = d.vm;
+                di_->events = &events;
+                di_->service_cfg = cfg.guest.handler;
+                di_->rng = streams.stream(di_->name + ".handler");
+                di_->line = std::make_unique<dev::GicSpiLine>(*gic, ic.host_irq);
+                di_->source = std::make_unique<dev::InterruptSource>(
+                    events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
+                    streams.stream(di_->name + ".traffic"));
+                di_->plan = vmm::IrqPlan{d.name, ic.index, 0, ic.guest_irq - 32, level};
+                dev_irqs.push_back(std::move(di_));
+            }
+            vfio::Device& vd = vfio.add_device(d.iommu_group, std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs));
+            for (auto& x : dev_irqs) {
+                if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, 0);
+            }
+        }
+    }
+
+    std::unique_ptr<dev::Traffic> make_traffic(const TrafficConfig& t, const std::string& field)
+    {
+        const double hz = static_cast<double>(cfg.clock_hz);
+        auto cyc = [&](double us) { return sim::Cycles{static_cast<std::uint64_t>(std::llround(us * hz / 1e6))}; };
+        switch (t.kind) {
+        case TrafficConfig::Kind::none: return dev::trace_traffic({});
+        case TrafficConfig::Kind::periodic: return dev::periodic_traffic(sim::Cycles{static_cast<std::uint64_t>(std::llround(hz / t.rate_per_s))}, cyc(t.jitter_us));
+        case TrafficConfig::Kind::poisson: return dev::poisson_traffic(hz / t.rate_per_s);
+        case TrafficConfig::Kind::bursty: return dev::bursty_traffic(hz / t.rate_per_s, cyc(t.on_us), cyc(t.off_us));
+        case TrafficConfig::Kind::trace: return dev::trace_traffic_from_file(t.trace_file);
+        }
+        throw sim::ConfigError(cfg.origin, 0, field + ".traffic", "unknown kind");
+    }
+
+    sim::Cycles us(double micros) const
+    {
+        return sim::Cycles{static_cast<std::uint64_t>(std::llround(micros * static_cast<double>(cfg.clock_hz) / 1e6))};
+    }
+
+    host::Cpu& io_cpu() { return *cpus[0]; }
+
+    void start()
+    {
+        if (started) return;
+        started = true;
+        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
+        for (const VmConfig& v : cfg.vms) {
+            const std::vector<unsigned> pin = v.pin;
+            kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
+                return id < pin.size() ? pin[id] : (n > 1 ? 1 + id % (n - 1) : 0);
+            });
+            auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *kvm, io_cpu(), host::HostCosts::from_profile(profile), this_cpu},
+                                                "vmm-" + v.name);
+            if (const int err = m->set_up_vm(v.vcpus, cfg.gic_irqs); err < 0)
+                throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
+            for (unsigned id = 0; id < v.vcpus; ++id) {
+                guest::GuestParams gp;
+                gp.workload = cfg.guest.busy ? guest::Workload::busy : guest::Workload::idle;
+                gp.split_eoi = cfg.guest.eoi_mode == 1;
+                guests.push_back(std::make_unique<guest::Guest>(*m->vcpu(id), gc, gp));
+            }
+            vmms[v.name] = std::move(m);
+        }
+        for (const DeviceConfig& d : cfg.devices) {
+            vmm::Vmm& m = *vmms.at(d.vm);
+            if (const int err = m.add_device(d.name, d.iommu_group); err < 0)
+                throw sim::ConfigError(cfg.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
+        }
+        for (auto& x : dev_irqs) {
+            vmm::Vmm& m = *vmms.at(x->vm);
+            guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
+            deliver(*x, x->cfg->delivery);
+            (void)m;
+        }
+        for (auto& [name, m] : vmms) (void)m->run_vcpus();
+        for (auto& x : dev_irqs) x->source->start(events.now());
+        for (const ModeSwitch& s : cfg.vmm.switches) {
+            DeviceIrq* target = nullptr;
+            for (auto& x : dev_irqs) {
+                if (x->plan.device == s.device && x->plan.index == s.irq) target = x.get();
+            }
+            if (target == nullptr) throw sim::ConfigError(cfg.origin, 0, "vmm.switches", "no IRQ " + std::to_string(s.irq) + " on device '" + s.device + "'");
+            at(us(s.at_us), [this, target, mode = s.delivery] { deliver(*target, mode); });
+        }
+        if (cfg.vmm.kill_at_us) {
+            kill_rng = streams.stream("vmm.close_order." + std::to_string(cfg.vmm.close_order_seed));
+            at(us(*cfg.vmm.kill_at_us), [this] {
+                for (auto& [n, m] : vmms) m->kill(kill_rng);
+            });
+        }
+        measure_from = events.now() + us(cfg.warmup_us);
+        for (auto& x : dev_irqs) x->measure_from = measure_from;
+        if (measure_from > events.now()) at(measure_from, [this] { take_snapshot(); });
+        else take_snapshot();
+    }
+
+    guest::Guest& guest_of(const std::string& vm)
+    {
+        // Device interrupts target the VM's first vCPU (the guest's ITARGETSR).
+        std::size_t first = 0;
+        for (const VmConfig& v : cfg.vms) {
+            if (v.name == vm) break;
+            first += v.vcpus;
+        }
+        return *guests.at(first);
+    }
+
+    void deliver(DeviceIrq& x, DeliveryMode mode)
+    {
+        vmm::Vmm& m = *vmms.at(x.vm);
+        if (!m.alive()) return;
+        (void)m.deliver(x.plan, to_vmm(mode));
+        x.forwarded_now = m.delivery(x.plan) == vmm::Delivery::forwarded;
+    }
+
+    void at(sim::Cycles when, std::function<void()> fn)
+    {
+        timed.push_back(std::make_unique<sim::FunctionEvent>(std::move(fn), "system.timed"));
+        events.schedule(*timed.back(), std::max(when, events.now()));
+    }
+
+    Snapshot snapshot() const
+    {
+        Snapshot s;
+        for (kvm::Vm* vm : kvm->vms()) {
+            for (kvm::Vcpu* v : vm->vcpus()) {
+                for (std::size_t r = 0; r < kvm::kExitReasons; ++r)
+                    s.exits[std::string(kvm::kExitReasonNames[r])] += v->exits(static_cast<kvm::ExitReason>(r));
+                s.host_cycles += v->switch_cycles().count();
+            }
+        }
+        for (const auto& c : cpus) s.host_cycles += c->busy_cycles().count();
+        for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
+        return s;
+    }
+
+    void take_snapshot()
+    {
+        base = snapshot();
+        for (auto& x : dev_irqs) {
+            x->base_delivered = x->source->delivered();
+            x->base_coalesced = x->source->coalesced();
+            x->base_masks = x->context ? x->context->masks() : 0;
+            x->base_unmasks = x->context ? x->context->unmasks() : 0;
+        }
+    }
+};
+
+System::System(const ScenarioConfig& config, const sim::CostProfile& profile, sim::Tracer* tracer)
+    : impl_(std::make_unique<Impl>(config, profile, tracer))
+{
+}
+
+System::~System()
+{
+    if (!impl_) return;
+    impl_->guests.clear();
+    impl_->vmms.clear(); // the VMMs die: their files close, the VMs go
+}
+
+void System::start() { impl_->start(); }
+void System::run_for(sim::Cycles duration) { impl_->events.run_until(impl_->events.now() + duration); }
+sim::Cycles System::us(double micros) const { return impl_->us(micros); }
+sim::EventQueue& System::events() { return impl_->events; }
+
+RunResult System::report() const
+{
+    const Impl& m = *impl_;
+    RunResult r;
+    r.scenario = m.cfg.name;
+    r.seed = m.cfg.seed;
+    r.profile = m.profile.name();
+    r.profile_digest = m.profile.digest();
+    r.clock_hz = m.cfg.clock_hz;
+    r.duration_us = m.cfg.duration_us;
+    r.events = m.events.events_processed();
+    const Snapshot now = m.snapshot();
+    std::uint64_t all_delivered = 0;
+    for (const auto& x : m.dev_irqs) all_delivered += x->source->delivered() - x->base_delivered;
+    for (const auto& x : m.dev_irqs) {
+        IrqResult ir;
+        ir.name = x->name;
+        ir.delivery = std::string(to_string(x->cfg->delivery));
+        ir.raised = x->source->raised();
+        ir.outstanding = x->source->outstanding();
+        const std::uint64_t delivered_all = x->source->delivered(), coalesced_all = x->source->coalesced();
+        ir.lost = ir.raised - delivered_all - coalesced_all - ir.outstanding;
+        ir.delivered = delivered_all - x->base_delivered;
+        ir.coalesced = coalesced_all - x->base_coalesced;
+        ir.raised = ir.delivered + ir.coalesced + ir.outstanding + ir.lost; // within the window
+        ir.to_ack = x->to_ack;
+        ir.to_eoi = x->to_eoi;
+        ir.to_deactivate = x->to_deactivate;
+        const double share = all_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(all_delivered) : 0.0;
+        auto part = [&](std::uint64_t total) { return static_cast<std::uint64_t>(std::llround(static_cast<double>(total) * share)); };
+        for (const auto& [reason, n] : now.exits) ir.exits[reason] = part(n - m.base.exits.at(reason));
+        ir.maintenance_irqs = ir.exits["maintenance"];
+        ir.vfio_masks = x->context ? x->context->masks() - x->base_masks : 0;
+        ir.vfio_unmasks = x->context ? x->context->unmasks() - x->base_unmasks : 0;
+        ir.host_cycles = part(now.host_cycles - m.base.host_cycles);
+        ir.guest_cycles = part(now.guest_cycles - m.base.guest_cycles);
+        const double ack = ir.to_ack.mean(), eoi = ir.to_eoi.mean();
+        ir.breakdown = {{"device assert -> guest IAR", ack},
+                        {"guest IAR -> guest EOI (handler)", eoi - ack},
+                        {"host cycles per interrupt", ir.per_irq(ir.host_cycles)},
+                        {"guest cycles per interrupt", ir.per_irq(ir.guest_cycles)}};
+        r.irqs.push_back(std::move(ir));
+    }
+    return r;
+}
+
+std::vector<std::string> System::check() const
+{
+    std::vector<std::string> broken;
+    const Impl& m = *impl_;
+    for (const auto& x : m.dev_irqs) {
+        const auto& s = *x->source;
+        if (s.raised() != s.delivered() + s.coalesced() + s.outstanding())
+            broken.push_back(x->name + ": an interrupt was lost (raised " + std::to_string(s.raised()) + ")");
+    }
+    bool any_alive = false;
+    for (const auto& [n, v] : m.vmms) any_alive = any_alive || v->alive();
+    if (!any_alive && m.started) {
+        if (!m.kvm->vms().empty()) broken.push_back("a VM outlived its VMM");
+        for (auto& v : const_cast<vfio::Vfio&>(m.vfio).released_state_violations()) broken.push_back(v);
+    }
+    return broken;
+}
+
+sim::CostProfile load_profile(const ScenarioConfig& config)
+{
+    if (config.profile == "default") return sim::CostProfile::builtin_default();
+    return sim::CostProfile::load(config.profile);
+}
+
+RunResult run_scenario(const ScenarioConfig& config, sim::Tracer* tracer)
+{
+    System sys(config, load_profile(config), tracer);
+    sys.start();
+    sys.run_for(sys.us(config.duration_us));
+    RunResult r = sys.report();
+    return r;
+}
+
+} // namespace fwdsim::scenario
