@@ -53,6 +53,7 @@ struct VirtualIrq : boost::intrusive::list_base_hook<> {
     unsigned hwintid = 0;
     std::uint8_t priority = 0xA0;
     int listed_on = -1;     ///< the vCPU whose ap_list holds it, or -1
+    bool injected_since_flush = false; ///< raised again after it went into a list register
     bool pending() const { return pending_latch || (!edge && line_level); }
 };
 

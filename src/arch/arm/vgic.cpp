@@ -96,6 +96,7 @@ int Vgic::inject(unsigned vcpu, unsigned intid, bool level)
 {
     VirtualIrq* irq = lookup(vcpu, intid);
     if (irq == nullptr) return -EINVAL;
+    if (level) irq->injected_since_flush = true;
     if (irq->edge) {
         if (level && !irq->line_level) irq->pending_latch = true;
         irq->line_level = level;
@@ -163,6 +164,7 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
         gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * used, lr.raw);
         cost += access;
         if (pend && state != ListRegister::State::active) irq->pending_latch = false; // the LR carries it now
+        irq->injected_since_flush = false;
         v.in_lr[used++] = irq;
     }
     for (unsigned n = used; n < nr_lrs; ++n) v.in_lr[n] = nullptr;
@@ -189,7 +191,9 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         if (still_pending && !irq->edge && !irq->line_level) irq->pending_latch = true; // a latched level pending
         // Decide from the LR as written, not from irq->hw: forwarding may
         // have been switched off while this LR was in the guest.
-        if (lr.hw() && st == ListRegister::State::invalid) {
+        // ... unless the host injected it again since the flush: that newer
+        // assertion must survive the fold.
+        if (lr.hw() && st == ListRegister::State::invalid && !irq->injected_since_flush) {
             // The guest's EOI deactivated the physical interrupt; if the
             // device asserts again, the physical GIC signals the host, which
             // injects again (the line is resampled at the source, as
