@@ -136,11 +136,12 @@ int KvmVfioDevice::unforward(host::Process& caller, const kvm::DeviceAttr& a)
 
 void KvmVfioDevice::unforward_entry(ForwardedIrq& entry)
 {
-    // The arch hands the active state back and drops the vCPU affinity
-    // before VFIO frees the IRQ; after clear_forwarded no handler can call
-    // the entry any more, so it can go (and its device reference with it).
-    vm_.unforward_irq(entry.host_irq(), entry.gsi());
+    // VFIO first: once clear_forwarded has returned no handler can call
+    // the entry, so no interrupt can meet a half-unlinked arch and be
+    // dropped; free_irq hands a physical active state back.  Then the arch
+    // unlinks (host_irq, INTID), and the entry and its device reference go.
     entry.device().clear_forwarded(entry.index(), entry.subindex());
+    vm_.unforward_irq(entry.host_irq(), entry.gsi());
     forwarded_.erase(forwarded_.iterator_to(entry));
     delete &entry;
 }

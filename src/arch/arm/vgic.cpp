@@ -22,6 +22,7 @@ struct Vgic::Vcpu {
     std::array<VirtualIrq, kPrivate> private_irqs{};
     boost::intrusive::list<VirtualIrq> ap_list;
     std::vector<VirtualIrq*> in_lr; ///< what the last flush put in each LR
+    int loaded_on = -1;             ///< the physical CPU whose LRs hold it, between flush and fold
     bool overflow = false;
     ~Vcpu() { ap_list.clear(); }
 };
@@ -119,9 +120,26 @@ int Vgic::map_phys_irq(unsigned vcpu, unsigned intid, unsigned host_irq)
 
 void Vgic::unmap_phys_irq(unsigned vcpu, unsigned intid)
 {
-    if (VirtualIrq* irq = lookup(vcpu, intid)) {
-        irq->hw = false;
-        irq->hwintid = 0;
+    VirtualIrq* irq = lookup(vcpu, intid);
+    if (irq == nullptr || !irq->hw) return;
+    irq->hw = false;
+    irq->hwintid = 0;
+    // A list register of a running vCPU still holding it with HW=1 would let
+    // the guest's EOI deactivate the physical INTID after it has a new
+    // owner.  KVM would kick the vCPU and resync; we rewrite the LR in place
+    // as a software one with the same state (its EOI then only completes the
+    // virtual interrupt).
+    if (irq->listed_on < 0) return;
+    Vcpu& v = *vcpus_[static_cast<unsigned>(irq->listed_on)];
+    if (v.loaded_on < 0) return;
+    for (unsigned n = 0; n < v.in_lr.size(); ++n) {
+        if (v.in_lr[n] != irq) continue;
+        const auto pcpu = static_cast<unsigned>(v.loaded_on);
+        const ListRegister lr{gic_.read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
+        if (lr.hw() && lr.state() != ListRegister::State::invalid) {
+            gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n,
+                       ListRegister::make_virtual(irq->intid, lr.priority(), lr.state(), false).raw);
+        }
     }
 }
 
@@ -170,6 +188,7 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
     for (unsigned n = used; n < nr_lrs; ++n) v.in_lr[n] = nullptr;
     gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, gic::gich::hcr_en | (v.overflow ? gic::gich::hcr_uie : 0u));
     cost += access;
+    v.loaded_on = static_cast<int>(pcpu);
     return cost;
 }
 
@@ -212,6 +231,7 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
     // underflow request cannot keep the maintenance interrupt asserted.
     gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, 0);
     cost += access;
+    v.loaded_on = -1;
     prune(vcpu);
     // Ack notifiers run last: they may inject (the resampler lowers the line).
     for (unsigned intid : acked) {
