@@ -18,20 +18,25 @@ GuestCosts GuestCosts::from_profile(const sim::CostProfile& p)
 }
 
 Guest::Guest(kvm::Vcpu& vcpu, const GuestCosts& costs, GuestParams params)
-    : vcpu_(vcpu), costs_(costs), params_(params)
+    : vcpu_(&vcpu), costs_(costs), params_(params)
 {
-    vcpu_.set_guest(this);
-    vcpu_.guest_run(sim::Cycles{0}); // boot starts at the first entry
+    vcpu_->set_guest(this);
+    vcpu_->guest_run(sim::Cycles{0}); // boot starts at the first entry
 }
 
 Guest::~Guest()
 {
-    if (vcpu_.guest() == this) vcpu_.set_guest(nullptr);
+    if (vcpu_ != nullptr && vcpu_->guest() == this) vcpu_->set_guest(nullptr);
+}
+
+void Guest::vcpu_destroyed(kvm::Vcpu&)
+{
+    vcpu_ = nullptr; // every other entry point is a call from the vCPU itself
 }
 
 sim::Cycles Guest::now() const
 {
-    return vcpu_.vm().env().events.now();
+    return vcpu_->vm().env().events.now();
 }
 
 void Guest::add_irq(unsigned intid, bool edge, IrqHandler& handler)
@@ -47,7 +52,7 @@ void Guest::remove_irq(unsigned intid)
 void Guest::run(Phase phase, sim::Cycles cycles)
 {
     phase_ = phase;
-    vcpu_.guest_run(cycles);
+    vcpu_->guest_run(cycles);
 }
 
 // --- boot ----------------------------------------------------------------------------
@@ -63,7 +68,7 @@ void Guest::boot_step()
         for (const auto& [intid, irq] : irqs_) {
             words[d::isenabler + 4 * (intid / 32)] |= 1u << (intid % 32);
             if (intid < 32) continue; // banked SGIs/PPIs: no target, fixed trigger
-            words[d::itargetsr + (intid & ~3u)] |= (1u << vcpu_.id()) << (8 * (intid % 4));
+            words[d::itargetsr + (intid & ~3u)] |= (1u << vcpu_->id()) << (8 * (intid % 4));
             if (irq.edge) words[d::icfgr + 4 * (intid / 16)] |= 2u << (2 * (intid % 16));
         }
         for (const auto& w : words) boot_writes_.push_back(w);
@@ -73,13 +78,13 @@ void Guest::boot_step()
         const auto [offset, value] = boot_writes_.front();
         boot_writes_.pop_front();
         phase_ = Phase::boot;
-        vcpu_.trap_gicd_write(offset, value);
+        vcpu_->trap_gicd_write(offset, value);
         return;
     }
     // gic_cpu_if_up on the virtual CPU interface: no trap.
-    vcpu_.gicv_write(gic::gicc::pmr, 0xF8);
-    vcpu_.gicv_write(gic::gicc::ctlr, gic::gicc::ctlr_enable_grp0 | (params_.split_eoi ? gic::gicc::ctlr_eoimode : 0u));
-    run(Phase::boot_cpuif, vcpu_.gicv_access_cost() * 2);
+    vcpu_->gicv_write(gic::gicc::pmr, 0xF8);
+    vcpu_->gicv_write(gic::gicc::ctlr, gic::gicc::ctlr_enable_grp0 | (params_.split_eoi ? gic::gicc::ctlr_eoimode : 0u));
+    run(Phase::boot_cpuif, vcpu_->gicv_access_cost() * 2);
 }
 
 // --- the workload ----------------------------------------------------------------------
@@ -88,14 +93,14 @@ void Guest::start_workload()
 {
     if (params_.workload == Workload::busy) run(Phase::busy, kBusyChunk);
     else run(Phase::idle_loop, costs_.idle_loop);
-    if (vcpu_.virq_line()) take_irq();
+    if (vcpu_->virq_line()) take_irq();
 }
 
 void Guest::resume_workload()
 {
     if (preempted_left_ > sim::Cycles{0} && (preempted_phase_ == Phase::busy || preempted_phase_ == Phase::idle_loop)) {
         run(preempted_phase_, preempted_left_);
-        if (vcpu_.virq_line()) take_irq();
+        if (vcpu_->virq_line()) take_irq();
     } else {
         start_workload();
     }
@@ -105,7 +110,7 @@ void Guest::resume_workload()
 
 void Guest::take_irq()
 {
-    preempted_left_ = vcpu_.guest_preempt();
+    preempted_left_ = vcpu_->guest_preempt();
     preempted_phase_ = phase_;
     in_irq_ = true;
     acked_in_entry_ = false;
@@ -115,8 +120,8 @@ void Guest::take_irq()
 
 void Guest::acknowledge()
 {
-    iar_ = vcpu_.gicv_read(gic::gicc::iar);
-    run(Phase::irq_ack, vcpu_.gicv_access_cost());
+    iar_ = vcpu_->gicv_read(gic::gicc::iar);
+    run(Phase::irq_ack, vcpu_->gicv_access_cost());
 }
 
 void Guest::virq(kvm::Vcpu&, bool level)
@@ -142,7 +147,7 @@ void Guest::segment_done(kvm::Vcpu&)
     case Phase::busy: start_workload(); return;
     case Phase::idle_loop:
         phase_ = Phase::wfi;
-        vcpu_.trap_wfi();
+        vcpu_->trap_wfi();
         return;
     case Phase::wfi: return;
     case Phase::irq_entry: acknowledge(); return;
@@ -158,9 +163,9 @@ void Guest::segment_done(kvm::Vcpu&)
             // No driver: complete it at once so it cannot block the CPU interface.
             unexpected_.add();
             acked_in_entry_ = true;
-            vcpu_.gicv_write(gic::gicc::eoir, iar_);
-            if (params_.split_eoi) vcpu_.gicv_write(gic::gicc::dir, iar_);
-            run(Phase::irq_eoi, vcpu_.gicv_access_cost() * (params_.split_eoi ? 2 : 1));
+            vcpu_->gicv_write(gic::gicc::eoir, iar_);
+            if (params_.split_eoi) vcpu_->gicv_write(gic::gicc::dir, iar_);
+            run(Phase::irq_eoi, vcpu_->gicv_access_cost() * (params_.split_eoi ? 2 : 1));
             return;
         }
         acked_in_entry_ = true;
@@ -171,11 +176,11 @@ void Guest::segment_done(kvm::Vcpu&)
     case Phase::irq_handle: {
         const auto it = irqs_.find(iar_ & 0x3FF);
         if (it != irqs_.end()) it->second.handler->service(now());
-        vcpu_.gicv_write(gic::gicc::eoir, iar_);
-        if (params_.split_eoi) vcpu_.gicv_write(gic::gicc::dir, iar_);
+        vcpu_->gicv_write(gic::gicc::eoir, iar_);
+        if (params_.split_eoi) vcpu_->gicv_write(gic::gicc::dir, iar_);
         handled_.add();
         if (it != irqs_.end()) it->second.handler->completed(now());
-        run(Phase::irq_eoi, vcpu_.gicv_access_cost() * (params_.split_eoi ? 2 : 1));
+        run(Phase::irq_eoi, vcpu_->gicv_access_cost() * (params_.split_eoi ? 2 : 1));
         return;
     }
     case Phase::irq_eoi: acknowledge(); return; // gic_handle_irq reads IAR until it is spurious

@@ -8,6 +8,7 @@
 
 #include <cassert>
 #include <string>
+#include <utility>
 
 namespace fwdsim::kvm {
 
@@ -21,6 +22,7 @@ Vcpu::Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu)
 Vcpu::~Vcpu()
 {
     stop();
+    if (GuestCode* g = std::exchange(guest_, nullptr)) g->vcpu_destroyed(*this);
 }
 
 const char* Vcpu::state_name(State s)

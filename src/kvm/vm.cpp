@@ -70,6 +70,13 @@ void Vm::destroy()
     while (!devices_.empty()) devices_.pop_back();
     while (!irqfds_.empty()) shutdown(*irqfds_.front());
     retired_.clear();
+    for (const TimerMap& t : timers_) {
+        if (arch_->vgic()) arch_->vgic()->unmap_phys_irq(t.vcpu, t.guest_ppi);
+        // One request per PPI (banked on each CPU): free it once; free_irq
+        // leaves it inactive, with no vCPU affinity.
+        if (env_.irqs.info(t.host_ppi).dev_id == this) (void)env_.irqs.free_irq(t.host_ppi, this);
+    }
+    timers_.clear();
     for (auto& v : vcpus_) {
         if (v) v->stop();
     }
@@ -320,6 +327,38 @@ void Vm::unforward_irq(unsigned host_irq, std::uint32_t gsi)
     const int intid = arch_->forwarded_to(host_irq);
     (void)gsi; // the link knows its guest IRQ; routing may have changed since
     if (intid >= 0) arch_->unforward_irq(host_irq, static_cast<unsigned>(intid));
+}
+
+int Vm::map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi)
+{
+    Vcpu* v = vcpu(vcpu_id);
+    if (v == nullptr || host_ppi < 16 || host_ppi >= 32 || guest_ppi < 16 || guest_ppi >= 32) return -EINVAL;
+    if (!arch_->can_forward()) return -ENXIO;
+    if (const int err = ensure_vgic(); err < 0) return err;
+    arch::Vgic& vgic = *arch_->vgic();
+    if (vgic.irq(vcpu_id, guest_ppi)->hw) return -EBUSY;
+    host::IrqLayer& irqs = env_.irqs;
+    // kvm_arch_timer_handler: the vCPU loaded on the CPU that took the PPI
+    // gets its timer interrupt (the line is a per-CPU PPI).
+    auto handler = [this](unsigned irq, void*) {
+        const host::Cpu* cpu = env_.this_cpu.current();
+        for (const TimerMap& t : timers_) {
+            Vcpu* tv = vcpu(t.vcpu);
+            if (t.host_ppi == irq && tv != nullptr && cpu == &tv->pcpu()) {
+                (void)arch_->inject(t.vcpu, t.guest_ppi, true);
+                return host::IrqReturn::handled;
+            }
+        }
+        return host::IrqReturn::none;
+    };
+    if (!irqs.has_handler(host_ppi)) {
+        if (const int err = irqs.request_irq(host_ppi, handler, this, "kvm arch timer"); err < 0) return err;
+    }
+    if (const int err = irqs.irq_set_vcpu_affinity(host_ppi, &vgic); err < 0) return err;
+    (void)irqs.enable_percpu_irq(host_ppi, v->pcpu().id());
+    (void)vgic.map_phys_irq(vcpu_id, guest_ppi, host_ppi); // checked above
+    timers_.push_back({vcpu_id, host_ppi, guest_ppi});
+    return 0;
 }
 
 int Vm::inject_forwarded(unsigned host_irq)

@@ -14,6 +14,7 @@
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/random.h>
+#include <fwdsim/vfio/pci/pci_device.h>
 #include <fwdsim/vfio/platform/platform_device.h>
 #include <fwdsim/vfio/vfio.h>
 #include <fwdsim/vmm/vmm.h>
@@ -51,7 +52,7 @@ struct DeviceIrq final : guest::IrqHandler {
     std::string name;
     const DeviceIrqConfig* cfg = nullptr;
     std::string vm;
-    std::unique_ptr<dev::GicSpiLine> line;
+    std::unique_ptr<dev::IrqLine> line;
     std::unique_ptr<dev::InterruptSource> source;
     vfio::IrqContext* context = nullptr;
     vmm::IrqPlan plan;
@@ -63,6 +64,7 @@ struct DeviceIrq final : guest::IrqHandler {
     sim::Histogram to_ack, to_eoi, to_deactivate;
     std::uint64_t base_delivered = 0, base_coalesced = 0, base_masks = 0, base_unmasks = 0;
     bool forwarded_now = false;
+    bool timer = false; ///< the arch timer: KVM maps it, no VMM or VFIO involved
 
     bool measuring(sim::Cycles t) const { return t >= measure_from; }
     sim::Cycles service_time() override
@@ -110,11 +112,14 @@ struct System::Impl {
     vfio::Vfio vfio;
     std::unique_ptr<kvm::Kvm> kvm;
     std::vector<std::unique_ptr<DeviceIrq>> dev_irqs;
+    std::vector<std::size_t> timer_irqs; ///< scratch while building
     std::map<std::string, std::unique_ptr<vmm::Vmm>> vmms;
     std::vector<std::unique_ptr<guest::Guest>> guests;
     std::vector<std::unique_ptr<sim::FunctionEvent>> timed; // switches, kill, warm-up
     sim::Rng kill_rng{1};
     Snapshot base;
+    Snapshot dead; ///< counters of vCPUs destroyed during the run
+    std::map<const kvm::Vm*, std::string> vm_names;
     sim::Cycles measure_from{};
     bool started = false;
 
@@ -157,22 +162,38 @@ struct System::Impl {
         for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
             const DeviceConfig& d = cfg.devices[di];
             const std::string field = "devices." + std::to_string(di);
-            if (d.kind != DeviceKind::platform)
-                throw sim::ConfigError(cfg.origin, 0, field + ".kind", "only platform devices can be built by the system so far");
             if (std::none_of(cfg.vms.begin(), cfg.vms.end(), [&](const VmConfig& v) { return v.name == d.vm; }))
                 throw sim::ConfigError(cfg.origin, 0, field + ".vm", "no VM named '" + d.vm + "'");
             std::vector<vfio::platform::PlatformIrq> pirqs;
+            vfio::pci::PciConfig pci;
+            pci.has_intx = false;
+            unsigned msix_count = 0;
+            for (const DeviceIrqConfig& ic : d.irqs) {
+                if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX) msix_count = std::max(msix_count, ic.subindex + 1);
+            }
+            pci.msix_irqs.assign(msix_count, 0);
             for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
                 const DeviceIrqConfig& ic = d.irqs[ii];
                 const std::string f = field + ".irqs." + std::to_string(ii);
-                if (ic.index != ii) throw sim::ConfigError(cfg.origin, 0, f + ".index", "platform IRQ indexes must be 0, 1, ... in order");
-                if (ic.host_irq < 32 || ic.host_irq >= cfg.gic_irqs)
-                    throw sim::ConfigError(cfg.origin, 0, f + ".host_irq", "must be an SPI: 32.." + std::to_string(cfg.gic_irqs - 1));
-                if (ic.guest_irq < 32 || ic.guest_irq >= 1020)
-                    throw sim::ConfigError(cfg.origin, 0, f + ".guest_irq", "must be a guest SPI INTID: 32..1019");
                 const bool level = ic.trigger == TriggerKind::level;
-                pirqs.push_back({ic.host_irq, level});
-                (void)irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
+                if (d.kind == DeviceKind::timer) {
+                    if (ic.delivery != DeliveryMode::forwarded)
+                        throw sim::ConfigError(cfg.origin, 0, f + ".delivery", "the arch timer belongs to KVM: only 'forwarded' (a mapped PPI)");
+                    timer_irqs.push_back(ii);
+                } else if (d.kind == DeviceKind::platform) {
+                    if (ic.index != ii) throw sim::ConfigError(cfg.origin, 0, f + ".index", "platform IRQ indexes must be 0, 1, ... in order");
+                    pirqs.push_back({ic.host_irq, level});
+                } else if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX && level && !pci.has_intx) {
+                    pci.has_intx = true;
+                    pci.intx_irq = ic.host_irq;
+                } else if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX && !level && pci.msix_irqs[ic.subindex] == 0) {
+                    pci.msix_irqs[ic.subindex] = ic.host_irq;
+                } else {
+                    throw sim::ConfigError(cfg.origin, 0, f + ".index",
+                                           "a PCI device has one level INTx (index 0) and edge MSI-X vectors (index 2, one per subindex)");
+                }
+                if (d.kind != DeviceKind::timer)
+                    (void)irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
                 auto di_ = std::make_unique<DeviceIrq>();
                 di_->name = d.name + "." + std::to_string(ii);
                 di_->cfg = &ic;
@@ -180,18 +201,40 @@ struct System::Impl {
                 di_->events = &events;
                 di_->service_cfg = cfg.guest.handler;
                 di_->rng = streams.stream(di_->name + ".handler");
-                di_->line = std::make_unique<dev::GicSpiLine>(*gic, ic.host_irq);
+                if (d.kind == DeviceKind::timer) {
+                    di_->line = std::make_unique<dev::GicPpiLine>(*gic, vcpu_pcpu(d.vm, 0), ic.host_irq);
+                } else {
+                    di_->line = std::make_unique<dev::GicSpiLine>(*gic, ic.host_irq);
+                }
                 di_->source = std::make_unique<dev::InterruptSource>(
                     events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
                     streams.stream(di_->name + ".traffic"));
-                di_->plan = vmm::IrqPlan{d.name, ic.index, 0, ic.guest_irq - 32, level};
+                di_->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
+                di_->plan.msi = d.kind == DeviceKind::pci && ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX;
+                di_->plan.vectors = msix_count;
+                di_->timer = d.kind == DeviceKind::timer;
                 dev_irqs.push_back(std::move(di_));
             }
-            vfio::Device& vd = vfio.add_device(d.iommu_group, std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs));
+            if (std::find(pci.msix_irqs.begin(), pci.msix_irqs.end(), 0u) != pci.msix_irqs.end())
+                throw sim::ConfigError(cfg.origin, 0, field + ".irqs", "MSI-X vectors must be listed 0, 1, ... without gaps");
+            if (d.kind == DeviceKind::timer) continue; // KVM's, not VFIO's
+            std::unique_ptr<vfio::Device> dev;
+            if (d.kind == DeviceKind::platform) dev = std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs);
+            else dev = std::make_unique<vfio::pci::PciDevice>(d.name, env, pci);
+            vfio::Device& vd = vfio.add_device(d.iommu_group, std::move(dev));
             for (auto& x : dev_irqs) {
-                if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, 0);
+                if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, x->plan.subindex);
             }
         }
+    }
+
+    /// The physical CPU vCPU `id` of VM `vm` is pinned to.
+    unsigned vcpu_pcpu(const std::string& vm, unsigned id) const
+    {
+        for (const VmConfig& v : cfg.vms) {
+            if (v.name == vm) return id < v.pin.size() ? v.pin[id] : (cfg.host_cpus > 1 ? 1 + id % (cfg.host_cpus - 1) : 0);
+        }
+        return 0;
     }
 
     std::unique_ptr<dev::Traffic> make_traffic(const TrafficConfig& t, const std::string& field)
@@ -235,9 +278,11 @@ struct System::Impl {
                 gp.split_eoi = cfg.guest.eoi_mode == 1;
                 guests.push_back(std::make_unique<guest::Guest>(*m->vcpu(id), gc, gp));
             }
+            vm_names[m->vm()] = v.name;
             vmms[v.name] = std::move(m);
         }
         for (const DeviceConfig& d : cfg.devices) {
+            if (d.kind == DeviceKind::timer) continue;
             vmm::Vmm& m = *vmms.at(d.vm);
             if (const int err = m.add_device(d.name, d.iommu_group); err < 0)
                 throw sim::ConfigError(cfg.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
@@ -261,6 +306,10 @@ struct System::Impl {
         if (cfg.vmm.kill_at_us) {
             kill_rng = streams.stream("vmm.close_order." + std::to_string(cfg.vmm.close_order_seed));
             at(us(*cfg.vmm.kill_at_us), [this] {
+                // Keep what the vCPUs counted: they die with their VMs.
+                const Snapshot live = vm_counters();
+                for (const auto& [reason, n] : live.exits) dead.exits[reason] += n;
+                dead.host_cycles += live.host_cycles;
                 for (auto& [n, m] : vmms) m->kill(kill_rng);
             });
         }
@@ -284,6 +333,13 @@ struct System::Impl {
     void deliver(DeviceIrq& x, DeliveryMode mode)
     {
         vmm::Vmm& m = *vmms.at(x.vm);
+        if (x.timer) {
+            // kvm_timer_enable: the virtual timer PPI becomes a mapped interrupt.
+            if (const int err = m.vm()->map_arch_timer(0, x.cfg->host_irq, x.cfg->guest_irq); err < 0)
+                throw sim::ConfigError(cfg.origin, 0, "devices." + x.plan.device, "KVM could not map the timer: errno " + std::to_string(-err));
+            x.forwarded_now = true;
+            return;
+        }
         if (!m.alive()) return;
         (void)m.deliver(x.plan, to_vmm(mode));
         x.forwarded_now = m.delivery(x.plan) == vmm::Delivery::forwarded;
@@ -295,16 +351,36 @@ struct System::Impl {
         events.schedule(*timed.back(), std::max(when, events.now()));
     }
 
-    Snapshot snapshot() const
+    static std::string exit_key(const std::string& vm, std::size_t reason)
     {
+        return vm + "/" + std::string(kvm::kExitReasonNames[reason]);
+    }
+
+    /// What the live VMs' vCPUs counted (their counters go with them).
+    Snapshot vm_counters() const
+    {
+        // Exits are kept per VM ("vm0/wfi"): an interrupt is charged only
+        // the exits of the VM it is delivered to.
         Snapshot s;
+        for (const VmConfig& v : cfg.vms)
+            for (std::size_t r = 0; r < kvm::kExitReasons; ++r) s.exits[exit_key(v.name, r)] = 0;
         for (kvm::Vm* vm : kvm->vms()) {
+            const auto name = vm_names.find(vm);
+            if (name == vm_names.end()) continue;
             for (kvm::Vcpu* v : vm->vcpus()) {
                 for (std::size_t r = 0; r < kvm::kExitReasons; ++r)
-                    s.exits[std::string(kvm::kExitReasonNames[r])] += v->exits(static_cast<kvm::ExitReason>(r));
+                    s.exits[exit_key(name->second, r)] += v->exits(static_cast<kvm::ExitReason>(r));
                 s.host_cycles += v->switch_cycles().count();
             }
         }
+        return s;
+    }
+
+    Snapshot snapshot() const
+    {
+        Snapshot s = vm_counters();
+        for (const auto& [reason, n] : dead.exits) s.exits[reason] += n;
+        s.host_cycles += dead.host_cycles;
         for (const auto& c : cpus) s.host_cycles += c->busy_cycles().count();
         for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
         return s;
@@ -369,7 +445,16 @@ RunResult System::report() const
         ir.to_deactivate = x->to_deactivate;
         const double share = all_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(all_delivered) : 0.0;
         auto part = [&](std::uint64_t total) { return static_cast<std::uint64_t>(std::llround(static_cast<double>(total) * share)); };
-        for (const auto& [reason, n] : now.exits) ir.exits[reason] = part(n - m.base.exits.at(reason));
+        std::uint64_t vm_delivered = 0;
+        for (const auto& y : m.dev_irqs) {
+            if (y->vm == x->vm) vm_delivered += y->source->delivered() - y->base_delivered;
+        }
+        const double vm_share = vm_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(vm_delivered) : 0.0;
+        for (std::size_t rs = 0; rs < kvm::kExitReasons; ++rs) {
+            const std::string k = Impl::exit_key(x->vm, rs);
+            const auto n = static_cast<double>(now.exits.at(k) - m.base.exits.at(k));
+            ir.exits[std::string(kvm::kExitReasonNames[rs])] = static_cast<std::uint64_t>(std::llround(n * vm_share));
+        }
         ir.maintenance_irqs = ir.exits["maintenance"];
         ir.vfio_masks = x->context ? x->context->masks() - x->base_masks : 0;
         ir.vfio_unmasks = x->context ? x->context->unmasks() - x->base_unmasks : 0;

@@ -5,7 +5,9 @@
 #include <fwdsim/kvm/vgic_device.h>
 #include <fwdsim/vmm/vmm.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace fwdsim::vmm {
 
@@ -126,6 +128,22 @@ int Vmm::device_fd(const std::string& name) const
 int Vmm::set_trigger(const IrqPlan& irq, int efd)
 {
     syscall();
+    const bool msi = irq.msi;
+    auto& on = vectors_on_[{irq.device, irq.index}];
+    if (msi && on == 0 && efd >= 0) {
+        // The first vector turns MSI(-X) on for all the vectors it will
+        // ever use, the others without a trigger yet (-1).
+        const unsigned n = std::max(irq.vectors, irq.subindex + 1);
+        vfio::VfioIrqSet set = vfio::VfioIrqSet::eventfds(vfio::VFIO_IRQ_SET_ACTION_TRIGGER, irq.index, 0, {});
+        set.count = n;
+        set.data.assign(n * sizeof(std::int32_t), 0xFF); // -1 everywhere
+        std::memcpy(set.data.data() + irq.subindex * sizeof(std::int32_t), &efd, sizeof efd);
+        set.argsz = vfio::VfioIrqSet::kMinsz + static_cast<std::uint32_t>(set.data.size());
+        const int err = env_.vfio.device_set_irqs(proc_, device_fd(irq.device), set);
+        if (err == 0) on = n;
+        return err;
+    }
+    if (msi && on == 0) return 0; // tearing down a vector of a mode that is off
     return env_.vfio.device_set_irqs(proc_, device_fd(irq.device),
                                      vfio::VfioIrqSet::eventfds(vfio::VFIO_IRQ_SET_ACTION_TRIGGER, irq.index,
                                                                 irq.subindex, {efd}));
@@ -220,7 +238,13 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
     if (mode == Delivery::irqfd) {
         err = env_.kvm.irqfd(proc_, vm_fd_, s.trigger_fd, irq.gsi, irq.level ? kvm::kIrqfdFlagResample : 0,
                              s.resample_fd);
+        // vfio-pci takes an unmask eventfd only once INTx is on, so the
+        // trigger goes first (as QEMU's vfio_intx_enable_kvm finds it).
+        if (err == 0) err = set_trigger(irq, s.trigger_fd);
         if (err == 0 && irq.level) err = set_unmask_fd(irq, s.resample_fd);
+        s.mode = mode;
+        if (err < 0) tear_down(s); // undo whatever part was done
+        return err;
     } else {
         // The I/O thread injects; for a level IRQ a resampler tells it of
         // the guest's EOI and it unmasks through VFIO.
@@ -250,12 +274,9 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
         }
     }
     if (err == 0) err = set_trigger(irq, s.trigger_fd);
-    if (err < 0) {
-        tear_down(s);
-        return err;
-    }
     s.mode = mode;
-    return 0;
+    if (err < 0) tear_down(s); // undo whatever part was done
+    return err;
 }
 
 void Vmm::kill(sim::Rng& rng)

@@ -81,6 +81,7 @@ public:
     void trap_done(kvm::Vcpu& vcpu) override;
     void segment_done(kvm::Vcpu& vcpu) override;
     void virq(kvm::Vcpu& vcpu, bool level) override;
+    void vcpu_destroyed(kvm::Vcpu& vcpu) override;
 
 private:
     enum class Phase { boot, boot_cpuif, busy, idle_loop, wfi, irq_entry, irq_ack, irq_handle, irq_eoi, irq_exit };
@@ -96,7 +97,7 @@ private:
     void run(Phase phase, sim::Cycles cycles);
     sim::Cycles now() const;
 
-    kvm::Vcpu& vcpu_;
+    kvm::Vcpu* vcpu_; ///< null once the vCPU is gone
     GuestCosts costs_;
     GuestParams params_;
     std::map<unsigned, Installed> irqs_;

@@ -22,6 +22,9 @@ public:
     /// The virtual CPU interface's nVIRQ changed while in the guest (or is
     /// high when the guest resumes).
     virtual void virq(Vcpu& vcpu, bool level) = 0;
+    /// The vCPU is being destroyed (its VM went with the VMM): the guest
+    /// must not touch it again.
+    virtual void vcpu_destroyed(Vcpu& vcpu) = 0;
 
 protected:
     ~GuestCode() = default;

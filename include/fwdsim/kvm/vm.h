@@ -126,6 +126,15 @@ public:
     /// A forwarded host IRQ fired (hard-IRQ context).
     int inject_forwarded(unsigned host_irq);
 
+    /// The arch timer of vCPU `vcpu_id` as a mapped interrupt (what
+    /// arch_timer.c does for the virtual timer): the host PPI `host_ppi` is
+    /// requested with a handler that injects `guest_ppi` into the vCPU
+    /// loaded on the CPU that took it, enabled on the vCPU's CPU, given a
+    /// vCPU affinity (the guest's EOI deactivates it) and mapped in the
+    /// vgic.  -ENXIO when the arch cannot map interrupts, -EINVAL for bad
+    /// PPIs or vCPU, else the IRQ layer's or vgic's errno.
+    int map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi);
+
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
     std::size_t resampler_count() const { return resamplers_.size(); }
@@ -154,6 +163,10 @@ private:
     std::list<std::unique_ptr<Irqfd>> irqfds_;
     std::list<std::unique_ptr<Irqfd>> retired_; ///< shut down, destroyed at the next safe point
     std::map<std::uint32_t, std::unique_ptr<Resampler>> resamplers_; // by GSI
+    struct TimerMap {
+        unsigned vcpu, host_ppi, guest_ppi;
+    };
+    std::vector<TimerMap> timers_;
 };
 
 } // namespace fwdsim::kvm

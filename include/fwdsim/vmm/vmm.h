@@ -51,6 +51,11 @@ struct IrqPlan {
     unsigned subindex = 0;
     std::uint32_t gsi = 0;   ///< guest SPI pin: INTID gsi + 32
     bool level = true;
+    /// A vfio-pci MSI or MSI-X vector (subindex = vector).
+    bool msi = false;
+    /// For an MSI/MSI-X index: how many vectors the VMM enables when it
+    /// turns the mode on (NORESIZE: vfio-pci cannot grow them later).
+    unsigned vectors = 1;
 };
 
 class Vmm {
@@ -106,6 +111,7 @@ private:
     std::vector<int> vcpu_fds_;
     std::map<unsigned, int> group_fds_;
     std::map<std::string, int> device_fds_;
+    std::map<std::pair<std::string, unsigned>, unsigned> vectors_on_; ///< MSI/MSI-X vectors set per (device, index)
     std::map<Key, std::unique_ptr<IrqState>> irqs_;
     std::uint64_t injections_ = 0;
     std::uint64_t unmasks_ = 0;
