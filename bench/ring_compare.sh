@@ -2,6 +2,8 @@
 # Runs the ring benchmark on fwdsim and on SystemC, alternating, on the
 # configurations of docs/performance.md, and prints the ratio table.
 # Usage: bench/ring_compare.sh [EVENTS] [REPEATS]   (defaults: 30000000 3)
+# FWDSIM_BUILD_DIR=DIR builds and runs the release preset in DIR instead of
+# build/release (so that several people can benchmark on one checkout).
 # Each cell is the best (highest events/s) of REPEATS runs: on a shared,
 # noisy machine the best run is the least disturbed one.
 set -euo pipefail
@@ -10,9 +12,10 @@ cd "$root"
 events="${1:-30000000}"
 repeats="${2:-3}"
 bash scripts/deps.sh libsystemc-dev
-cmake --preset release >/dev/null
-cmake --build --preset release --target fwdsim_bench systemc_ring >/dev/null
-bin=build/release/bench/ring
+build_dir="${FWDSIM_BUILD_DIR:-build/release}"
+cmake --preset release -B "$build_dir" >/dev/null
+cmake --build "$build_dir" -j2 --target fwdsim_bench systemc_ring >/dev/null
+bin=$build_dir/bench/ring
 
 best() { # prints the highest ev_per_s among RESULT lines on stdin
   sed -n 's/.*ev_per_s=\([0-9]*\).*/\1/p' | sort -n | tail -1

@@ -23,6 +23,7 @@ using fwdsim::sim::EventQueue;
 struct Ring {
     EventQueue queue;
     std::vector<std::uint64_t> deliveries; // per node
+    std::uint64_t nodes = 0;
     std::uint64_t remaining = 0;
 };
 
@@ -33,12 +34,13 @@ public:
 private:
     void process() override
     {
-        ++ring_.deliveries[node_];
+        const std::uint64_t node = node_;
+        ++ring_.deliveries[node];
         if (--ring_.remaining == 0) {
             ring_.queue.stop();
             return;
         }
-        node_ = node_ + 1 == ring_.deliveries.size() ? 0 : node_ + 1;
+        node_ = node + 1 == ring_.nodes ? 0 : node + 1;
         ring_.queue.schedule_after(*this, Cycles{1});
     }
 
@@ -53,6 +55,7 @@ int main(int argc, char** argv)
     const auto args = fwdsim::bench::parse_ring_args(argc, argv, "fwdsim-bench");
     Ring ring;
     ring.deliveries.assign(args.nodes, 0);
+    ring.nodes = args.nodes;
     ring.remaining = args.events;
     std::vector<std::unique_ptr<Token>> tokens;
     for (std::uint64_t t = 0; t < args.tokens; ++t) {

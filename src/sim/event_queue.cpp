@@ -52,8 +52,21 @@ void EventQueue::deschedule(Event& ev)
     }
 }
 
-void EventQueue::insert_far(Event& ev)
+void EventQueue::schedule_slow(Event& ev, Cycles when)
 {
+    if (ev.queue_ != nullptr) {
+        refuse("EventQueue::schedule: event already scheduled");
+    }
+    if (when < now_) {
+        refuse("EventQueue::schedule: time is in the past");
+    }
+    insert(ev, when);
+}
+
+void EventQueue::insert_far(Event& ev, Cycles when)
+{
+    ev.when_ = when;
+    ev.queue_ = this;
     // Only the far set needs a sequence number: the wheel's FIFOs keep
     // scheduling order by themselves.
     ev.seq_ = seq_++;

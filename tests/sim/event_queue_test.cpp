@@ -182,3 +182,155 @@ TEST_CASE("a self-rescheduling event crosses the wheel boundary many times")
         CHECK(times[i] - times[i - 1] == 1000 + 997 * i);
     }
 }
+
+// The run loop takes a whole cycle's FIFO at once (the batch); these check
+// that what handlers do to the queue meanwhile keeps the documented order.
+
+TEST_CASE("an event scheduled for the current cycle runs after the rest of that cycle")
+{
+    EventQueue q;
+    std::vector<std::string> order;
+    FunctionEvent late([&] { order.push_back("late"); });
+    FunctionEvent a([&] {
+        order.push_back("a");
+        q.schedule(late, q.now());
+    });
+    FunctionEvent b([&] { order.push_back("b"); });
+    q.schedule(a, 4_cy);
+    q.schedule(b, 4_cy);
+    q.run_until_idle();
+    CHECK(order == std::vector<std::string>{"a", "b", "late"});
+    CHECK(q.now() == 4_cy);
+}
+
+TEST_CASE("a handler can deschedule or reschedule events of its own cycle that have not run yet")
+{
+    EventQueue q;
+    std::vector<std::string> order;
+    FunctionEvent b([&] { order.push_back("b"); });
+    FunctionEvent c([&] { order.push_back("c"); });
+    FunctionEvent d([&] { order.push_back("d"); });
+    FunctionEvent a([&] {
+        order.push_back("a");
+        CHECK(q.size() == 3);
+        q.deschedule(b);          // the very next one
+        q.reschedule(c, q.now()); // moves behind d
+        CHECK_FALSE(b.scheduled());
+        CHECK(q.size() == 2);
+    });
+    q.schedule(a, 2_cy);
+    q.schedule(b, 2_cy);
+    q.schedule(c, 2_cy);
+    q.schedule(d, 2_cy);
+    CHECK(q.run_until_idle() == 3);
+    CHECK(order == std::vector<std::string>{"a", "d", "c"});
+    CHECK(q.empty());
+}
+
+TEST_CASE("an event of the current cycle destroyed by an earlier handler does not run")
+{
+    EventQueue q;
+    int ran = 0;
+    auto doomed = std::make_unique<FunctionEvent>([&] { ran += 100; });
+    FunctionEvent last([&] { ++ran; });
+    FunctionEvent killer([&] { doomed.reset(); });
+    q.schedule(killer, 1_cy);
+    q.schedule(*doomed, 1_cy);
+    q.schedule(last, 1_cy);
+    q.run_until_idle();
+    CHECK(ran == 1);
+    CHECK(q.empty());
+}
+
+TEST_CASE("step and stop leave the rest of a cycle queued in order")
+{
+    EventQueue q;
+    std::vector<std::string> order;
+    FunctionEvent a([&] { order.push_back("a"); });
+    FunctionEvent c([&] { order.push_back("c"); });
+    FunctionEvent b([&] {
+        order.push_back("b");
+        q.schedule(c, q.now());
+        q.stop();
+    });
+    FunctionEvent d([&] { order.push_back("d"); });
+    q.schedule(a, 3_cy);
+    q.schedule(b, 3_cy);
+    q.schedule(d, 3_cy);
+    CHECK(q.step());
+    CHECK(q.size() == 2);
+    CHECK(q.next_time() == 3_cy);
+    CHECK(q.run_until_idle() == 1); // b, then stop
+    CHECK(q.size() == 2);
+    CHECK(q.run_until_idle() == 2);
+    CHECK(order == std::vector<std::string>{"a", "b", "d", "c"});
+    CHECK(q.events_processed() == 4);
+}
+
+TEST_CASE("a handler may run the queue itself")
+{
+    EventQueue q;
+    std::vector<std::string> order;
+    FunctionEvent b([&] { order.push_back("b"); });
+    FunctionEvent c([&] { order.push_back("c"); });
+    FunctionEvent later([&] { order.push_back("later"); });
+    FunctionEvent a([&] {
+        order.push_back("a");
+        CHECK(q.events_processed() == 1);
+        CHECK(q.step()); // runs b, the next event of this cycle
+        order.push_back("a-end");
+    });
+    q.schedule(a, 1_cy);
+    q.schedule(b, 1_cy);
+    q.schedule(c, 1_cy);
+    q.schedule(later, 2_cy);
+    CHECK(q.run_until_idle() == 4);
+    CHECK(order == std::vector<std::string>{"a", "b", "a-end", "c", "later"});
+    CHECK(q.events_processed() == 4);
+}
+
+TEST_CASE("an exception from a handler leaves the rest of its cycle scheduled")
+{
+    EventQueue q;
+    int ran = 0;
+    FunctionEvent thrower([] { throw std::runtime_error("handler failed"); });
+    FunctionEvent next([&] { ++ran; });
+    q.schedule(thrower, 5_cy);
+    q.schedule(next, 5_cy);
+    CHECK_THROWS_AS(q.run_until_idle(), std::runtime_error);
+    CHECK(q.size() == 1);
+    CHECK(next.scheduled());
+    CHECK(q.next_time() == 5_cy);
+    q.run_until_idle();
+    CHECK(ran == 1);
+}
+
+TEST_CASE("events due this cycle and next are found and counted between runs")
+{
+    // insert() skips the occupancy bitmap for delays of 0 and 1; next_time,
+    // size and the run loop must still see those events.
+    EventQueue q;
+    std::vector<std::pair<std::uint64_t, std::string>> log;
+    Probe next{&log, &q, "next"};
+    Probe now{&log, &q, "now"};
+    Probe far_off{&log, &q, "far"};
+    FunctionEvent at10([&] {
+        q.schedule_after(next.ev, 1_cy);
+        q.schedule_after(now.ev, 0_cy);
+    });
+    q.schedule(at10, 10_cy);
+    CHECK(q.run_until(9_cy) == 0);
+    CHECK(q.next_time() == 10_cy);
+    CHECK(q.run_until(10_cy) == 2); // at10, then "now" in the same cycle
+    CHECK(q.size() == 1);
+    CHECK_FALSE(q.empty());
+    CHECK(q.next_time() == 11_cy);
+    q.schedule(far_off.ev, 500_cy);
+    CHECK(q.size() == 2);
+    q.run_until_idle();
+    const std::vector<std::pair<std::uint64_t, std::string>> expected{{10, "now"}, {11, "next"}, {500, "far"}};
+    CHECK(log == expected);
+    CHECK(q.empty());
+    CHECK(q.size() == 0);
+    CHECK(q.next_time() == Cycles::max());
+}

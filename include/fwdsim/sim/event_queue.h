@@ -104,8 +104,10 @@ private:
     static constexpr std::uint8_t kStopRequested = 1;
     static constexpr std::uint8_t kReloadBatch = 2;
 
+    void schedule_slow(Event& ev, Cycles when);
     void insert(Event& ev, Cycles when);
-    void insert_far(Event& ev);
+    void push_wheel(Event& ev, Cycles when, std::uint64_t ahead);
+    void insert_far(Event& ev, Cycles when);
     [[noreturn]] static void refuse(const char* why);
     void unlink(Event& ev);
     static bool remove_from(Event*& head, Event**& tail, Event& ev);
@@ -126,7 +128,8 @@ private:
     // nothing is read back after every handler returns.
     std::uint64_t processed_ = 0;
     // The slot being run, taken out of the wheel: the next event to run and
-    // the link after its last event.  All of it is due at now_.
+    // the last event's link (as Slot::tail).  All of it is due at now_; it is
+    // empty outside run().
     Event* batch_ = nullptr;
     Event** batch_tail_ = &batch_;
     unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
@@ -143,35 +146,42 @@ private:
 // measurable share of the ring benchmark.
 inline void EventQueue::schedule(Event& ev, Cycles when)
 {
-    if (ev.queue_ != nullptr) [[unlikely]] {
-        refuse("EventQueue::schedule: event already scheduled");
+    // One test covers the usual case, an idle event due within the wheel: a
+    // time in the past wraps `ahead` beyond the wheel, so schedule_slow()
+    // (a tail call, no stack frame here) sorts out errors and the far future.
+    const std::uint64_t ahead = when.count() - now_.count();
+    if (ev.queue_ != nullptr || ahead >= kWheelSlots) [[unlikely]] {
+        schedule_slow(ev, when);
+        return;
     }
-    if (when < now_) [[unlikely]] {
-        refuse("EventQueue::schedule: time is in the past");
-    }
-    insert(ev, when);
+    push_wheel(ev, when, ahead);
 }
 
 inline void EventQueue::insert(Event& ev, Cycles when)
 {
     const std::uint64_t ahead = when.count() - now_.count();
+    if (ahead < kWheelSlots) [[likely]] {
+        push_wheel(ev, when, ahead);
+    } else {
+        insert_far(ev, when);
+    }
+}
+
+inline void EventQueue::push_wheel(Event& ev, Cycles when, std::uint64_t ahead)
+{
     ev.when_ = when;
     ev.queue_ = this;
-    if (ahead < kWheelSlots) [[likely]] {
-        const std::size_t slot = when.count() & kMask;
-        Slot& s = wheel_[slot];
-        ev.next_ = nullptr;
-        // The run loop looks at this cycle's and the next cycle's slot
-        // directly; only slots further ahead need their occupancy bit.  With
-        // a constant delay of 0 or 1 this test folds away.
-        if (ahead > 1 && s.tail == &s.head) {
-            occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
-        }
-        *s.tail = &ev;
-        s.tail = &ev.next_;
-    } else {
-        insert_far(ev);
+    const std::size_t slot = when.count() & kMask;
+    Slot& s = wheel_[slot];
+    ev.next_ = nullptr;
+    // The run loop looks at this cycle's and the next cycle's slot directly;
+    // only slots further ahead need their occupancy bit.  With a constant
+    // delay of 0 or 1 this test folds away.
+    if (ahead > 1 && s.tail == &s.head) {
+        occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
     }
+    *s.tail = &ev;
+    s.tail = &ev.next_;
 }
 
 } // namespace fwdsim::sim
