@@ -21,5 +21,6 @@ int merge_main(int argc, char** argv);
 int gic_script_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int sweep_main(int argc, char** argv);
+int vmm_script_main(int argc, char** argv);
 
 } // namespace fwdsim::app

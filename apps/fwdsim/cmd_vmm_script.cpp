@@ -1,0 +1,138 @@
+// fwdsim vmm-script FILE|-: a VMM process making one kernel call a line.
+#include "commands.h"
+
+#include <fwdsim/sim/config_error.h>
+#include <fwdsim/vmm/script.h>
+#include <fwdsim/vmm/script_machine.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <string_view>
+
+namespace fwdsim::app {
+namespace {
+
+constexpr const char* kHelp = R"(usage: fwdsim vmm-script [--config FILE] FILE|-
+
+Runs a VMM process "vmm" on a simulated ARM/GICv2 host with VFIO and KVM
+(kvm-vfio with IRQ forwarding).  Each line of FILE (or standard input, -)
+is one call made by that process; each is answered by one line as soon as
+it is read (output flushed), so a program can drive the tool through a
+pipe:  OK [results]  or  ERR <ERRNO NAME>  (or ERR <reason> for a malformed
+line, which is skipped).  '#' starts a comment.  Numbers are decimal or
+0x-prefixed.
+
+VFIO    open_container                      -> OK fd=N
+        open_group GROUP                    -> OK fd=N
+        set_container GROUP_FD CONTAINER_FD
+        set_iommu CONTAINER_FD [TYPE]       (TYPE default 1, TYPE1)
+        get_device GROUP_FD NAME            -> OK fd=N
+        irq_info DEVICE_FD INDEX            -> OK count=N flags=EVENTFD|...
+        set_irqs DEVICE_FD INDEX START COUNT ACTION DATA [VALUE...] [argsz=N]
+            ACTION MASK|UNMASK|TRIGGER, DATA NONE|BOOL|EVENTFD, or numbers
+eventfd eventfd                             -> OK fd=N
+        signal EVENT_FD [VALUE]             write(2) to it
+        read EVENT_FD                       -> OK value=N, or ERR EAGAIN
+KVM     create_vm                           -> OK fd=N
+        create_vcpu VM_FD ID                -> OK fd=N
+        create_device VM_FD vfio|vgic-v2|TYPE -> OK fd=N
+        set_attr FD GROUP ATTR [key=value...]  (has_attr likewise)
+            kvm-vfio: VFIO_GROUP ADD|DEL fd=G
+                      VFIO_DEVICE FORWARD_IRQ|UNFORWARD_IRQ fd= index= subindex= gsi=
+            vgic-v2:  GROUP ATTR [value=N]; addr=bad: unreadable argument
+        irqfd VM_FD EVENT_FD GSI [resample=FD] [flags=N]
+        irqfd_deassign VM_FD EVENT_FD GSI
+        irq_line VM_FD FIELD LEVEL          (ARM encoding of FIELD)
+process close FD
+        kill                                SIGKILL: every fd closes, in a
+                                            seeded random order; later calls
+                                            answer ERR ESRCH
+machine device_irq NAME[:SUB] INDEX LEVEL   the device drives its line:
+                                            1 raises an event (edge/MSI: a
+                                            pulse), 0 drops a level request
+        run CYCLES                          start vCPUs created since the last
+                                            run (KVM_RUN, idle guest), then
+                                            advance -> OK now=T serviced=N
+        refs                                the references held, one a line,
+                                            then OK refs=N
+        check                               OK, or ERR with every broken
+                                            invariant (docs/vmm-script.md)
+
+The default system: CPU 0 for the host and one CPU per vCPU (up to 4);
+vfio-platform plat0 in IOMMU group 1 (index 0: level SPI 40, index 1: edge
+SPI 41); vfio-pci pci0 in group 2 (index 0 INTx: level SPI 48; index 2
+MSI-X: 8 vectors, edge SPIs 64..71 -- device_irq pci0:3 2 1 is vector 3).
+Guest INTID = GSI + 32.
+
+options:
+  --config FILE   override the default system; key=value lines:
+%CONFIG%  --help          this text
+)";
+
+std::string help()
+{
+    std::string h = kHelp;
+    const auto at = h.find("%CONFIG%");
+    h.replace(at, 8, vmm::script_machine_config_help());
+    return h;
+}
+
+} // namespace
+
+int vmm_script_main(int argc, char** argv)
+{
+    std::string file, config_file;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--help" || a == "-h") {
+            fmt::print("{}", help());
+            return 0;
+        }
+        if (a == "--config") {
+            if (i + 1 >= argc) {
+                fmt::print(stderr, "fwdsim vmm-script: --config needs a file\n");
+                return 2;
+            }
+            config_file = argv[++i];
+        } else if (file.empty() && (a == "-" || a[0] != '-')) {
+            file = a;
+        } else {
+            fmt::print(stderr, "fwdsim vmm-script: unexpected argument '{}'\n{}", a, help());
+            return 2;
+        }
+    }
+    if (file.empty()) {
+        fmt::print(stderr, "{}", help());
+        return 2;
+    }
+    try {
+        vmm::ScriptMachineConfig config;
+        if (!config_file.empty()) {
+            std::ifstream cin(config_file);
+            if (!cin) {
+                fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", config_file);
+                return 1;
+            }
+            config = vmm::parse_script_machine_config(cin, config_file);
+        }
+        vmm::ScriptMachine machine(config);
+        if (file == "-") {
+            vmm::run_script(std::cin, std::cout, machine);
+        } else {
+            std::ifstream in(file);
+            if (!in) {
+                fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", file);
+                return 1;
+            }
+            vmm::run_script(in, std::cout, machine);
+        }
+    } catch (const sim::ConfigError& e) {
+        fmt::print(stderr, "fwdsim vmm-script: {}\n", e.what());
+        return 2;
+    }
+    return 0;
+}
+
+} // namespace fwdsim::app

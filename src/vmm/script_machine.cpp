@@ -1,0 +1,861 @@
+// ScriptMachine: the vmm-script back end over the real layers.  See
+// include/fwdsim/vmm/script_machine.h.
+#include <fwdsim/vmm/script_machine.h>
+
+#include <fwdsim/dev/gic_lines.h>
+#include <fwdsim/dev/interrupt_source.h>
+#include <fwdsim/dev/traffic.h>
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/guest/guest.h>
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/gic_driver.h>
+#include <fwdsim/host/irq_layer.h>
+#include <fwdsim/host/process.h>
+#include <fwdsim/host/this_cpu.h>
+#include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm_vfio/kvm_vfio.h>
+#include <fwdsim/sim/config_error.h>
+#include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/event_queue.h>
+#include <fwdsim/sim/random.h>
+#include <fwdsim/vfio/pci/pci_device.h>
+#include <fwdsim/vfio/platform/platform_device.h>
+#include <fwdsim/vfio/vfio.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <istream>
+#include <set>
+#include <stdexcept>
+
+namespace fwdsim::vmm {
+
+// --- configuration -----------------------------------------------------------------------
+
+namespace {
+
+struct Key {
+    const char* name;
+    const char* what;
+};
+constexpr Key kKeys[] = {
+    {"max_vcpus", "vCPUs the machine has CPUs for (physical CPUs = max_vcpus + 1), 1..7"},
+    {"gic_irqs", "GIC interrupt IDs, a multiple of 32, 64..1020"},
+    {"gic_lrs", "list registers per CPU, 1..64"},
+    {"arch", "arm | minimal (an arch that cannot forward)"},
+    {"profile", "cost profile: default or a profile file"},
+    {"kill_seed", "seed of the close order `kill` draws"},
+    {"handler_cycles", "the guest handler's own work per interrupt, cycles"},
+    {"settle_cycles", "check: device events younger than this are in flight, not lost"},
+    {"plat0.group", "plat0's IOMMU group"},
+    {"plat0.irq0", "host SPI of plat0 index 0 (level)"},
+    {"plat0.irq1", "host SPI of plat0 index 1 (edge)"},
+    {"pci0.group", "pci0's IOMMU group"},
+    {"pci0.intx", "host SPI of pci0's INTx (level)"},
+    {"pci0.msix_base", "host SPI of pci0's MSI-X vector 0 (vector v: base + v)"},
+    {"pci0.msix_vectors", "pci0's MSI-X vectors, 0..64"},
+};
+
+std::string trim(std::string s)
+{
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+std::uint64_t to_u64(const std::string& origin, int line, const std::string& key, const std::string& v)
+{
+    std::uint64_t out = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (v.empty() || ec != std::errc{} || p != v.data() + v.size())
+        throw sim::ConfigError(origin, line, key, "must be a non-negative number, got '" + v + "'");
+    return out;
+}
+
+std::string config_value(const ScriptMachineConfig& c, const std::string& key)
+{
+    if (key == "max_vcpus") return std::to_string(c.max_vcpus);
+    if (key == "gic_irqs") return std::to_string(c.gic_irqs);
+    if (key == "gic_lrs") return std::to_string(c.gic_lrs);
+    if (key == "arch") return c.arch;
+    if (key == "profile") return c.profile;
+    if (key == "kill_seed") return std::to_string(c.kill_seed);
+    if (key == "handler_cycles") return std::to_string(c.handler_cycles);
+    if (key == "settle_cycles") return std::to_string(c.settle_cycles);
+    if (key == "plat0.group") return std::to_string(c.plat0_group);
+    if (key == "plat0.irq0") return std::to_string(c.plat0_irq0);
+    if (key == "plat0.irq1") return std::to_string(c.plat0_irq1);
+    if (key == "pci0.group") return std::to_string(c.pci0_group);
+    if (key == "pci0.intx") return std::to_string(c.pci0_intx);
+    if (key == "pci0.msix_base") return std::to_string(c.pci0_msix_base);
+    return std::to_string(c.pci0_msix_vectors);
+}
+
+} // namespace
+
+ScriptMachineConfig parse_script_machine_config(std::istream& in, const std::string& origin)
+{
+    ScriptMachineConfig c;
+    std::string raw;
+    int line = 0;
+    std::set<std::string> seen;
+    while (std::getline(in, raw)) {
+        ++line;
+        if (const auto hash = raw.find('#'); hash != std::string::npos) raw.resize(hash);
+        const std::string text = trim(raw);
+        if (text.empty()) continue;
+        const auto eq = text.find('=');
+        if (eq == std::string::npos) throw sim::ConfigError(origin, line, text, "expected key=value");
+        const std::string key = trim(text.substr(0, eq));
+        const std::string value = trim(text.substr(eq + 1));
+        if (!seen.insert(key).second) throw sim::ConfigError(origin, line, key, "given twice");
+        auto u32 = [&](unsigned lo, unsigned hi) {
+            const auto v = to_u64(origin, line, key, value);
+            if (v < lo || v > hi)
+                throw sim::ConfigError(origin, line, key, fmt::format("must be in {}..{}, got {}", lo, hi, v));
+            return static_cast<unsigned>(v);
+        };
+        if (key == "max_vcpus") c.max_vcpus = u32(1, 7);
+        else if (key == "gic_irqs") {
+            c.gic_irqs = u32(64, 1020);
+            if (c.gic_irqs % 32 != 0 && c.gic_irqs != 1020)
+                throw sim::ConfigError(origin, line, key, "must be a multiple of 32 (or 1020)");
+        } else if (key == "gic_lrs") c.gic_lrs = u32(1, 64);
+        else if (key == "arch") {
+            if (value != "arm" && value != "minimal")
+                throw sim::ConfigError(origin, line, key, "must be arm or minimal, got '" + value + "'");
+            c.arch = value;
+        } else if (key == "profile") {
+            if (value.empty()) throw sim::ConfigError(origin, line, key, "must name a profile");
+            c.profile = value;
+        } else if (key == "kill_seed") c.kill_seed = to_u64(origin, line, key, value);
+        else if (key == "handler_cycles") c.handler_cycles = to_u64(origin, line, key, value);
+        else if (key == "settle_cycles") c.settle_cycles = to_u64(origin, line, key, value);
+        else if (key == "plat0.group") c.plat0_group = u32(0, 0xFFFF);
+        else if (key == "plat0.irq0") c.plat0_irq0 = u32(32, 1019);
+        else if (key == "plat0.irq1") c.plat0_irq1 = u32(32, 1019);
+        else if (key == "pci0.group") c.pci0_group = u32(0, 0xFFFF);
+        else if (key == "pci0.intx") c.pci0_intx = u32(32, 1019);
+        else if (key == "pci0.msix_base") c.pci0_msix_base = u32(32, 1019);
+        else if (key == "pci0.msix_vectors") c.pci0_msix_vectors = u32(0, 64);
+        else {
+            std::string known;
+            for (const Key& k : kKeys) known += fmt::format("{}{}", known.empty() ? "" : ", ", k.name);
+            throw sim::ConfigError(origin, line, key, "unknown key (known: " + known + ")");
+        }
+    }
+    return c;
+}
+
+std::string script_machine_config_help()
+{
+    const ScriptMachineConfig d;
+    std::string out;
+    for (const Key& k : kKeys) out += fmt::format("  {}={}\n      {}\n", k.name, config_value(d, k.name), k.what);
+    return out;
+}
+
+// --- the machine -----------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint32_t kTypeNames[] = {vfio::VFIO_IRQ_INFO_EVENTFD, vfio::VFIO_IRQ_INFO_MASKABLE,
+                                        vfio::VFIO_IRQ_INFO_AUTOMASKED, vfio::VFIO_IRQ_INFO_NORESIZE};
+constexpr const char* kFlagNames[] = {"EVENTFD", "MASKABLE", "AUTOMASKED", "NORESIZE"};
+
+std::string irq_flags(std::uint32_t flags)
+{
+    std::string s;
+    for (std::size_t i = 0; i < std::size(kTypeNames); ++i) {
+        if (flags & kTypeNames[i]) {
+            s += fmt::format("{}{}", s.empty() ? "" : "|", kFlagNames[i]);
+            flags &= ~kTypeNames[i];
+        }
+    }
+    if (flags != 0) s += fmt::format("{}{:#x}", s.empty() ? "" : "|", flags);
+    return s.empty() ? "0" : s;
+}
+
+Answer fd_answer(int fd)
+{
+    return fd < 0 ? Answer::error(fd) : Answer::ok(fmt::format("fd={}", fd));
+}
+
+Answer status(int err)
+{
+    return err < 0 ? Answer::error(err) : Answer::ok();
+}
+
+} // namespace
+
+/// One device IRQ's physical line: the device model driving a GIC SPI.
+struct DeviceLine {
+    std::string device; ///< plat0, pci0
+    unsigned index = 0, subindex = 0;
+    unsigned host_irq = 0;
+    bool level = true;
+    std::unique_ptr<dev::GicSpiLine> line;
+    std::unique_ptr<dev::InterruptSource> source;
+    vfio::IrqContext* context = nullptr;
+    std::uint64_t serviced = 0;  ///< by a guest handler
+    std::uint64_t withdrawn = 0; ///< events the device dropped (device_irq ... 0)
+    sim::Cycles last_raised{};
+    /// Events that had left the host for a VM (in its vgic, or on their way
+    /// there) when the VM was destroyed: gone with the guest, not lost.
+    /// Valid while the source has not been serviced since (delivered()).
+    std::uint64_t dropped_with_vm = 0;
+    std::uint64_t dropped_mark = 0;
+    std::string name() const { return fmt::format("{} index={} subindex={}", device, index, subindex); }
+};
+
+/// The standard streams a process starts with, so that the script's fds
+/// are numbered as a real VMM's are (the first file it opens is fd 3).
+class StdioFile final : public host::File {
+public:
+    std::string_view kind() const override { return "stdio"; }
+};
+
+/// An irqfd the script assigned, remembered to route guest handlers.
+struct IrqfdRecord {
+    kvm::Vm* vm = nullptr;
+    host::EventfdCtxRef ctx;
+    std::uint32_t gsi = 0;
+    bool resample = false;
+};
+
+/// The guest driver's handler for one INTID of one VM.
+struct GuestIrq final : guest::IrqHandler {
+    std::function<void()> serve; ///< services the device IRQ the GSI leads to now
+    sim::Cycles work{};
+    sim::Cycles service_time() override { return work; }
+    void service(sim::Cycles) override { serve(); }
+};
+
+struct GuestState {
+    kvm::Vm* vm = nullptr;
+    std::unique_ptr<guest::Guest> guest;
+    std::vector<std::unique_ptr<GuestIrq>> handlers;
+};
+
+struct ScriptMachine::Impl {
+    ScriptMachineConfig cfg;
+    sim::CostProfile profile;
+    sim::EventQueue events;
+    host::ThisCpu this_cpu;
+    std::unique_ptr<gic::Gic> gic;
+    std::unique_ptr<host::GicDriver> driver;
+    std::unique_ptr<host::IrqLayer> irqs;
+    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    std::unique_ptr<vfio::IrqContextEnv> ctx_env;
+    vfio::Vfio vfio;
+    std::unique_ptr<kvm::Kvm> kvm;
+    std::vector<std::unique_ptr<DeviceLine>> lines;
+    std::vector<IrqfdRecord> irqfds;
+    std::vector<int> pending_vcpu_fds; ///< created, not yet in KVM_RUN
+    std::vector<GuestState> guests;
+    std::set<kvm::Vm*> handlers_installed;
+    sim::Rng kill_rng;
+    host::Process proc{"vmm"}; // after KVM and VFIO: its files close first
+
+    explicit Impl(const ScriptMachineConfig& c)
+        : cfg(c),
+          profile(c.profile == "default" ? sim::CostProfile::builtin_default() : sim::CostProfile::load(c.profile)),
+          kill_rng(c.kill_seed)
+    {
+        const std::string origin = "vmm-script config";
+        if (cfg.max_vcpus < 1 || cfg.max_vcpus > 7) throw sim::ConfigError(origin, 0, "max_vcpus", "must be 1..7");
+        auto check_spi = [&](unsigned irq, const char* key) {
+            if (irq < 32 || irq >= cfg.gic_irqs)
+                throw sim::ConfigError(origin, 0, key, fmt::format("host SPI {} is outside 32..{}", irq, cfg.gic_irqs - 1));
+        };
+        check_spi(cfg.plat0_irq0, "plat0.irq0");
+        check_spi(cfg.plat0_irq1, "plat0.irq1");
+        check_spi(cfg.pci0_intx, "pci0.intx");
+        if (cfg.pci0_msix_vectors > 0) check_spi(cfg.pci0_msix_base + cfg.pci0_msix_vectors - 1, "pci0.msix_base");
+        std::set<unsigned> used;
+        auto claim = [&](unsigned irq, const char* key) {
+            if (!used.insert(irq).second) throw sim::ConfigError(origin, 0, key, fmt::format("host SPI {} used twice", irq));
+        };
+        claim(cfg.plat0_irq0, "plat0.irq0");
+        claim(cfg.plat0_irq1, "plat0.irq1");
+        claim(cfg.pci0_intx, "pci0.intx");
+        for (unsigned v = 0; v < cfg.pci0_msix_vectors; ++v) claim(cfg.pci0_msix_base + v, "pci0.msix_base");
+        if (cfg.plat0_group == cfg.pci0_group)
+            throw sim::ConfigError(origin, 0, "pci0.group", "plat0 and pci0 must be in different IOMMU groups");
+        arch::ArchKind arch_kind{};
+        if (arch::parse_arch(cfg.arch, arch_kind) < 0) throw sim::ConfigError(origin, 0, "arch", "unknown arch '" + cfg.arch + "'");
+
+        // The wiring of scenario::System: GIC, driver, IRQ layer, CPUs, KVM.
+        const unsigned ncpus = cfg.max_vcpus + 1;
+        gic::GicParams gp;
+        gp.num_irqs = cfg.gic_irqs;
+        gp.num_cpus = ncpus;
+        gp.num_lrs = cfg.gic_lrs;
+        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
+        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
+        driver->init();
+        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
+        const auto hc = host::HostCosts::from_profile(profile);
+        std::vector<host::Cpu*> raw;
+        for (unsigned i = 0; i < ncpus; ++i) {
+            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, hc, i));
+            cpus.back()->attach_irq_layer(*irqs);
+            raw.push_back(cpus.back().get());
+        }
+        driver->wire_cpus(raw);
+        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
+                                                     arch::VgicCosts::from_profile(profile)},
+                                         raw, arch_kind);
+        if (kvm->init() < 0) throw sim::ConfigError(origin, 0, "gic", "KVM cannot request its interrupts");
+        kvm_vfio::register_device(*kvm);
+        // vCPU i on CPU i + 1; beyond max_vcpus no CPU: KVM_CREATE_VCPU -EINVAL.
+        kvm->set_pinning([ncpus](unsigned id) { return id + 1 < ncpus ? id + 1 : ncpus; });
+
+        ctx_env = std::make_unique<vfio::IrqContextEnv>(vfio::IrqContextEnv{*irqs, this_cpu, hc});
+        add_line("plat0", 0, 0, cfg.plat0_irq0, true);
+        add_line("plat0", 1, 0, cfg.plat0_irq1, false);
+        vfio.add_device(cfg.plat0_group, std::make_unique<vfio::platform::PlatformDevice>(
+                                             "plat0", *ctx_env,
+                                             std::vector<vfio::platform::PlatformIrq>{{cfg.plat0_irq0, true},
+                                                                                      {cfg.plat0_irq1, false}}));
+        vfio::pci::PciConfig pc;
+        pc.intx_irq = cfg.pci0_intx;
+        add_line("pci0", vfio::VFIO_PCI_INTX_IRQ_INDEX, 0, cfg.pci0_intx, true);
+        for (unsigned v = 0; v < cfg.pci0_msix_vectors; ++v) {
+            pc.msix_irqs.push_back(cfg.pci0_msix_base + v);
+            add_line("pci0", vfio::VFIO_PCI_MSIX_IRQ_INDEX, v, cfg.pci0_msix_base + v, false);
+        }
+        vfio.add_device(cfg.pci0_group, std::make_unique<vfio::pci::PciDevice>("pci0", *ctx_env, pc));
+        for (auto& l : lines) l->context = vfio.device(l->device)->irq_context(l->index, l->subindex);
+        for (int i = 0; i < 3; ++i) (void)proc.install(host::make_file<StdioFile>());
+    }
+
+    ~Impl()
+    {
+        guests.clear(); // before their vCPUs go
+        irqfds.clear();
+        if (proc.alive()) {
+            std::vector<int> none;
+            proc.kill(none); // files close ascending: the VMs, then VFIO's files
+        }
+    }
+
+    void add_line(const std::string& device, unsigned index, unsigned sub, unsigned host_irq, bool level)
+    {
+        auto l = std::make_unique<DeviceLine>();
+        l->device = device;
+        l->index = index;
+        l->subindex = sub;
+        l->host_irq = host_irq;
+        l->level = level;
+        (void)irqs->irq_set_irq_type(host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
+        l->line = std::make_unique<dev::GicSpiLine>(*gic, host_irq);
+        l->source = std::make_unique<dev::InterruptSource>(events, l->name(), level ? dev::Trigger::level : dev::Trigger::edge,
+                                                           *l->line, dev::trace_traffic({}), sim::Rng(1));
+        lines.push_back(std::move(l));
+    }
+
+    DeviceLine* find_line(const std::string& device, unsigned index, unsigned sub)
+    {
+        for (auto& l : lines) {
+            if (l->device == device && l->index == index && l->subindex == sub) return l.get();
+        }
+        return nullptr;
+    }
+
+    kvm_vfio::KvmVfioDevice* kvm_vfio_of(kvm::Vm& vm)
+    {
+        for (kvm::KvmDevice* d : vm.devices()) {
+            if (auto* kv = dynamic_cast<kvm_vfio::KvmVfioDevice*>(d)) return kv;
+        }
+        return nullptr;
+    }
+
+    bool vm_alive(const kvm::Vm* vm) const
+    {
+        const auto vms = kvm->vms();
+        return std::find(vms.begin(), vms.end(), vm) != vms.end();
+    }
+
+    /// The device IRQ `gsi` of `vm` leads to now, or null.
+    DeviceLine* route(kvm::Vm* vm, std::uint32_t gsi)
+    {
+        if (!vm_alive(vm)) return nullptr;
+        if (auto* kv = kvm_vfio_of(*vm)) {
+            for (const auto& e : kv->forwarded()) {
+                if (e.gsi() == gsi) return find_line(e.device().name(), e.index(), e.subindex());
+            }
+        }
+        for (const auto& r : irqfds) {
+            if (r.vm != vm || r.gsi != gsi || r.ctx->hung_up()) continue;
+            for (auto& l : lines) {
+                if (l->context != nullptr && l->context->trigger() == r.ctx.get()) return l.get();
+            }
+        }
+        return nullptr;
+    }
+
+    void service(kvm::Vm* vm, std::uint32_t gsi)
+    {
+        if (DeviceLine* l = route(vm, gsi)) {
+            if (l->source->service().consumed > 0) ++l->serviced;
+        }
+    }
+
+    /// Guests of VMs that are about to go lose their vCPUs: drop them first.
+    /// Device events neither the device line nor the physical GIC's pending
+    /// state holds -- in the host's handler, an eventfd, a vgic, on their
+    /// way to the dying VM -- go with it (Linux: free_irq lets a running
+    /// handler finish; what it signals has no reader).
+    void drop_guests_of(const std::set<kvm::Vm*>& dying)
+    {
+        for (auto& l : lines) {
+            if (l->source->outstanding() > 0 && !l->source->line_level() && !gic->is_pending(l->host_irq)) {
+                l->dropped_with_vm = l->source->outstanding();
+                l->dropped_mark = l->source->delivered();
+            }
+        }
+        std::erase_if(guests, [&](const GuestState& g) { return dying.count(g.vm) != 0; });
+    }
+
+    /// Forget what belonged to VMs that no longer exist.
+    void prune_dead_vms()
+    {
+        std::erase_if(guests, [&](const GuestState& g) { return !vm_alive(g.vm); });
+        std::erase_if(irqfds, [&](const IrqfdRecord& r) { return !vm_alive(r.vm); });
+        std::erase_if(handlers_installed, [&](kvm::Vm* vm) { return !vm_alive(vm); });
+    }
+
+    /// The VM a file keeps alive, if closing it would put the last reference.
+    kvm::Vm* vm_dying_with(int fd)
+    {
+        host::File* f = proc.peek(fd);
+        if (f == nullptr || f->refcount() != 1) return nullptr;
+        kvm::Vm* vm = nullptr;
+        if (auto* v = host::file_cast<kvm::VmFile>(f)) vm = &v->vm();
+        else if (auto* c = host::file_cast<kvm::VcpuFile>(f)) vm = &c->vcpu().vm();
+        else if (auto* d = host::file_cast<kvm::DeviceFile>(f)) vm = &d->vm();
+        return vm != nullptr && vm->refcount() == 1 ? vm : nullptr;
+    }
+
+    /// KVM_RUN for every vCPU created since the last run, each with a guest.
+    void start_vcpus()
+    {
+        std::vector<std::pair<kvm::Vcpu*, int>> starting;
+        for (int fd : pending_vcpu_fds) {
+            auto* f = host::file_cast<kvm::VcpuFile>(proc.peek(fd));
+            if (f == nullptr || f->vcpu().guest() != nullptr) continue;
+            starting.emplace_back(&f->vcpu(), fd);
+        }
+        pending_vcpu_fds.clear();
+        std::sort(starting.begin(), starting.end(),
+                  [](const auto& a, const auto& b) { return a.first->id() < b.first->id(); });
+        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
+        for (auto& [vcpu, fd] : starting) {
+            GuestState g;
+            g.vm = &vcpu->vm();
+            g.guest = std::make_unique<guest::Guest>(*vcpu, gc, guest::GuestParams{});
+            if (handlers_installed.insert(g.vm).second) install_handlers(g);
+            (void)kvm->run(proc, fd);
+            guests.push_back(std::move(g));
+        }
+    }
+
+    void install_handlers(GuestState& g)
+    {
+        std::map<std::uint32_t, bool> edge_by_gsi;
+        if (auto* kv = kvm_vfio_of(*g.vm)) {
+            for (const auto& e : kv->forwarded()) {
+                const DeviceLine* l = find_line(e.device().name(), e.index(), e.subindex());
+                edge_by_gsi[e.gsi()] = l != nullptr && !l->level;
+            }
+        }
+        for (const auto& r : irqfds) {
+            if (r.vm != g.vm || r.ctx->hung_up() || edge_by_gsi.count(r.gsi)) continue;
+            const DeviceLine* l = route(g.vm, r.gsi);
+            edge_by_gsi[r.gsi] = l != nullptr ? !l->level : !r.resample;
+        }
+        for (const auto& [gsi, edge] : edge_by_gsi) {
+            if (gsi + 32 >= 1020) continue;
+            auto h = std::make_unique<GuestIrq>();
+            h->serve = [this, vm = g.vm, gsi = gsi] { service(vm, gsi); };
+            h->work = sim::Cycles{cfg.handler_cycles};
+            g.guest->add_irq(gsi + 32, edge, *h);
+            g.handlers.push_back(std::move(h));
+        }
+    }
+
+    /// Outstanding events of `l` not known to have gone with a VM.
+    std::uint64_t unaccounted(const DeviceLine& l) const
+    {
+        const std::uint64_t n = l.source->outstanding();
+        const std::uint64_t dropped = l.source->delivered() == l.dropped_mark ? l.dropped_with_vm : 0;
+        return n > dropped ? n - dropped : 0;
+    }
+
+    /// The device line, the physical GIC, or the trigger eventfd holds it.
+    bool visible_on_host(const DeviceLine& l) const
+    {
+        if (l.source->line_level()) return true;
+        if (gic->is_pending(l.host_irq) || gic->is_active(l.host_irq)) return true;
+        return l.context != nullptr && l.context->trigger() != nullptr && l.context->trigger()->count() > 0;
+    }
+
+    /// Whether an outstanding event of `l` is still visible somewhere.
+    bool visible(const DeviceLine& l)
+    {
+        if (visible_on_host(l)) return true;
+        for (kvm::Vm* vm : kvm->vms()) {
+            const arch::Vgic* vgic = vm->arch().vgic();
+            if (vgic == nullptr) continue;
+            for (std::uint32_t gsi = 0; gsi + 32 < vgic->nr_irqs(); ++gsi) {
+                if (route(vm, gsi) != &l) continue;
+                const arch::VirtualIrq* v = vgic->irq(0, gsi + 32);
+                if (v != nullptr && (v->pending() || v->active)) return true;
+            }
+        }
+        return false;
+    }
+};
+
+ScriptMachine::ScriptMachine(const ScriptMachineConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+ScriptMachine::~ScriptMachine() = default;
+
+std::uint64_t ScriptMachine::serviced() const
+{
+    std::uint64_t n = 0;
+    for (const auto& l : impl_->lines) n += l->serviced;
+    return n;
+}
+
+// --- VFIO ------------------------------------------------------------------------------
+
+Answer ScriptMachine::open_container()
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(impl_->vfio.open_container(impl_->proc));
+}
+
+Answer ScriptMachine::open_group(std::uint32_t group)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(impl_->vfio.open_group(impl_->proc, group));
+}
+
+Answer ScriptMachine::set_container(int group_fd, int container_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->vfio.group_set_container(impl_->proc, group_fd, container_fd));
+}
+
+Answer ScriptMachine::set_iommu(int container_fd, std::uint32_t type)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->vfio.set_iommu(impl_->proc, container_fd, type));
+}
+
+Answer ScriptMachine::get_device(int group_fd, const std::string& name)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(impl_->vfio.group_get_device_fd(impl_->proc, group_fd, name));
+}
+
+Answer ScriptMachine::irq_info(int device_fd, std::uint32_t index)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    vfio::VfioIrqInfo info;
+    info.index = index;
+    if (const int err = impl_->vfio.device_get_irq_info(impl_->proc, device_fd, info); err < 0) return Answer::error(err);
+    return Answer::ok(fmt::format("count={} flags={}", info.count, irq_flags(info.flags)));
+}
+
+Answer ScriptMachine::set_irqs(const SetIrqsArgs& a)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    vfio::VfioIrqSet s;
+    s.flags = a.flags;
+    s.index = a.index;
+    s.start = a.start;
+    s.count = a.count;
+    const std::uint32_t type = a.flags & vfio::VFIO_IRQ_SET_DATA_TYPE_MASK;
+    for (std::int32_t v : a.data) {
+        if (type == vfio::VFIO_IRQ_SET_DATA_BOOL) {
+            s.data.push_back(static_cast<std::uint8_t>(v));
+        } else {
+            // EVENTFD, or a data type the kernel will refuse: s32 entries.
+            std::uint8_t b[sizeof v];
+            std::memcpy(b, &v, sizeof v);
+            s.data.insert(s.data.end(), b, b + sizeof v);
+        }
+    }
+    s.argsz = a.argsz.value_or(vfio::VfioIrqSet::kMinsz + static_cast<std::uint32_t>(s.data.size()));
+    return status(impl_->vfio.device_set_irqs(impl_->proc, a.fd, s));
+}
+
+// --- eventfds ------------------------------------------------------------------------------
+
+Answer ScriptMachine::eventfd()
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(host::eventfd_create(impl_->proc));
+}
+
+Answer ScriptMachine::signal(int event_fd, std::uint64_t value)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    host::EventfdCtxRef ctx;
+    if (const int err = host::eventfd_ctx_fdget(impl_->proc, event_fd, ctx); err < 0) return Answer::error(err);
+    return status(ctx->write(value));
+}
+
+Answer ScriptMachine::read(int event_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    host::EventfdCtxRef ctx;
+    if (const int err = host::eventfd_ctx_fdget(impl_->proc, event_fd, ctx); err < 0) return Answer::error(err);
+    std::uint64_t v = 0;
+    if (const int err = ctx->read(v); err < 0) return Answer::error(err);
+    return Answer::ok(fmt::format("value={}", v));
+}
+
+// --- KVM -------------------------------------------------------------------------------------
+
+Answer ScriptMachine::create_vm()
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(impl_->kvm->create_vm(impl_->proc));
+}
+
+Answer ScriptMachine::create_vcpu(int vm_fd, std::uint32_t id)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    const int fd = impl_->kvm->create_vcpu(impl_->proc, vm_fd, id);
+    if (fd >= 0) impl_->pending_vcpu_fds.push_back(fd);
+    return fd_answer(fd);
+}
+
+Answer ScriptMachine::create_device(int vm_fd, std::uint32_t type)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return fd_answer(impl_->kvm->create_device(impl_->proc, vm_fd, type));
+}
+
+namespace {
+
+/// The attribute's argument in user memory, laid out from key=value pairs
+/// as the device behind the fd reads it.
+std::vector<std::uint8_t> attr_memory(host::Process& proc, const AttrArgs& a)
+{
+    std::vector<std::uint8_t> mem;
+    if (a.bad_address || a.values.empty()) return mem; // nothing readable: EFAULT if it is read
+    auto unknown = [&](const char* valid) {
+        for (const auto& [k, v] : a.values) {
+            if (std::string_view(valid).find(" " + k + " ") == std::string_view::npos)
+                throw std::invalid_argument(fmt::format("unknown key '{}' (this attribute takes:{})", k, valid));
+        }
+    };
+    auto get = [&](const char* key) {
+        const auto it = a.values.find(key);
+        return it == a.values.end() ? std::int64_t{0} : it->second;
+    };
+    auto* df = host::file_cast<kvm::DeviceFile>(proc.peek(a.fd));
+    const bool is_kvm_vfio = df != nullptr && dynamic_cast<kvm_vfio::KvmVfioDevice*>(&df->device()) != nullptr;
+    if (is_kvm_vfio && a.group == kvm_vfio::kDevVfioGroup) {
+        unknown(" fd ");
+        const auto fd = static_cast<std::int32_t>(get("fd"));
+        mem.resize(sizeof fd);
+        std::memcpy(mem.data(), &fd, sizeof fd);
+    } else if (is_kvm_vfio) {
+        unknown(" fd index subindex gsi ");
+        const kvm_vfio::ForwardedIrqArg arg{static_cast<std::uint32_t>(get("fd")), static_cast<std::uint32_t>(get("index")),
+                                            static_cast<std::uint32_t>(get("subindex")), static_cast<std::uint32_t>(get("gsi"))};
+        mem.resize(sizeof arg);
+        std::memcpy(mem.data(), &arg, sizeof arg);
+    } else {
+        // vgic-v2 (and anything else): one value, u64 for ADDR, else u32.
+        unknown(" value ");
+        if (a.group == 0) {
+            const auto v = static_cast<std::uint64_t>(get("value"));
+            mem.resize(sizeof v);
+            std::memcpy(mem.data(), &v, sizeof v);
+        } else {
+            const auto v = static_cast<std::uint32_t>(get("value"));
+            mem.resize(sizeof v);
+            std::memcpy(mem.data(), &v, sizeof v);
+        }
+    }
+    return mem;
+}
+
+} // namespace
+
+Answer ScriptMachine::set_attr(const AttrArgs& a)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
+    const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
+    return status(impl_->kvm->set_device_attr(impl_->proc, a.fd, attr));
+}
+
+Answer ScriptMachine::has_attr(const AttrArgs& a)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
+    const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
+    return status(impl_->kvm->has_device_attr(impl_->proc, a.fd, attr));
+}
+
+Answer ScriptMachine::irqfd(int vm_fd, int event_fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd)
+{
+    Impl& m = *impl_;
+    if (!m.proc.alive()) return Answer::error(-ESRCH);
+    const int err = m.kvm->irqfd(m.proc, vm_fd, event_fd, gsi, flags, resample_fd);
+    if (err < 0) return Answer::error(err);
+    auto* vf = host::file_cast<kvm::VmFile>(m.proc.peek(vm_fd));
+    host::EventfdCtxRef ctx;
+    if (vf != nullptr && host::eventfd_ctx_fdget(m.proc, event_fd, ctx) == 0) {
+        kvm::Vm* vm = &vf->vm();
+        std::erase_if(m.irqfds, [&](const IrqfdRecord& r) { return r.vm == vm && r.ctx.get() == ctx.get() && r.gsi == gsi; });
+        if ((flags & kvm::kIrqfdFlagDeassign) == 0)
+            m.irqfds.push_back(IrqfdRecord{vm, std::move(ctx), gsi, (flags & kvm::kIrqfdFlagResample) != 0});
+    }
+    return Answer::ok();
+}
+
+Answer ScriptMachine::irq_line(int vm_fd, std::uint32_t field, std::uint32_t level)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->kvm->irq_line(impl_->proc, vm_fd, field, level));
+}
+
+// --- the process ------------------------------------------------------------------------------
+
+Answer ScriptMachine::close(int fd)
+{
+    Impl& m = *impl_;
+    if (!m.proc.alive()) return Answer::error(-ESRCH);
+    if (kvm::Vm* vm = m.vm_dying_with(fd)) m.drop_guests_of({vm});
+    const int err = m.proc.close(fd);
+    m.prune_dead_vms();
+    return status(err);
+}
+
+Answer ScriptMachine::kill()
+{
+    Impl& m = *impl_;
+    if (!m.proc.alive()) return Answer::error(-ESRCH);
+    std::set<kvm::Vm*> all;
+    for (const auto& g : m.guests) all.insert(g.vm);
+    m.drop_guests_of(all); // every VM goes with the process's files
+    m.pending_vcpu_fds.clear();
+    m.proc.kill(m.kill_rng);
+    m.prune_dead_vms();
+    return Answer::ok();
+}
+
+// --- the machine ------------------------------------------------------------------------------
+
+Answer ScriptMachine::device_irq(const std::string& device, std::uint32_t index, std::uint32_t level)
+{
+    std::string name = device;
+    unsigned sub = 0;
+    if (const auto colon = device.find(':'); colon != std::string::npos) {
+        name = device.substr(0, colon);
+        const std::string s = device.substr(colon + 1);
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), sub);
+        if (s.empty() || ec != std::errc{} || p != s.data() + s.size())
+            throw std::invalid_argument(fmt::format("bad subindex '{}' (NAME:SUBINDEX)", s));
+    }
+    DeviceLine* l = impl_->find_line(name, index, sub);
+    if (l == nullptr) {
+        std::string known;
+        for (const auto& x : impl_->lines) known += fmt::format("{}{}", known.empty() ? "" : ", ", x->name());
+        throw std::invalid_argument(fmt::format("no line {} index={} subindex={} (lines: {})", name, index, sub, known));
+    }
+    if (level > 1) throw std::invalid_argument("LEVEL must be 0 or 1");
+    if (level == 1) {
+        l->last_raised = impl_->events.now();
+        l->source->raise_now();
+    } else if (l->level && l->source->line_level()) {
+        // The device drops its request: its events are withdrawn, not delivered.
+        l->withdrawn += l->source->outstanding();
+        (void)l->source->service();
+    }
+    return Answer::ok(fmt::format("outstanding={}", l->source->outstanding()));
+}
+
+Answer ScriptMachine::run(std::uint64_t cycles)
+{
+    Impl& m = *impl_;
+    if (m.proc.alive()) m.start_vcpus();
+    m.events.run_until(m.events.now() + sim::Cycles{cycles});
+    return Answer::ok(fmt::format("now={} serviced={}", m.events.now().count(), serviced()));
+}
+
+std::vector<std::string> ScriptMachine::refs()
+{
+    Impl& m = *impl_;
+    std::vector<std::string> out;
+    if (m.proc.alive()) {
+        std::string fds;
+        for (int fd : m.proc.open_fds())
+            fds += fmt::format("{}{}:{}", fds.empty() ? "" : " ", fd, m.proc.peek(fd)->kind());
+        out.push_back(fmt::format("process vmm fds={}{}{}", m.proc.open_count(), fds.empty() ? "" : " ", fds));
+    } else {
+        out.push_back("process vmm dead");
+    }
+    for (vfio::Device* d : m.vfio.devices())
+        out.push_back(fmt::format("device {} refcount={} open={}", d->name(), d->refcount(), d->open_count()));
+    for (vfio::Group* g : m.vfio.groups()) out.push_back(fmt::format("group {} refcount={}", g->id(), g->refcount()));
+    unsigned n = 0;
+    for (kvm::Vm* vm : m.kvm->vms()) {
+        auto* kv = m.kvm_vfio_of(*vm);
+        out.push_back(fmt::format("vm {} refcount={} vcpus={} irqfds={} kvm-vfio-groups={}", n, vm->refcount(),
+                                  vm->vcpu_count(), vm->irqfd_count(), kv != nullptr ? kv->groups().size() : 0));
+        if (kv != nullptr) {
+            for (const auto& e : kv->forwarded())
+                out.push_back(fmt::format("forwarded {} index={} subindex={} gsi={} host_irq={}", e.device().name(), e.index(),
+                                          e.subindex(), e.gsi(), e.host_irq()));
+        }
+        ++n;
+    }
+    return out;
+}
+
+std::vector<std::string> ScriptMachine::check()
+{
+    Impl& m = *impl_;
+    std::vector<std::string> broken;
+    auto add = [&](std::string s) {
+        if (std::find(broken.begin(), broken.end(), s) == broken.end()) broken.push_back(std::move(s));
+    };
+    // No device interrupt lost: each event is serviced, withdrawn, or still
+    // outstanding and visible (line high, pending/active in the GIC or a
+    // vgic, counted in an eventfd) -- or young enough to be in flight.
+    for (const auto& l : m.lines) {
+        const auto& s = *l->source;
+        if (s.raised() != s.delivered() + s.coalesced() + s.outstanding())
+            add(fmt::format("{}: device events unaccounted for", l->name()));
+        const std::uint64_t open = m.unaccounted(*l);
+        if (open > 0 && m.events.now() - l->last_raised >= sim::Cycles{m.cfg.settle_cycles} && !m.visible(*l))
+            add(fmt::format("{}: an interrupt was lost ({} outstanding, visible nowhere)", l->name(), open));
+        // A host IRQ nobody holds is as free_irq leaves it.
+        if (l->context != nullptr && !l->context->requested()) {
+            for (auto& v : m.irqs->released_state_violations(l->host_irq)) add(fmt::format("{}: {}", l->name(), v));
+        }
+    }
+    if (!m.proc.alive()) {
+        for (kvm::Vm* vm : m.kvm->vms()) add(fmt::format("a VM outlived its VMM (refcount={})", vm->refcount()));
+        for (auto& v : m.vfio.released_state_violations()) add(v);
+    }
+    return broken;
+}
+
+} // namespace fwdsim::vmm
