@@ -414,15 +414,30 @@ struct ScriptMachine::Impl {
     /// state holds -- in the host's handler, an eventfd, a vgic, on their
     /// way to the dying VM -- go with it (Linux: free_irq lets a running
     /// handler finish; what it signals has no reader).
-    void drop_guests_of(const std::set<kvm::Vm*>& dying)
+    /// `whole_process`: the VMM dies, and its eventfds with it, so every
+    /// line's events are concerned; else only lines routed into `dying`.
+    void drop_guests_of(const std::set<kvm::Vm*>& dying, bool whole_process)
     {
         for (auto& l : lines) {
+            if (!whole_process && !routed_into(*l, dying)) continue;
             if (l->source->outstanding() > 0 && !l->source->line_level() && !gic->is_pending(l->host_irq)) {
                 l->dropped_with_vm = l->source->outstanding();
                 l->dropped_mark = l->source->delivered();
             }
         }
         std::erase_if(guests, [&](const GuestState& g) { return dying.count(g.vm) != 0; });
+    }
+
+    bool routed_into(const DeviceLine& l, const std::set<kvm::Vm*>& vms)
+    {
+        for (kvm::Vm* vm : vms) {
+            const arch::Vgic* vgic = vm->arch().vgic();
+            const unsigned n = vgic != nullptr ? vgic->nr_irqs() : 1020;
+            for (std::uint32_t gsi = 0; gsi + 32 < n; ++gsi) {
+                if (route(vm, gsi) == &l) return true;
+            }
+        }
+        return false;
     }
 
     /// Forget what belonged to VMs that no longer exist.
@@ -667,29 +682,23 @@ std::vector<std::uint8_t> attr_memory(host::Process& proc, const AttrArgs& a)
     };
     auto* df = host::file_cast<kvm::DeviceFile>(proc.peek(a.fd));
     const bool is_kvm_vfio = df != nullptr && dynamic_cast<kvm_vfio::KvmVfioDevice*>(&df->device()) != nullptr;
-    if (is_kvm_vfio && a.group == kvm_vfio::kDevVfioGroup) {
-        unknown(" fd ");
-        const auto fd = static_cast<std::int32_t>(get("fd"));
-        mem.resize(sizeof fd);
-        std::memcpy(mem.data(), &fd, sizeof fd);
-    } else if (is_kvm_vfio) {
-        unknown(" fd index subindex gsi ");
-        const kvm_vfio::ForwardedIrqArg arg{static_cast<std::uint32_t>(get("fd")), static_cast<std::uint32_t>(get("index")),
-                                            static_cast<std::uint32_t>(get("subindex")), static_cast<std::uint32_t>(get("gsi"))};
-        mem.resize(sizeof arg);
-        std::memcpy(mem.data(), &arg, sizeof arg);
-    } else {
-        // vgic-v2 (and anything else): one value, u64 for ADDR, else u32.
+    auto put = [&](const auto& v) {
+        mem.resize(sizeof v);
+        std::memcpy(mem.data(), &v, sizeof v);
+    };
+    if (df != nullptr && !is_kvm_vfio) {
+        // vgic-v2: one value, a u64 for ADDR (group 0), else a u32.
         unknown(" value ");
-        if (a.group == 0) {
-            const auto v = static_cast<std::uint64_t>(get("value"));
-            mem.resize(sizeof v);
-            std::memcpy(mem.data(), &v, sizeof v);
-        } else {
-            const auto v = static_cast<std::uint32_t>(get("value"));
-            mem.resize(sizeof v);
-            std::memcpy(mem.data(), &v, sizeof v);
-        }
+        if (a.group == 0) put(static_cast<std::uint64_t>(get("value")));
+        else put(static_cast<std::uint32_t>(get("value")));
+    } else if (a.group == kvm_vfio::kDevVfioGroup) {
+        // kvm-vfio (or a fd that is none: the kernel answers for it).
+        if (is_kvm_vfio) unknown(" fd ");
+        put(static_cast<std::int32_t>(get("fd")));
+    } else {
+        if (is_kvm_vfio) unknown(" fd index subindex gsi ");
+        put(kvm_vfio::ForwardedIrqArg{static_cast<std::uint32_t>(get("fd")), static_cast<std::uint32_t>(get("index")),
+                                      static_cast<std::uint32_t>(get("subindex")), static_cast<std::uint32_t>(get("gsi"))});
     }
     return mem;
 }
@@ -741,7 +750,7 @@ Answer ScriptMachine::close(int fd)
 {
     Impl& m = *impl_;
     if (!m.proc.alive()) return Answer::error(-ESRCH);
-    if (kvm::Vm* vm = m.vm_dying_with(fd)) m.drop_guests_of({vm});
+    if (kvm::Vm* vm = m.vm_dying_with(fd)) m.drop_guests_of({vm}, false);
     const int err = m.proc.close(fd);
     m.prune_dead_vms();
     return status(err);
@@ -751,9 +760,8 @@ Answer ScriptMachine::kill()
 {
     Impl& m = *impl_;
     if (!m.proc.alive()) return Answer::error(-ESRCH);
-    std::set<kvm::Vm*> all;
-    for (const auto& g : m.guests) all.insert(g.vm);
-    m.drop_guests_of(all); // every VM goes with the process's files
+    const auto vms = m.kvm->vms();
+    m.drop_guests_of({vms.begin(), vms.end()}, true); // every VM goes with the process's files
     m.pending_vcpu_fds.clear();
     m.proc.kill(m.kill_rng);
     m.prune_dead_vms();
