@@ -14,6 +14,9 @@ KvmCosts KvmCosts::from_profile(const sim::CostProfile& p)
     c.hypercall = p.get("kvm.hypercall");
     c.irq_line = p.get("kvm.irq_line");
     c.irqfd_inject = p.get("kvm.irqfd_inject");
+    c.mmio_abort = p.get("kvm.mmio_abort");
+    c.vgic_save = p.get("kvm.vgic_save");
+    c.vgic_restore = p.get("kvm.vgic_restore");
     return c;
 }
 

@@ -84,7 +84,7 @@ void Vcpu::entry_work_done()
     sim::Cycles flush{};
     if (vm_.ensure_vgic() == 0) {
         if (arch::Vgic* vgic = vm_.arch().vgic(); vgic != nullptr && id_ < vgic->nr_vcpus())
-            flush = vgic->flush(id_, pcpu_.id());
+            flush = vgic->flush(id_, pcpu_.id()) + vm_.env().costs.vgic_restore;
     }
     const sim::Cycles cost = flush + vm_.env().costs.world_switch_enter;
     switch_cycles_ += cost;
@@ -156,6 +156,7 @@ void Vcpu::begin_exit(ExitReason reason)
     sim::Cycles fold{};
     if (arch::Vgic* vgic = vm_.arch().vgic(); vgic != nullptr && id_ < vgic->nr_vcpus()) {
         pending_exit_cost_ += pcpu_.execute([&] { fold = vgic->fold(id_, pcpu_.id()); });
+        fold += vm_.env().costs.vgic_save;
     }
     const sim::Cycles cost = vm_.env().costs.world_switch_exit + fold + pending_exit_cost_;
     pending_exit_cost_ = {};
@@ -175,6 +176,7 @@ void Vcpu::on_exited()
     switch (exit_reason_) {
     case ExitReason::gicd_trap: {
         sim::Cycles emulate{};
+        handling += c.mmio_abort; // a GICD access is a data abort like any emulated MMIO
         handling += pcpu_.execute([&] {
             if (vm_.ensure_vgic() != 0) {
                 mmio_value_ = 0; // no in-kernel irqchip: reads as zero, writes ignored
@@ -188,6 +190,9 @@ void Vcpu::on_exited()
         break;
     }
     case ExitReason::hypercall: handling += c.hypercall; break;
+    case ExitReason::mmio:
+        handling += c.mmio_abort + pcpu_.execute([&] { (void)vm_.ioeventfd_write(mmio_addr_); });
+        break;
     case ExitReason::wfi:
         pcpu_.exit_guest();
         (void)pcpu_.submit(block_work_, handling);
@@ -339,6 +344,14 @@ void Vcpu::trap_gicd_write(std::uint32_t offset, std::uint32_t value)
     mmio_offset_ = offset;
     mmio_write_value_ = value;
     trap(ExitReason::gicd_trap);
+}
+
+void Vcpu::trap_mmio_write(std::uint64_t addr, std::uint32_t value)
+{
+    mmio_is_write_ = true;
+    mmio_addr_ = addr;
+    mmio_write_value_ = value;
+    trap(ExitReason::mmio);
 }
 
 void Vcpu::trap_wfi() { trap(ExitReason::wfi); }

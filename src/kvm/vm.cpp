@@ -69,6 +69,7 @@ void Vm::destroy()
     // which must still be there), then irqfds, vCPUs, the arch state.
     while (!devices_.empty()) devices_.pop_back();
     while (!irqfds_.empty()) shutdown(*irqfds_.front());
+    ioeventfds_.clear();
     retired_.clear();
     for (const TimerMap& t : timers_) {
         if (arch_->vgic()) arch_->vgic()->unmap_phys_irq(t.vcpu, t.guest_ppi);
@@ -233,6 +234,23 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
     default:
         return -EINVAL;
     }
+}
+
+int Vm::ioeventfd(host::Process& proc, int fd, std::uint64_t addr)
+{
+    host::EventfdCtxRef ctx;
+    if (const int err = host::eventfd_ctx_fdget(proc, fd, ctx); err < 0) return err;
+    if (ioeventfds_.count(addr) != 0) return -EEXIST;
+    ioeventfds_.emplace(addr, std::move(ctx));
+    return 0;
+}
+
+bool Vm::ioeventfd_write(std::uint64_t addr)
+{
+    const auto it = ioeventfds_.find(addr);
+    if (it == ioeventfds_.end()) return false;
+    it->second->signal(); // ioeventfd_write: eventfd_signal in the vCPU's exit path
+    return true;
 }
 
 int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flags, int resamplefd)

@@ -10,12 +10,13 @@
 
 namespace fwdsim::kvm {
 
-enum class ExitReason { irq, maintenance, gicd_trap, wfi, hypercall, mmio_user };
+// mmio: an emulated MMIO access handled in the kernel (an ioeventfd).
+enum class ExitReason { irq, maintenance, gicd_trap, wfi, hypercall, mmio_user, mmio };
 
-constexpr std::size_t kExitReasons = 6;
+constexpr std::size_t kExitReasons = 7;
 
 constexpr std::array<std::string_view, kExitReasons> kExitReasonNames{
-    "irq", "maintenance", "gicd_trap", "wfi", "hypercall", "mmio_user"};
+    "irq", "maintenance", "gicd_trap", "wfi", "hypercall", "mmio_user", "mmio"};
 
 constexpr std::string_view exit_reason_name(ExitReason r) { return kExitReasonNames[static_cast<std::size_t>(r)]; }
 

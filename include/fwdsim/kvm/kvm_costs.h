@@ -19,6 +19,9 @@ struct KvmCosts {
     sim::Cycles hypercall{};          ///< handling one HVC
     sim::Cycles irq_line{};           ///< KVM_IRQ_LINE beyond the syscall
     sim::Cycles irqfd_inject{};       ///< an irqfd's wake-up and injection
+    sim::Cycles vgic_save{};          ///< exit: the vgic-v2 state beyond the list registers (GICH reads)
+    sim::Cycles vgic_restore{};       ///< entry: the same state written back
+    sim::Cycles mmio_abort{};         ///< decoding a stage-2 data abort on emulated MMIO and its io-bus dispatch
 
     static KvmCosts from_profile(const sim::CostProfile& profile);
 };

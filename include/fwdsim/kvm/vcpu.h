@@ -86,6 +86,10 @@ public:
     void trap_gicd_write(std::uint32_t offset, std::uint32_t value);
     void trap_wfi();
     void trap_hypercall();
+    /// A guest write to emulated MMIO outside the vgic (a virtio notify):
+    /// the data abort is decoded and dispatched on the VM's io bus, where
+    /// an ioeventfd (Vm::ioeventfd) signals its eventfd.
+    void trap_mmio_write(std::uint64_t addr, std::uint32_t value);
     std::uint32_t mmio_value() const { return mmio_value_; }
 
     // --- host::GuestContext ------------------------------------------------------
@@ -130,6 +134,7 @@ private:
     bool guest_trapped_ = false;   ///< the current exit was the guest's own trap
     bool kick_pending_ = false;    ///< an IPI is on its way
     std::uint32_t mmio_offset_ = 0;
+    std::uint64_t mmio_addr_ = 0;
     std::uint32_t mmio_write_value_ = 0;
     bool mmio_is_write_ = false;
     std::uint32_t mmio_value_ = 0;

@@ -135,6 +135,14 @@ public:
     /// PPIs or vCPU, else the IRQ layer's or vgic's errno.
     int map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi);
 
+    /// KVM_IOEVENTFD (MMIO, any length, no datamatch): a guest write to
+    /// `addr` signals the eventfd `fd`.  -EBADF/-EINVAL as eventfd_ctx_fdget,
+    /// -EEXIST for an address already bound.
+    int ioeventfd(host::Process& proc, int fd, std::uint64_t addr);
+    /// A trapped guest write to `addr` (kvm_io_bus_write): signals the
+    /// ioeventfd bound there; false when none is (KVM would exit to user space).
+    bool ioeventfd_write(std::uint64_t addr);
+
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
     std::size_t resampler_count() const { return resamplers_.size(); }
@@ -163,6 +171,7 @@ private:
     std::list<std::unique_ptr<Irqfd>> irqfds_;
     std::list<std::unique_ptr<Irqfd>> retired_; ///< shut down, destroyed at the next safe point
     std::map<std::uint32_t, std::unique_ptr<Resampler>> resamplers_; // by GSI
+    std::map<std::uint64_t, host::EventfdCtxRef> ioeventfds_;        // by MMIO address
     struct TimerMap {
         unsigned vcpu, host_ppi, guest_ppi;
     };

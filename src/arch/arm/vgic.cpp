@@ -71,8 +71,15 @@ void Vgic::queue(VirtualIrq& irq)
 {
     // vgic_queue_irq_unlock: an interrupt joins its target's ap_list once it
     // can be delivered (or is active), and the vCPU is kicked.
-    if (irq.listed_on >= 0) return;
-    if (!irq.active && !(irq.pending() && irq.enabled && enabled_)) return;
+    const bool deliverable = irq.active || (irq.pending() && irq.enabled && enabled_);
+    if (irq.listed_on >= 0) {
+        // Already listed: an edge raised again while its LR is in the guest
+        // brings no EOI maintenance, so kick the vCPU or it waits for an
+        // unrelated exit (vgic_queue_irq_unlock does the same).
+        if (deliverable && kick_) kick_(irq.active ? static_cast<unsigned>(irq.listed_on) : irq.target_vcpu < vcpus_.size() ? irq.target_vcpu : 0);
+        return;
+    }
+    if (!deliverable) return;
     const unsigned target = irq.target_vcpu < vcpus_.size() ? irq.target_vcpu : 0;
     vcpus_[target]->ap_list.push_back(irq);
     irq.listed_on = static_cast<int>(target);

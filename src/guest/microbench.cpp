@@ -1,0 +1,435 @@
+// Microbenchmarks as simulations (Dall et al., ISCA 2016, Table 3's rows).
+// See include/fwdsim/guest/microbench.h and docs/calibration.md.
+#include <fwdsim/guest/microbench.h>
+
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/gic/registers.h>
+#include <fwdsim/host/cpu.h>
+#include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/gic_driver.h>
+#include <fwdsim/host/irq_layer.h>
+#include <fwdsim/host/process.h>
+#include <fwdsim/host/user_thread.h>
+#include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm/vgic_device.h>
+#include <fwdsim/kvm/vm.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+
+namespace fwdsim::guest {
+
+namespace {
+
+// Guest-side pacing.  Long enough that one iteration's aftermath (the
+// receiver's handler, a blocked vCPU settling in WFI) is over before the
+// next starts, so iterations do not overlap.
+constexpr sim::Cycles kSettle{200'000};
+constexpr sim::Cycles kGap{2'000};
+constexpr sim::Cycles kLongGap{60'000};
+constexpr sim::Cycles kChunk{1'000'000};
+constexpr unsigned kSgi = 1;                  ///< the SGI the benchmarks send (0 is KVM's kick)
+constexpr unsigned kSpi = 48;                 ///< the I/O benchmarks' interrupt (GSI 16)
+constexpr std::uint64_t kNotifyAddr = 0x0a003050; ///< a virtio-mmio QueueNotify register
+
+constexpr std::array<MicrobenchInfo, 8> kInfo{{
+    {Microbench::hypercall, "hypercall", "Hypercall", 6500, true},
+    {Microbench::gicd_trap, "gicd_trap", "Interrupt Controller Trap", 7370, false},
+    {Microbench::virtual_ipi, "virtual_ipi", "Virtual IPI", 11557, false},
+    {Microbench::virq_completion, "virq_completion", "Virtual IRQ Completion", 71, false},
+    {Microbench::vm_switch, "vm_switch", "VM Switch", 10387, false},
+    {Microbench::io_out, "io_out", "I/O Latency Out", 6024, false},
+    {Microbench::io_in, "io_in", "I/O Latency In", 13872, false},
+    {Microbench::io_in_running, "io_in_running", "I/O Latency In, vCPU running (prediction)", 0, false},
+}};
+
+/// A host with a GIC, `ncpus` CPUs, the IRQ layer and KVM, and a VMM
+/// process to hold the files.  Members are destroyed in reverse: the
+/// process's files close (VMs go) before KVM and the CPUs.
+struct Machine {
+    Machine(const sim::CostProfile& profile, unsigned ncpus)
+    {
+        gic::GicParams gp;
+        gp.num_cpus = ncpus;
+        gp.num_irqs = 96;
+        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
+        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
+        driver->init();
+        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
+        std::vector<host::Cpu*> raw;
+        for (unsigned i = 0; i < ncpus; ++i) {
+            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, host::HostCosts::from_profile(profile), i));
+            cpus.back()->attach_irq_layer(*irqs);
+            raw.push_back(cpus.back().get());
+        }
+        driver->wire_cpus(raw);
+        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
+                                                     arch::VgicCosts::from_profile(profile)},
+                                         raw);
+        check(kvm->init(), "kvm init");
+    }
+
+    static void check(int err, const char* what)
+    {
+        if (err < 0) throw std::runtime_error(std::string("microbench: ") + what + " failed: errno " + std::to_string(-err));
+    }
+
+    /// A VM with a vgic-v2 and `nvcpus` vCPUs; returns its VM fd.
+    int make_vm(unsigned nvcpus, std::vector<int>& vcpu_fds)
+    {
+        const int vm_fd = kvm->create_vm(vmm);
+        check(vm_fd, "KVM_CREATE_VM");
+        const int vgic_fd = kvm->create_device(vmm, vm_fd, kvm::kDevTypeArmVgicV2);
+        check(vgic_fd, "KVM_CREATE_DEVICE");
+        std::uint32_t n = 96;
+        check(kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpNrIrqs, 0, {reinterpret_cast<std::uint8_t*>(&n), sizeof n}}),
+              "vgic nr_irqs");
+        for (unsigned id = 0; id < nvcpus; ++id) {
+            const int fd = kvm->create_vcpu(vmm, vm_fd, id);
+            check(fd, "KVM_CREATE_VCPU");
+            vcpu_fds.push_back(fd);
+        }
+        check(kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}}), "vgic init");
+        return vm_fd;
+    }
+    kvm::Vm& vm(int vm_fd) { return host::file_cast<kvm::VmFile>(vmm.peek(vm_fd))->vm(); }
+    kvm::Vcpu& vcpu(int fd) { return host::file_cast<kvm::VcpuFile>(vmm.peek(fd))->vcpu(); }
+
+    /// Runs until `done` or `limit` cycles have passed.
+    template <class Done>
+    void run(Done done, sim::Cycles limit = sim::Cycles{400'000'000})
+    {
+        const sim::Cycles end = events.now() + limit;
+        while (!done() && events.now() < end) events.run_until(events.now() + sim::Cycles{100'000});
+    }
+
+    sim::EventQueue events;
+    host::ThisCpu this_cpu;
+    std::unique_ptr<gic::Gic> gic;
+    std::unique_ptr<host::GicDriver> driver;
+    std::unique_ptr<host::IrqLayer> irqs;
+    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    std::unique_ptr<kvm::Kvm> kvm;
+    host::Process vmm{"microbench-vmm"};
+};
+
+using Role = MicrobenchGuest::Role;
+using BootWrite = MicrobenchGuest::BootWrite;
+
+std::vector<BootWrite> dist_on() { return {{gic::gicd::ctlr, 1u}}; }
+
+/// The I/O benchmarks' SPI: edge (an irqfd without resampling), targeted at
+/// vCPU 0, enabled; then the distributor on.
+std::vector<BootWrite> spi_boot()
+{
+    namespace d = gic::gicd;
+    return {{d::icfgr + 4 * (kSpi / 16), 2u << (2 * (kSpi % 16))},
+            {d::itargetsr + kSpi, 1u},
+            {d::isenabler + 4 * (kSpi / 32), 1u << (kSpi % 32)},
+            {d::ctlr, 1u}};
+}
+
+MicrobenchResult vm_switch_probe(const sim::CostProfile& profile)
+{
+    // Two VMs, one vCPU each, both pinned to physical CPU 1 and both
+    // runnable (busy guests).  The model has no host scheduler with time
+    // slices: a vCPU's queued entry is host work, and host work waiting on
+    // a CPU makes the vCPU in guest mode there exit at once.  Measure what
+    // that gives rather than assume it.
+    MicrobenchResult r;
+    r.kind = Microbench::vm_switch;
+    r.modelled = false;
+    Machine m(profile, 2);
+    m.kvm->set_pinning([](unsigned) { return 1u; });
+    std::vector<int> fa, fb;
+    (void)m.make_vm(1, fa);
+    (void)m.make_vm(1, fb);
+    std::vector<std::uint64_t> sink;
+    MicrobenchGuest::Shared shared;
+    shared.samples = &sink;
+    const GuestCosts gc = GuestCosts::from_profile(profile);
+    MicrobenchGuest a(m.vcpu(fa[0]), gc, Role::irq_busy, shared, dist_on());
+    MicrobenchGuest b(m.vcpu(fb[0]), gc, Role::irq_busy, shared, dist_on());
+    Machine::check(m.kvm->run(m.vmm, fa[0]), "KVM_RUN");
+    Machine::check(m.kvm->run(m.vmm, fb[0]), "KVM_RUN");
+    const sim::Cycles span{2'000'000};
+    m.events.run_until(span);
+    kvm::Vcpu& va = m.vcpu(fa[0]);
+    kvm::Vcpu& vb = m.vcpu(fb[0]);
+    r.note = "not modelled: host::Cpu runs one guest context and has no scheduler time slice; with two runnable vCPUs on "
+             "CPU 1, each entry finds the other's entry work queued and exits at once. In " +
+             std::to_string(span.count()) + " cycles: entries " + std::to_string(va.entries()) + " + " + std::to_string(vb.entries()) +
+             ", guest cycles " + std::to_string(va.guest_cycles().count()) + " + " + std::to_string(vb.guest_cycles().count()) +
+             " (no guest progress, so no guest-observed switch time exists)";
+    return r;
+}
+
+} // namespace
+
+// --- results -------------------------------------------------------------------------
+
+std::span<const MicrobenchInfo> microbenchmarks() { return kInfo; }
+
+const MicrobenchInfo& info(Microbench kind)
+{
+    for (const auto& i : kInfo) {
+        if (i.kind == kind) return i;
+    }
+    throw std::invalid_argument("microbench: unknown kind");
+}
+
+double MicrobenchResult::mean() const
+{
+    if (samples.empty()) return 0.0;
+    return static_cast<double>(std::accumulate(samples.begin(), samples.end(), std::uint64_t{0})) / static_cast<double>(samples.size());
+}
+std::uint64_t MicrobenchResult::min() const { return samples.empty() ? 0 : *std::min_element(samples.begin(), samples.end()); }
+std::uint64_t MicrobenchResult::max() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
+
+void MicrobenchGuest::Shared::record(sim::Cycles sample)
+{
+    if (warmup > 0) {
+        --warmup;
+    } else if (!done()) {
+        samples->push_back(sample.count());
+    }
+    if (after_sample) after_sample();
+}
+
+// --- the guest driver ----------------------------------------------------------------
+
+MicrobenchGuest::MicrobenchGuest(kvm::Vcpu& vcpu, const GuestCosts& costs, Role role, Shared& shared,
+                                 std::vector<BootWrite> boot, std::uint64_t mmio_addr)
+    : vcpu_(&vcpu), costs_(costs), role_(role), shared_(shared), boot_(std::move(boot)), mmio_addr_(mmio_addr)
+{
+    vcpu_->set_guest(this);
+    vcpu_->guest_run(sim::Cycles{0}); // boot at the first entry
+}
+
+MicrobenchGuest::~MicrobenchGuest()
+{
+    if (vcpu_ != nullptr && vcpu_->guest() == this) vcpu_->set_guest(nullptr);
+}
+
+void MicrobenchGuest::vcpu_destroyed(kvm::Vcpu&) { vcpu_ = nullptr; }
+
+sim::Cycles MicrobenchGuest::now() const { return vcpu_->vm().env().events.now(); }
+
+void MicrobenchGuest::run(Phase phase, sim::Cycles cycles)
+{
+    phase_ = phase;
+    vcpu_->guest_run(cycles);
+}
+
+void MicrobenchGuest::boot_step()
+{
+    if (boot_next_ < boot_.size()) {
+        const BootWrite w = boot_[boot_next_++];
+        phase_ = Phase::boot;
+        vcpu_->trap_gicd_write(w.offset, w.value);
+        return;
+    }
+    vcpu_->gicv_write(gic::gicc::pmr, 0xF8);
+    vcpu_->gicv_write(gic::gicc::ctlr, gic::gicc::ctlr_enable_grp0);
+    run(Phase::boot_cpuif, vcpu_->gicv_access_cost() * 2);
+}
+
+void MicrobenchGuest::start()
+{
+    switch (role_) {
+    case Role::irq_busy: run(Phase::busy, kChunk); break;
+    case Role::irq_idle: run(Phase::idle, costs_.idle_loop); break;
+    default: run(Phase::gap, kSettle); break;
+    }
+    if (vcpu_->virq_line()) virq(*vcpu_, true);
+}
+
+void MicrobenchGuest::iterate()
+{
+    if (shared_.done()) {
+        phase_ = Phase::stopped;
+        return;
+    }
+    namespace d = gic::gicd;
+    phase_ = Phase::trap;
+    t0_ = now();
+    switch (role_) {
+    case Role::hypercall: vcpu_->trap_hypercall(); return;
+    case Role::gicd_read: vcpu_->trap_gicd_read(d::typer); return;
+    case Role::ipi_sender:
+        shared_.t0 = t0_;
+        vcpu_->trap_gicd_write(d::sgir, (1u << (16 + 1)) | kSgi); // target list: vCPU 1
+        return;
+    case Role::self_sgi: vcpu_->trap_gicd_write(d::sgir, (2u << 24) | kSgi); return; // filter: this vCPU
+    case Role::mmio_notify:
+        shared_.t0 = t0_;
+        vcpu_->trap_mmio_write(mmio_addr_, 1);
+        return;
+    case Role::irq_busy:
+    case Role::irq_idle: return;
+    }
+}
+
+void MicrobenchGuest::trap_done(kvm::Vcpu&)
+{
+    switch (phase_) {
+    case Phase::boot: boot_step(); return;
+    case Phase::wfi: run(Phase::idle, costs_.idle_loop); return;
+    case Phase::trap: break;
+    default: return;
+    }
+    switch (role_) {
+    case Role::hypercall:
+    case Role::gicd_read:
+        shared_.record(now() - t0_);
+        run(Phase::gap, kGap);
+        return;
+    case Role::self_sgi: run(Phase::wait, kChunk); return; // the SGI is in a list register now
+    default: run(Phase::gap, kLongGap); return;              // the other side records
+    }
+}
+
+void MicrobenchGuest::take_irq()
+{
+    (void)vcpu_->guest_preempt();
+    run(Phase::irq_entry, costs_.irq_entry);
+}
+
+void MicrobenchGuest::virq(kvm::Vcpu&, bool level)
+{
+    if (!level) return;
+    if (phase_ == Phase::wait && role_ == Role::self_sgi) {
+        // Virtual IRQ completion: acknowledge and complete on GICV, timed.
+        (void)vcpu_->guest_preempt();
+        t0_ = now();
+        exits_at_t0_ = vcpu_->total_exits();
+        iar_ = vcpu_->gicv_read(gic::gicc::iar);
+        run(Phase::cmp_ack, vcpu_->gicv_access_cost());
+        return;
+    }
+    if (phase_ == Phase::busy || phase_ == Phase::idle) take_irq();
+}
+
+void MicrobenchGuest::segment_done(kvm::Vcpu&)
+{
+    switch (phase_) {
+    case Phase::boot: boot_step(); return;
+    case Phase::boot_cpuif: start(); return;
+    case Phase::gap: iterate(); return;
+    case Phase::trap:
+    case Phase::wfi:
+    case Phase::stopped: return;
+    case Phase::wait: run(Phase::wait, kChunk); return;
+    case Phase::busy: run(Phase::busy, kChunk); return;
+    case Phase::idle:
+        phase_ = Phase::wfi;
+        vcpu_->trap_wfi();
+        return;
+    case Phase::cmp_ack:
+        vcpu_->gicv_write(gic::gicc::eoir, iar_);
+        run(Phase::cmp_eoi, vcpu_->gicv_access_cost());
+        return;
+    case Phase::cmp_eoi:
+        exits_in_window_ += vcpu_->total_exits() - exits_at_t0_;
+        if ((iar_ & 0x3FF) == kSgi) shared_.record(now() - t0_);
+        run(Phase::gap, kGap);
+        return;
+    case Phase::irq_entry:
+        iar_ = vcpu_->gicv_read(gic::gicc::iar);
+        run(Phase::irq_ack, vcpu_->gicv_access_cost());
+        return;
+    case Phase::irq_ack:
+        if ((iar_ & 0x3FF) == gic::spurious_intid) {
+            run(Phase::irq_exit, costs_.irq_exit);
+            return;
+        }
+        // The handler's first instruction: the interrupt has been received.
+        ++handled_;
+        shared_.record(now() - shared_.t0);
+        vcpu_->gicv_write(gic::gicc::eoir, iar_);
+        run(Phase::irq_eoi, vcpu_->gicv_access_cost());
+        return;
+    case Phase::irq_eoi: run(Phase::irq_exit, costs_.irq_exit); return;
+    case Phase::irq_exit:
+        if (role_ == Role::irq_busy) run(Phase::busy, kChunk);
+        else run(Phase::idle, costs_.idle_loop);
+        if (vcpu_->virq_line()) take_irq();
+        return;
+    }
+}
+
+// --- the machines ----------------------------------------------------------------------
+
+MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile, unsigned iterations)
+{
+    if (kind == Microbench::vm_switch) return vm_switch_probe(profile);
+    MicrobenchResult r;
+    r.kind = kind;
+    MicrobenchGuest::Shared shared;
+    shared.samples = &r.samples;
+    shared.wanted = iterations;
+    const GuestCosts gc = GuestCosts::from_profile(profile);
+    const bool two_vcpus = kind == Microbench::virtual_ipi;
+    Machine m(profile, two_vcpus ? 3 : 2);
+    std::vector<int> fds;
+    const int vm_fd = m.make_vm(two_vcpus ? 2 : 1, fds);
+    std::vector<std::unique_ptr<MicrobenchGuest>> guests;
+    auto add = [&](int fd, Role role, std::vector<BootWrite> boot, std::uint64_t addr = 0) {
+        guests.push_back(std::make_unique<MicrobenchGuest>(m.vcpu(fd), gc, role, shared, std::move(boot), addr));
+    };
+    std::unique_ptr<host::UserThread> thread;
+    host::EventfdCtxRef ctx;
+    sim::FunctionEvent signal_event([&] {
+        // The back end (a host thread on CPU 0) signals the irqfd's eventfd.
+        shared.t0 = m.events.now();
+        (void)m.cpus[0]->execute([&] { ctx->signal(); });
+    }, "microbench.signal");
+
+    switch (kind) {
+    case Microbench::hypercall: add(fds[0], Role::hypercall, dist_on()); break;
+    case Microbench::gicd_trap: add(fds[0], Role::gicd_read, dist_on()); break;
+    case Microbench::virq_completion: add(fds[0], Role::self_sgi, dist_on()); break;
+    case Microbench::virtual_ipi:
+        add(fds[0], Role::ipi_sender, dist_on());
+        add(fds[1], Role::irq_busy, {});
+        break;
+    case Microbench::io_out: {
+        const int efd = host::eventfd_create(m.vmm);
+        Machine::check(efd, "eventfd");
+        Machine::check(m.vm(vm_fd).ioeventfd(m.vmm, efd, kNotifyAddr), "KVM_IOEVENTFD");
+        Machine::check(host::eventfd_ctx_fdget(m.vmm, efd, ctx), "eventfd_ctx_fdget");
+        // The back end's thread on CPU 0, asleep on the eventfd (vhost's worker).
+        thread = std::make_unique<host::UserThread>(*m.cpus[0], host::HostCosts::from_profile(profile), "io back end");
+        thread->wait(ctx, [&](std::uint64_t) { shared.record(m.events.now() - shared.t0); });
+        add(fds[0], Role::mmio_notify, dist_on(), kNotifyAddr);
+        break;
+    }
+    case Microbench::io_in:
+    case Microbench::io_in_running: {
+        const int efd = host::eventfd_create(m.vmm);
+        Machine::check(efd, "eventfd");
+        Machine::check(m.kvm->irqfd(m.vmm, vm_fd, efd, kSpi - 32, 0, -1), "KVM_IRQFD");
+        Machine::check(host::eventfd_ctx_fdget(m.vmm, efd, ctx), "eventfd_ctx_fdget");
+        add(fds[0], kind == Microbench::io_in ? Role::irq_idle : Role::irq_busy, spi_boot());
+        shared.after_sample = [&] {
+            if (!shared.done()) m.events.schedule(signal_event, m.events.now() + kLongGap);
+        };
+        m.events.schedule(signal_event, kSettle);
+        break;
+    }
+    case Microbench::vm_switch: break;
+    }
+    for (int fd : fds) Machine::check(m.kvm->run(m.vmm, fd), "KVM_RUN");
+    m.run([&] { return shared.done(); });
+    for (const auto& g : guests) r.exits_in_window += g->exits_in_window();
+    if (signal_event.scheduled()) m.events.deschedule(signal_event);
+    if (thread) thread->stop();
+    guests.clear();
+    if (!shared.done()) r.note = "did not complete its iterations";
+    return r;
+}
+
+} // namespace fwdsim::guest

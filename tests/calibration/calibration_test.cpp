@@ -1,0 +1,125 @@
+// The default profile reproduces Dall et al. (ISCA 2016)'s KVM ARM column,
+// and each microbenchmark is simulated, not stored: perturbing one
+// primitive moves exactly the benchmarks whose paths hold it, by the
+// primitive's change times its count along the path (docs/calibration.md).
+#include <fwdsim/guest/microbench.h>
+#include <fwdsim/sim/cost_profile.h>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+using namespace fwdsim;
+using guest::Microbench;
+
+namespace {
+
+constexpr unsigned kIterations = 8;
+
+std::map<Microbench, double> run_all(const sim::CostProfile& profile)
+{
+    std::map<Microbench, double> out;
+    for (const auto& i : guest::microbenchmarks()) {
+        if (i.kind == Microbench::vm_switch) continue;
+        const auto r = guest::run_microbench(i.kind, profile, kIterations);
+        REQUIRE(r.samples.size() == kIterations);
+        out[i.kind] = r.mean();
+    }
+    return out;
+}
+
+/// Perturbs `key` by `delta` and checks every benchmark moved by
+/// delta x its count in `counts` (absent: 0).
+void check_perturbation(const std::string& key, std::uint64_t delta, const std::map<Microbench, int>& counts)
+{
+    const sim::CostProfile& base = sim::CostProfile::builtin_default();
+    sim::CostProfile perturbed = base;
+    const auto& e = base.entries().at(key);
+    perturbed.set(key, e.cycles + sim::Cycles{delta}, e.description, "perturbed by the calibration test");
+    const auto before = run_all(base);
+    const auto after = run_all(perturbed);
+    for (const auto& [kind, mean] : before) {
+        const auto it = counts.find(kind);
+        const double expected = static_cast<double>(delta) * (it == counts.end() ? 0 : it->second);
+        INFO(key << " +" << delta << ": " << guest::info(kind).key << " moved " << after.at(kind) - mean << ", expected " << expected);
+        CHECK(after.at(kind) - mean == Approx(expected).margin(0.5));
+    }
+}
+
+} // namespace
+
+TEST_CASE("every modelled microbenchmark is within 10% of the paper's KVM ARM figure")
+{
+    const sim::CostProfile& profile = sim::CostProfile::builtin_default();
+    for (const auto& i : guest::microbenchmarks()) {
+        if (i.paper_kvm_arm == 0) continue; // a prediction, no paper row
+        const auto r = guest::run_microbench(i.kind, profile, kIterations);
+        if (i.kind == Microbench::vm_switch) {
+            CHECK_FALSE(r.modelled); // reported as not modelled, never faked
+            CHECK(r.samples.empty());
+            continue;
+        }
+        const double paper = static_cast<double>(i.paper_kvm_arm);
+        INFO(i.title << ": fwdsim " << r.mean() << " vs paper " << paper);
+        REQUIRE(r.samples.size() == kIterations);
+        CHECK(r.mean() >= 0.9 * paper);
+        CHECK(r.mean() <= 1.1 * paper);
+        // The same path every iteration: a deterministic simulation.
+        CHECK(r.min() == r.max());
+    }
+}
+
+TEST_CASE("virtual IRQ completion takes no exit; the I/O benchmarks exercise their paths")
+{
+    const sim::CostProfile& profile = sim::CostProfile::builtin_default();
+    const auto completion = guest::run_microbench(Microbench::virq_completion, profile, kIterations);
+    CHECK(completion.exits_in_window == 0);
+    CHECK(completion.mean() == Approx(2.0 * static_cast<double>(profile.get("gic.gicv_access").count())));
+    // A host-to-guest interrupt costs more than the guest-to-host notification.
+    const auto in = guest::run_microbench(Microbench::io_in, profile, kIterations);
+    const auto out = guest::run_microbench(Microbench::io_out, profile, kIterations);
+    CHECK(in.mean() > out.mean());
+}
+
+TEST_CASE("perturbing the world-switch exit moves each benchmark by its number of exits on the path")
+{
+    // hypercall, GICD trap, MMIO notify: one exit each; virtual IPI: the
+    // sender's and the kicked receiver's; a running vCPU kicked by an irqfd:
+    // one; an idle vCPU woken from WFI and the GICV completion: none.
+    check_perturbation("kvm.world_switch_exit", 1000,
+                       {{Microbench::hypercall, 1},
+                        {Microbench::gicd_trap, 1},
+                        {Microbench::virtual_ipi, 2},
+                        {Microbench::io_out, 1},
+                        {Microbench::io_in_running, 1}});
+}
+
+TEST_CASE("perturbing other primitives moves only the paths that hold them")
+{
+    // One GICV access for the handler's IAR; two for IAR + EOIR.
+    check_perturbation("gic.gicv_access", 10,
+                       {{Microbench::virq_completion, 2},
+                        {Microbench::virtual_ipi, 1},
+                        {Microbench::io_in, 1},
+                        {Microbench::io_in_running, 1}});
+    // The hypercall handler is on the hypercall's path only.
+    check_perturbation("kvm.hypercall", 500, {{Microbench::hypercall, 1}});
+    // A blocked vCPU's wake-up is only on the idle I/O-in path.
+    check_perturbation("kvm.vcpu_wakeup", 700, {{Microbench::io_in, 1}});
+    // Entry into the guest: every round trip and every delivery, never the
+    // completion or the one-way notification out.
+    check_perturbation("kvm.world_switch_enter", 300,
+                       {{Microbench::hypercall, 1},
+                        {Microbench::gicd_trap, 1},
+                        {Microbench::virtual_ipi, 1},
+                        {Microbench::io_in, 1},
+                        {Microbench::io_in_running, 1}});
+}
+
+TEST_CASE("VM switch is reported as not modelled, with the reason measured")
+{
+    const auto r = guest::run_microbench(Microbench::vm_switch, sim::CostProfile::builtin_default());
+    CHECK_FALSE(r.modelled);
+    CHECK(r.note.find("not modelled") != std::string::npos);
+}
