@@ -41,8 +41,8 @@ kvm.vcpu_block = 300 | kvm_vcpu_block on WFI: check for pending interrupts, mark
 kvm.vcpu_wakeup = 11801 | waking a blocked vCPU thread (kvm_vcpu_wake_up): IPI to its idle CPU, wake from idle, context switch back into the run loop | calibrated: Dall ISCA'16 I/O latency in [R] minus the entry path; absorbs what the model does not split out (docs/calibration.md)
 kvm.hypercall = 200 | handling one HVC in the host (kvm_hvc_call_handler) | estimate
 kvm.irq_line = 150 | KVM_IRQ_LINE beyond the syscall: decode, kvm_vgic_inject_irq | estimate
-kvm.vgic_save = 3000 | exit: vgic-v2 state beyond the list registers (GICH_VMCR, MISR, EISR, ELRSR, APR reads; reads stall, writes are posted) | calibrated: Dall ISCA'16 virtual IPI [R] (two exits, one entry) against the hypercall (one each)
-kvm.vgic_restore = 200 | entry: vgic-v2 state written back (GICH_VMCR, APR; posted writes) | calibrated with kvm.vgic_save (the split of the world switch)
+kvm.vgic_save = 3000 | exit: the rest of vgic_v2_save_state the vgic does not access register by register (GICH_MISR, EISR, ELRSR reads, all LRs; reads stall, writes are posted) | calibrated: Dall ISCA'16 virtual IPI [R] (two exits, one entry) against the hypercall (one each)
+kvm.vgic_restore = 200 | entry: the rest of vgic_v2_restore_state beyond the vgic's own GICH writes (posted writes) | calibrated with kvm.vgic_save (the split of the world switch)
 kvm.irqfd_inject = 250 | irqfd wake-up: irqfd_wakeup and the inject work running kvm_set_irq | estimate
 kvm.mmio_abort = 570 | stage-2 data abort on emulated MMIO: decode ESR/HPFAR, no memslot, kvm_io_bus dispatch (ioeventfd or vgic) | calibrated: Dall ISCA'16 interrupt controller trap [R] minus the hypercall path, shared with arch.vgic_mmio_emulate (split: estimate)
 
