@@ -363,7 +363,7 @@ int Vm::map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi)
         for (const TimerMap& t : timers_) {
             Vcpu* tv = vcpu(t.vcpu);
             if (t.host_ppi == irq && tv != nullptr && cpu == &tv->pcpu()) {
-                (void)arch_->inject(t.vcpu, t.guest_ppi, true);
+                (void)arch_->vgic()->inject_mapped(t.vcpu, t.guest_ppi);
                 return host::IrqReturn::handled;
             }
         }

@@ -6,6 +6,7 @@
 #include <fwdsim/dev/interrupt_source.h>
 #include <fwdsim/dev/traffic.h>
 #include <fwdsim/gic/gic.h>
+#include <fwdsim/gic/registers.h>
 #include <fwdsim/guest/guest.h>
 #include <fwdsim/host/cpu.h>
 #include <fwdsim/host/gic_driver.h>
@@ -115,6 +116,8 @@ struct System::Impl {
     std::vector<std::size_t> timer_irqs; ///< scratch while building
     std::map<std::string, std::unique_ptr<vmm::Vmm>> vmms;
     std::vector<std::unique_ptr<guest::Guest>> guests;
+    std::map<std::string, std::vector<guest::Guest*>> vm_guests; ///< the current guests of each VM
+    std::vector<std::unique_ptr<vmm::Vmm>> graveyard;           ///< killed VMMs replaced by fresh ones
     std::vector<std::unique_ptr<sim::FunctionEvent>> timed; // switches, kill, warm-up
     sim::Rng kill_rng{1};
     Snapshot base;
@@ -262,37 +265,7 @@ struct System::Impl {
     {
         if (started) return;
         started = true;
-        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
-        for (const VmConfig& v : cfg.vms) {
-            const std::vector<unsigned> pin = v.pin;
-            kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
-                return id < pin.size() ? pin[id] : (n > 1 ? 1 + id % (n - 1) : 0);
-            });
-            auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *kvm, io_cpu(), host::HostCosts::from_profile(profile), this_cpu},
-                                                "vmm-" + v.name);
-            if (const int err = m->set_up_vm(v.vcpus, cfg.gic_irqs); err < 0)
-                throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
-            for (unsigned id = 0; id < v.vcpus; ++id) {
-                guest::GuestParams gp;
-                gp.workload = cfg.guest.busy ? guest::Workload::busy : guest::Workload::idle;
-                gp.split_eoi = cfg.guest.eoi_mode == 1;
-                guests.push_back(std::make_unique<guest::Guest>(*m->vcpu(id), gc, gp));
-            }
-            vm_names[m->vm()] = v.name;
-            vmms[v.name] = std::move(m);
-        }
-        for (const DeviceConfig& d : cfg.devices) {
-            if (d.kind == DeviceKind::timer) continue;
-            vmm::Vmm& m = *vmms.at(d.vm);
-            if (const int err = m.add_device(d.name, d.iommu_group); err < 0)
-                throw sim::ConfigError(cfg.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
-        }
-        for (auto& x : dev_irqs) {
-            vmm::Vmm& m = *vmms.at(x->vm);
-            guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
-            deliver(*x, x->cfg->delivery);
-            (void)m;
-        }
+        for (const VmConfig& v : cfg.vms) launch_vmm(v, false);
         for (auto& [name, m] : vmms) (void)m->run_vcpus();
         for (auto& x : dev_irqs) x->source->start(events.now());
         for (const ModeSwitch& s : cfg.vmm.switches) {
@@ -306,11 +279,7 @@ struct System::Impl {
         if (cfg.vmm.kill_at_us) {
             kill_rng = streams.stream("vmm.close_order." + std::to_string(cfg.vmm.close_order_seed));
             at(us(*cfg.vmm.kill_at_us), [this] {
-                // Keep what the vCPUs counted: they die with their VMs.
-                const Snapshot live = vm_counters();
-                for (const auto& [reason, n] : live.exits) dead.exits[reason] += n;
-                dead.host_cycles += live.host_cycles;
-                for (auto& [n, m] : vmms) m->kill(kill_rng);
+                for (const VmConfig& v : cfg.vms) kill_vmm(v.name, kill_rng);
             });
         }
         measure_from = events.now() + us(cfg.warmup_us);
@@ -319,15 +288,64 @@ struct System::Impl {
         else take_snapshot();
     }
 
+    /// A VMM for VM `v`: the VM, its guests, its devices and their
+    /// delivery modes (the vCPUs run when `run` says so).
+    void launch_vmm(const VmConfig& v, bool run)
+    {
+        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
+        const std::vector<unsigned> pin = v.pin;
+        kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
+            return id < pin.size() ? pin[id] : (n > 1 ? 1 + id % (n - 1) : 0);
+        });
+        auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *kvm, io_cpu(), host::HostCosts::from_profile(profile), this_cpu},
+                                            "vmm-" + v.name);
+        if (const int err = m->set_up_vm(v.vcpus, cfg.gic_irqs); err < 0)
+            throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
+        auto& gs = vm_guests[v.name];
+        gs.clear();
+        for (unsigned id = 0; id < v.vcpus; ++id) {
+            guest::GuestParams gp;
+            gp.workload = cfg.guest.busy ? guest::Workload::busy : guest::Workload::idle;
+            gp.split_eoi = cfg.guest.eoi_mode == 1;
+            guests.push_back(std::make_unique<guest::Guest>(*m->vcpu(id), gc, gp));
+            gs.push_back(guests.back().get());
+        }
+        vm_names[m->vm()] = v.name;
+        if (auto old = vmms.find(v.name); old != vmms.end()) graveyard.push_back(std::move(old->second));
+        vmms[v.name] = std::move(m);
+        vmm::Vmm& vm = *vmms.at(v.name);
+        for (const DeviceConfig& d : cfg.devices) {
+            if (d.kind == DeviceKind::timer || d.vm != v.name) continue;
+            if (const int err = vm.add_device(d.name, d.iommu_group); err < 0)
+                throw sim::ConfigError(cfg.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
+        }
+        for (auto& x : dev_irqs) {
+            if (x->vm != v.name) continue;
+            guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
+            deliver(*x, x->cfg->delivery);
+        }
+        if (run) (void)vm.run_vcpus();
+    }
+
+    void kill_vmm(const std::string& vm, sim::Rng& rng)
+    {
+        const auto it = vmms.find(vm);
+        if (it == vmms.end() || !it->second->alive()) return;
+        // Keep what the vCPUs counted: they die with their VMs.
+        const Snapshot live = vm_counters();
+        for (const auto& [reason, n] : live.exits) dead.exits[reason] += n;
+        dead.host_cycles += live.host_cycles;
+        it->second->kill(rng);
+        // A dead VM's vCPU counters are now in `dead`; live ones are re-read.
+        const Snapshot after = vm_counters();
+        for (const auto& [reason, n] : after.exits) dead.exits[reason] -= n;
+        dead.host_cycles -= after.host_cycles;
+    }
+
     guest::Guest& guest_of(const std::string& vm)
     {
         // Device interrupts target the VM's first vCPU (the guest's ITARGETSR).
-        std::size_t first = 0;
-        for (const VmConfig& v : cfg.vms) {
-            if (v.name == vm) break;
-            first += v.vcpus;
-        }
-        return *guests.at(first);
+        return *vm_guests.at(vm).at(0);
     }
 
     void deliver(DeviceIrq& x, DeliveryMode mode)
@@ -411,6 +429,27 @@ System::~System()
 }
 
 void System::start() { impl_->start(); }
+
+void System::kill_vmm(const std::string& vm, std::uint64_t close_order_seed)
+{
+    sim::Rng rng = impl_->streams.stream("vmm.close_order." + std::to_string(close_order_seed));
+    impl_->kill_vmm(vm, rng);
+}
+
+void System::restart_vmm(const std::string& vm)
+{
+    for (const VmConfig& v : impl_->cfg.vms) {
+        if (v.name == vm) impl_->launch_vmm(v, true);
+    }
+}
+
+std::uint64_t System::delivered(const std::string& irq) const
+{
+    for (const auto& x : impl_->dev_irqs) {
+        if (x->name == irq) return x->source->delivered();
+    }
+    return 0;
+}
 void System::run_for(sim::Cycles duration) { impl_->events.run_until(impl_->events.now() + duration); }
 sim::Cycles System::us(double micros) const { return impl_->us(micros); }
 sim::EventQueue& System::events() { return impl_->events; }
@@ -481,9 +520,39 @@ std::vector<std::string> System::check() const
     }
     bool any_alive = false;
     for (const auto& [n, v] : m.vmms) any_alive = any_alive || v->alive();
+    auto& vfio = const_cast<vfio::Vfio&>(m.vfio);
+    // A dead VMM's devices are released as VFIO defines it, and no VM of its
+    // is left.
+    for (const auto& [name, v] : m.vmms) {
+        if (v->alive() || !m.started) continue;
+        for (const auto& [vm, vm_name] : m.vm_names) {
+            const auto live = m.kvm->vms();
+            if (vm_name == name && std::find(live.begin(), live.end(), vm) != live.end())
+                broken.push_back("VM " + name + " outlived its VMM");
+        }
+        for (const DeviceConfig& d : m.cfg.devices) {
+            if (d.vm != name || d.kind == DeviceKind::timer) continue;
+            vfio::Device* dev = vfio.device(d.name);
+            if (dev == nullptr) continue;
+            if (dev->refcount() != 1 || dev->open_count() != 0)
+                broken.push_back(d.name + ": " + std::to_string(dev->refcount()) + " references, open " + std::to_string(dev->open_count()) + " times after its VMM died");
+            for (vfio::IrqContext* ctx : dev->irq_contexts())
+                for (auto& v2 : ctx->released_state_violations()) broken.push_back(d.name + ": " + v2);
+        }
+    }
     if (!any_alive && m.started) {
-        if (!m.kvm->vms().empty()) broken.push_back("a VM outlived its VMM");
-        for (auto& v : const_cast<vfio::Vfio&>(m.vfio).released_state_violations()) broken.push_back(v);
+        for (auto& v : vfio.released_state_violations()) broken.push_back(v);
+        // No list register may still hold a dead VM's interrupt.
+        for (unsigned cpu = 0; cpu < m.cfg.host_cpus; ++cpu) {
+            for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
+                const std::uint32_t lr = m.gic->read(gic::Block::gich, cpu, gic::gich::lr0 + 4 * n);
+                if ((lr >> 28) & 3u) broken.push_back("CPU " + std::to_string(cpu) + " LR" + std::to_string(n) + " still holds INTID " + std::to_string(lr & 0x3FF));
+            }
+        }
+        for (const auto& x : m.dev_irqs) {
+            if (!x->timer) continue;
+            for (auto& v : m.irqs->released_state_violations(x->cfg->host_irq)) broken.push_back(x->name + ": " + v);
+        }
     }
     return broken;
 }

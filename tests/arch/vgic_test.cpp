@@ -27,9 +27,13 @@ struct World {
         vgic->set_ack_notifier([this](unsigned intid) { acks.push_back(intid); });
         sim::Cycles c;
         vgic->dist_write(0, gicd::ctlr, 1, c);
+        // Each guest enables its virtual CPU interface on its first run; the
+        // vgic saves that state at the exit (GICH_VMCR) and restores it.
         for (unsigned v = 0; v < vcpus; ++v) {
+            vgic->flush(v, v);
             gic->write(Block::gicv, v, gicc::ctlr, 1);
             gic->write(Block::gicv, v, gicc::pmr, 0xF8);
+            vgic->fold(v, v);
         }
     }
     void guest_enable(unsigned intid, std::uint8_t priority = 0xA0)

@@ -43,8 +43,12 @@ struct World {
         vgic->dist_write(0, gicd::ctlr, 1, c);
         vgic->dist_write(0, gicd::isenabler + 8, 0xFFFFFFFF, c); // INTIDs 64..95
         vgic->dist_write(0, gicd::isenabler + 4, 0xFFFFFFFF, c); // 32..63
+        // The guest enables its virtual CPU interface on its first run; the
+        // vgic saves that state at the exit (GICH_VMCR) and restores it.
+        vgic->flush(0, 0);
         gic->write(Block::gicv, 0, gicc::ctlr, 1);
         gic->write(Block::gicv, 0, gicc::pmr, 0xF8);
+        vgic->fold(0, 0);
     }
     bool pending(unsigned intid) { return vgic->irq(0, intid)->pending(); }
     // One guest round trip: enter, take and complete everything, exit.

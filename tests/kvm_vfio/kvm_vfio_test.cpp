@@ -390,7 +390,7 @@ TEST_CASE("UNFORWARD of a level IRQ the host left active for the guest deactivat
     CHECK(w.gic->is_active(kLevelIrq));
     CHECK(w.irqs->vcpu_affinity(kLevelIrq) != nullptr);
     const arch::VirtualIrq* virq = w.vm().arch().vgic()->irq(0, 80);
-    CHECK(virq->line_level);
+    CHECK(virq->pending()); // one virtual pending interrupt per physical one taken (Vgic::inject_mapped)
 
     REQUIRE(w.unforward(w.pfd, 0, 0) == 0);
     CHECK_FALSE(w.gic->is_active(kLevelIrq));
@@ -440,8 +440,11 @@ TEST_CASE("UNFORWARD while the guest has the IRQ active in a HW list register: i
     vgic.dist_write(0, gic::gicd::ctlr, 1, c);
     vgic.dist_write(0, gic::gicd::isenabler + 8, 1u << 16, c); // INTID 80
     const unsigned pcpu = 1;                                    // where vCPU 0 runs
+    // The guest's first run enables its virtual CPU interface (saved in GICH_VMCR at the exit).
+    vgic.flush(0, pcpu);
     w.gic->write(gic::Block::gicv, pcpu, gic::gicc::ctlr, 1);
     w.gic->write(gic::Block::gicv, pcpu, gic::gicc::pmr, 0xF8);
+    vgic.fold(0, pcpu);
 
     w.gic->set_spi_level(kLevelIrq, true);
     w.run();

@@ -77,6 +77,9 @@ public:
     int inject(unsigned vcpu, unsigned intid, bool level);
 
     // --- mapped interrupts (kvm_vgic_map_phys_irq) -----------------------------
+    /// The mapped interrupt's physical IRQ was taken by the host: it becomes
+    /// pending (latched, whatever its trigger type).  -EINVAL if not mapped.
+    int inject_mapped(unsigned vcpu, unsigned intid);
     int map_phys_irq(unsigned vcpu, unsigned intid, unsigned host_irq);
     void unmap_phys_irq(unsigned vcpu, unsigned intid);
 

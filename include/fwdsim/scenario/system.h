@@ -40,6 +40,15 @@ public:
     /// Microseconds of simulated time in cycles of this system's clock.
     sim::Cycles us(double micros) const;
 
+    /// SIGKILL to VM `vm`'s VMM now; its files close in an order drawn
+    /// from the seed.
+    void kill_vmm(const std::string& vm, std::uint64_t close_order_seed = 0);
+    /// A fresh VMM for `vm` (after a kill): the same devices, delivery
+    /// modes and a freshly booted guest.
+    void restart_vmm(const std::string& vm);
+    /// Interrupts of "<device>.<irq>" the guest has serviced since start.
+    std::uint64_t delivered(const std::string& irq) const;
+
     sim::EventQueue& events();
     /// Measurements since the warm-up ended (or since start without one).
     RunResult report() const;

@@ -23,6 +23,13 @@ struct Vgic::Vcpu {
     boost::intrusive::list<VirtualIrq> ap_list;
     std::vector<VirtualIrq*> in_lr; ///< what the last flush put in each LR
     int loaded_on = -1;             ///< the physical CPU whose LRs hold it, between flush and fold
+    // The virtual CPU interface's own state, saved at fold and restored at
+    // flush (vgic_v2_save_state / vgic_v2_restore_state): GICV_CTLR, PMR and
+    // BPR through GICH_VMCR, the active priorities through GICH_APR.  A new
+    // vCPU starts from the interface's reset values, whatever the previous
+    // vCPU on that CPU left there.
+    std::uint32_t vmcr = (2u << gic::gich::vmcr_vbpr_shift) | (3u << gic::gich::vmcr_vabpr_shift);
+    std::uint32_t apr = 0;
     bool overflow = false;
     ~Vcpu() { ap_list.clear(); }
 };
@@ -115,6 +122,20 @@ int Vgic::inject(unsigned vcpu, unsigned intid, bool level)
     return 0;
 }
 
+int Vgic::inject_mapped(unsigned vcpu, unsigned intid)
+{
+    VirtualIrq* irq = lookup(vcpu, intid);
+    if (irq == nullptr || !irq->hw) return -EINVAL;
+    // The host took the physical interrupt and left it active for the
+    // guest: that is one virtual pending interrupt, whatever trigger type
+    // the guest has configured (or not yet configured).  It cannot fire
+    // again before the guest's EOI deactivates it.
+    irq->pending_latch = true;
+    irq->injected_since_flush = true;
+    queue(*irq);
+    return 0;
+}
+
 int Vgic::map_phys_irq(unsigned vcpu, unsigned intid, unsigned host_irq)
 {
     VirtualIrq* irq = lookup(vcpu, intid);
@@ -166,6 +187,9 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
     v.ap_list.clear();
     for (auto* irq : order) v.ap_list.push_back(*irq);
 
+    gic_.write(gic::Block::gich, pcpu, gic::gich::vmcr, v.vmcr);
+    gic_.write(gic::Block::gich, pcpu, gic::gich::apr, v.apr);
+    cost += access * 2;
     const unsigned nr_lrs = static_cast<unsigned>(v.in_lr.size());
     unsigned used = 0;
     v.overflow = false;
@@ -234,6 +258,9 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         cost += access;
         v.in_lr[n] = nullptr;
     }
+    v.vmcr = gic_.read(gic::Block::gich, pcpu, gic::gich::vmcr);
+    v.apr = gic_.read(gic::Block::gich, pcpu, gic::gich::apr);
+    cost += access * 2;
     // vgic_v2_save_state: the interface is off while the host runs, so an
     // underflow request cannot keep the maintenance interrupt asserted.
     gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, 0);

@@ -57,13 +57,7 @@ public:
         const auto it = links_.find(host_irq);
         Vgic* v = vgic();
         if (it == links_.end() || v == nullptr) return -ENOENT;
-        const VirtualIrq* virq = v->irq(0, it->second);
-        // The physical line's level is the truth for a mapped level IRQ: it
-        // stays up until the guest's EOI shows the device was serviced.  An
-        // edge is a pulse.
-        const int err = v->inject(0, it->second, true);
-        if (err == 0 && virq->edge) (void)v->inject(0, it->second, false);
-        return err;
+        return v->inject_mapped(0, it->second);
     }
 
     int forwarded_to(unsigned host_irq) const override
