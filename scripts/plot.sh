@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Plots latency and host cost per interrupt against interrupt rate, one line
+# per delivery mode, from a sweep's CSV (default: the demonstration's).
+# Installs Debian's python3-matplotlib when it is missing.
+# Usage: scripts/plot.sh [RESULTS.csv [OUT.png]]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+csv="${1:-$root/build/release/headline.csv}"
+out="${2:-${csv%.csv}.png}"
+bash "$root/scripts/deps.sh" python3 python3-matplotlib
+exec /usr/bin/python3 "$root/scripts/plot_results.py" "$csv" "$out"
