@@ -1,6 +1,7 @@
 // Vm: virt/kvm/kvm_main.c (VM life, vCPUs, devices), virt/kvm/eventfd.c
 // (irqfd, resampler), virt/kvm/irqchip.c (routing), arch/arm64/kvm/arm.c
 // (KVM_IRQ_LINE).  See include/fwdsim/kvm/vm.h.
+#include <fwdsim/host/cpu.h>
 #include <fwdsim/kvm/vm.h>
 
 #include <algorithm>
@@ -13,7 +14,8 @@ namespace fwdsim::kvm {
 struct Vm::Irqfd {
     Irqfd(Vm& vm, host::EventfdCtxRef ctx, std::uint32_t gsi, host::EventfdCtxRef resample)
         : vm(vm), ctx(std::move(ctx)), gsi(gsi), resamplefd(std::move(resample)),
-          wait([this](host::EventfdCtx&, unsigned events) { woken(events); })
+          wait([this](host::EventfdCtx&, unsigned events) { woken(events); }),
+          inject_work("kvm: irqfd inject", [this] { inject(); })
     {
     }
     void woken(unsigned events)
@@ -21,13 +23,22 @@ struct Vm::Irqfd {
         if (events & host::pollin) {
             std::uint64_t count = 0;
             (void)ctx->read(count);
-            vm.env_.this_cpu.charge(vm.env_.costs.irqfd_inject);
-            // irqfd_inject: a resampling irqfd holds the line until the guest's
-            // EOI (the resampler lowers it); a plain one pulses it.
-            (void)vm.set_irq(gsi, true);
-            if (!resamplefd) (void)vm.set_irq(gsi, false);
+            // irqfd_wakeup: an SPI cannot be injected in atomic context on
+            // arm (kvm_arch_set_irq_inatomic takes only MSIs through an
+            // ITS), so the injection is a work item on the signalling CPU,
+            // running after the interrupt that signalled.  Signals while it
+            // is queued merge, as the eventfd counter does.
+            if (host::Cpu* cpu = vm.env_.this_cpu.current()) (void)cpu->submit(inject_work, vm.env_.costs.irqfd_inject);
+            else inject(); // signalled from outside any CPU (set-up, tests)
         }
         if (events & host::pollhup) vm.shutdown(*this); // destroyed later: we are inside our own callback
+    }
+    void inject()
+    {
+        // irqfd_inject: a resampling irqfd holds the line until the guest's
+        // EOI (the resampler lowers it); a plain one pulses it.
+        (void)vm.set_irq(gsi, true);
+        if (!resamplefd) (void)vm.set_irq(gsi, false);
     }
 
     Vm& vm;
@@ -35,6 +46,7 @@ struct Vm::Irqfd {
     std::uint32_t gsi;
     host::EventfdCtxRef resamplefd; ///< null: not a resampling irqfd
     host::WaitQueueEntry wait;
+    host::Work inject_work;
 };
 
 // One resampler per GSI (struct kvm_kernel_irqfd_resampler).
@@ -307,6 +319,7 @@ void Vm::on_ack(unsigned intid)
 void Vm::shutdown(Irqfd& irqfd)
 {
     if (irqfd.wait.queued()) irqfd.ctx->remove_wait(irqfd.wait);
+    irqfd.inject_work.cancel(); // irqfd_shutdown flushes it; a queued injection is dropped
     if (irqfd.resamplefd) {
         const auto it = resamplers_.find(irqfd.gsi);
         if (it != resamplers_.end()) {
