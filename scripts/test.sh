@@ -9,3 +9,8 @@ bash scripts/deps.sh qemu-system-arm  # qemu: the differential GIC suite (docs/g
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan "$@"
+# In CI (or when FWDSIM_FUZZ_SECONDS is set) every libFuzzer target also runs
+# for a bounded time; a crash fails the run (scripts/fuzz.sh).
+if [ "${CI:-}" = true ] || [ -n "${FWDSIM_FUZZ_SECONDS:-}" ]; then
+  bash scripts/fuzz.sh "${FWDSIM_FUZZ_SECONDS:-15}"
+fi
