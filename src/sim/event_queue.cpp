@@ -253,7 +253,7 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
     const std::uint64_t first = processed_;
     const std::uint64_t last = max_events > ~first ? ~std::uint64_t{0} : first + max_events;
     // The count of events run lives in a register; processed_ is only
-    // stored from it (events_processed() and size() stay exact in handlers).
+    // stored from it (events_processed() stays exact in handlers).
     std::uint64_t n = first;
     while (!kCounted || n != last) {
         if (batch_ == nullptr) {
