@@ -443,6 +443,21 @@ void System::restart_vmm(const std::string& vm)
     }
 }
 
+void System::set_delivery(const std::string& irq, DeliveryMode mode)
+{
+    for (const auto& x : impl_->dev_irqs) {
+        if (x->name == irq) impl_->deliver(*x, mode);
+    }
+}
+
+std::uint64_t System::spurious_services(const std::string& irq) const
+{
+    for (const auto& x : impl_->dev_irqs) {
+        if (x->name == irq) return x->source->spurious_services();
+    }
+    return 0;
+}
+
 std::uint64_t System::delivered(const std::string& irq) const
 {
     for (const auto& x : impl_->dev_irqs) {

@@ -165,6 +165,16 @@ int Vmm::forward_attr(const IrqPlan& irq, std::uint64_t which)
     return env_.kvm.set_device_attr(proc_, vfio_dev_fd_, a);
 }
 
+int Vmm::unmask(const IrqPlan& irq)
+{
+    // QEMU unmasks after every change of a level IRQ's delivery ("in case we
+    // missed an EOI"): the previous mode may have left it masked with its
+    // unmask in flight.  A line still high fires again at once.
+    syscall();
+    return env_.vfio.device_set_irqs(proc_, device_fd(irq.device),
+                                     vfio::VfioIrqSet::none(vfio::VFIO_IRQ_SET_ACTION_UNMASK, irq.index, irq.subindex, 1));
+}
+
 Delivery Vmm::delivery(const IrqPlan& irq) const
 {
     const auto it = irqs_.find(key(irq));
@@ -242,6 +252,7 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
         // trigger goes first (as QEMU's vfio_intx_enable_kvm finds it).
         if (err == 0) err = set_trigger(irq, s.trigger_fd);
         if (err == 0 && irq.level) err = set_unmask_fd(irq, s.resample_fd);
+        if (err == 0 && irq.level) err = unmask(irq);
         s.mode = mode;
         if (err < 0) tear_down(s); // undo whatever part was done
         return err;
@@ -274,6 +285,7 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
         }
     }
     if (err == 0) err = set_trigger(irq, s.trigger_fd);
+    if (err == 0 && irq.level) err = unmask(irq);
     s.mode = mode;
     if (err < 0) tear_down(s); // undo whatever part was done
     return err;

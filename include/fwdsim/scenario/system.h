@@ -46,6 +46,12 @@ public:
     /// A fresh VMM for `vm` (after a kill): the same devices, delivery
     /// modes and a freshly booted guest.
     void restart_vmm(const std::string& vm);
+    /// The VMM switches "<device>.<irq>" to `mode` now (the real teardown
+    /// and set-up calls, on a running interrupt).
+    void set_delivery(const std::string& irq, DeliveryMode mode);
+    /// Guest handler runs that found the device with nothing to service:
+    /// one device assertion handled twice.
+    std::uint64_t spurious_services(const std::string& irq) const;
     /// Interrupts of "<device>.<irq>" the guest has serviced since start.
     std::uint64_t delivered(const std::string& irq) const;
 

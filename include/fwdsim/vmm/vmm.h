@@ -100,6 +100,7 @@ private:
     int set_trigger(const IrqPlan& irq, int efd);
     int set_unmask_fd(const IrqPlan& irq, int efd);
     int forward_attr(const IrqPlan& irq, std::uint64_t which);
+    int unmask(const IrqPlan& irq);
     void syscall();
 
     VmmEnv env_;
