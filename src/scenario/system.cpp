@@ -458,6 +458,50 @@ std::uint64_t System::spurious_services(const std::string& irq) const
     return 0;
 }
 
+void System::raise(const std::string& irq)
+{
+    for (const auto& x : impl_->dev_irqs) {
+        if (x->name == irq) x->source->raise_now();
+    }
+}
+
+std::string System::observe(const std::string& irq) const
+{
+    const Impl& m = *impl_;
+    for (const auto& x : m.dev_irqs) {
+        if (x->name != irq) continue;
+        const unsigned h = x->cfg->host_irq;
+        std::string s = "line=" + std::to_string(x->source->line_level());
+        s += " phys=" + std::string(m.gic->is_pending(h) ? "P" : "-") + (m.gic->is_active(h) ? "A" : "-") +
+             (m.gic->is_enabled(h) ? "E" : "-");
+        s += " vfio=" + std::string(x->context && x->context->masked() ? "masked" : "open");
+        const auto it = m.vmms.find(x->vm);
+        kvm::Vm* vm = it != m.vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
+        if (vm != nullptr && vm->arch().vgic() != nullptr) {
+            const arch::VirtualIrq* v = vm->arch().vgic()->irq(0, x->cfg->guest_irq);
+            s += " virq=" + std::string(v->pending() ? "P" : "-") + (v->active ? "A" : "-") + (v->hw ? "H" : "-");
+            if (kvm::Vcpu* vc = vm->vcpu(0)) {
+                // While the vCPU holds it, its state is in a list register.
+                std::string lr = "-";
+                const unsigned pcpu = vc->pcpu().id();
+                for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
+                    const gic::ListRegister l{m.gic->read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
+                    if (l.virtual_id() != x->cfg->guest_irq || l.state() == gic::ListRegister::State::invalid) continue;
+                    static constexpr const char* kState[] = {"-", "P", "A", "PA"};
+                    lr = std::string(kState[static_cast<unsigned>(l.state())]) + (l.hw() ? "H" : "") + (l.eoi() ? "E" : "");
+                }
+                s += " lr=" + lr;
+                s += " vcpu=" + std::string(kvm::Vcpu::state_name(vc->state()));
+                for (std::size_t r = 0; r < kvm::kExitReasons; ++r)
+                    if (const auto n = vc->exits(static_cast<kvm::ExitReason>(r)))
+                        s += " " + std::string(kvm::kExitReasonNames[r]) + "=" + std::to_string(n);
+            }
+        }
+        return s + " serviced=" + std::to_string(x->source->delivered());
+    }
+    return {};
+}
+
 std::uint64_t System::delivered(const std::string& irq) const
 {
     for (const auto& x : impl_->dev_irqs) {

@@ -52,6 +52,14 @@ public:
     /// Guest handler runs that found the device with nothing to service:
     /// one device assertion handled twice.
     std::uint64_t spurious_services(const std::string& irq) const;
+    /// The device behind "<device>.<irq>" raises one event now (scripted
+    /// stimulus, beside or instead of its traffic).
+    void raise(const std::string& irq);
+    /// Where interrupt "<device>.<irq>" is right now, in one line: the
+    /// device line, the physical GIC (pending/active/enabled), VFIO's mask,
+    /// the virtual interrupt (pending/active), the first vCPU's state and its
+    /// exits by reason -- for event-by-event tests and debugging.
+    std::string observe(const std::string& irq) const;
     /// Interrupts of "<device>.<irq>" the guest has serviced since start.
     std::uint64_t delivered(const std::string& irq) const;
 
