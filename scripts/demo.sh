@@ -9,5 +9,4 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target fwdsim_tool
 # The headline comparison: a level-triggered vfio-platform device from 1 k/s
 # to past saturation under userspace, irqfd and forwarded delivery.
-exec build/release/apps/fwdsim/fwdsim sweep examples/scenarios/headline.yaml \
-  --json build/release/headline.jsonl --csv build/release/headline.csv "$@"
+exec build/release/apps/fwdsim/fwdsim demo --csv build/release/headline.csv "$@"

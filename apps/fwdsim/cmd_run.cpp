@@ -141,7 +141,21 @@ int run_or_sweep(int argc, char** argv, bool sweep)
                 writer.emplace(trace_out, sim::Clock{c.clock_hz});
                 tracer.attach(&*writer);
             }
-            runs.push_back(scenario::run_scenario(c, o.trace.empty() ? nullptr : &tracer));
+            // In slices, so a long run can show its progress on a terminal.
+            scenario::System sys(c, scenario::load_profile(c), o.trace.empty() ? nullptr : &tracer);
+            sys.start();
+            const std::uint64_t total = sys.us(c.duration_us).count();
+            const bool tty = isatty(fileno(stderr)) != 0;
+            constexpr std::uint64_t kSlices = 50;
+            std::uint64_t done = 0;
+            for (std::uint64_t k = 1; k <= kSlices; ++k) {
+                const std::uint64_t target = total * k / kSlices;
+                sys.run_for(sim::Cycles{target - done});
+                done = target;
+                if (tty) fmt::print(stderr, "\r[{:=<{}}{: <{}}] {:3}%", "", k, "", kSlices - k, 100 * k / kSlices);
+            }
+            if (tty) fmt::print(stderr, "\n");
+            runs.push_back(sys.report());
         } else {
             auto points = scenario::load_sweep(o.file);
             if (!o.shard.empty()) {

@@ -7,7 +7,7 @@ namespace fwdsim::app {
 std::span<const Command> commands()
 {
     static constexpr std::array kCommands{
-        Command{"demo", "run the main demonstration and print its table", demo_main},
+        Command{"demo", "run the headline comparison (userspace vs irqfd vs forwarded) and print its table", demo_main},
         Command{"gic-script", "drive a bare GICv2 one register access a line (qtest-like)", gic_script_main},
         Command{"merge", "join the result files of sweep shards", merge_main},
         Command{"run", "run one scenario file and print what each interrupt measured", run_main},

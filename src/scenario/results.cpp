@@ -70,15 +70,30 @@ std::size_t leading_index(const std::string& line, const std::string& file, int 
 
 } // namespace
 
+namespace {
+// The sweep parameters of a point, short: the last key component and its
+// value ("rate_per_s=1000"); the delivery mode has its own column.
+std::string short_params(const RunResult& r)
+{
+    std::string out;
+    for (const auto& [path, value] : r.params) {
+        const std::string key = path.substr(path.rfind('.') + 1);
+        if (key == "delivery") continue;
+        out += (out.empty() ? "" : " ") + key + "=" + value;
+    }
+    return out.empty() ? "-" : out;
+}
+} // namespace
+
 void write_table(std::ostream& out, const std::vector<RunResult>& runs)
 {
-    out << fmt::format("{:<6} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>11}\n", "point",
-                       "irq", "mode", "raised", "deliv", "coal", "ack p50", "ack p99", "eoi p50", "exits/i",
+    out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>11}\n", "point",
+                       "sweep", "irq", "mode", "raised", "deliv", "coal", "ack p50", "ack p99", "eoi p50", "exits/i",
                        "maint/i", "unmsk/i", "host cy/i");
     for (const auto& r : runs) {
         for (const auto& i : r.irqs) {
-            out << fmt::format("{:<6} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>11.0f}\n",
-                               r.point, i.name, i.delivery, i.raised, i.delivered, i.coalesced,
+            out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>11.0f}\n",
+                               r.point, short_params(r), i.name, i.delivery, i.raised, i.delivered, i.coalesced,
                                i.to_ack.percentile(50), i.to_ack.percentile(99), i.to_eoi.percentile(50),
                                i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
                                i.per_irq(i.host_cycles));
