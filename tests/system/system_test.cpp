@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <map>
 #include <sstream>
 
 using namespace fwdsim;
@@ -175,4 +177,42 @@ TEST_CASE("a PCI function: INTx needs a resample per interrupt under irqfd, MSI-
         CHECK(irq.maintenance_irqs == 0); // edge: no EOI maintenance
         CHECK(irq.vfio_unmasks == 0);
     }
+}
+
+namespace {
+/// The number after "key": in one JSON object (the first occurrence).
+double json_number(const std::string& obj, const std::string& key)
+{
+    const auto at = obj.find("\"" + key + "\":");
+    REQUIRE(at != std::string::npos);
+    return std::strtod(obj.c_str() + at + key.size() + 3, nullptr);
+}
+} // namespace
+
+TEST_CASE("the headline claims, read back from the JSON results a user gets")
+{
+    std::vector<RunResult> runs;
+    for (DeliveryMode m : {DeliveryMode::userspace, DeliveryMode::irqfd, DeliveryMode::forwarded})
+        runs.push_back(run_scenario(headline(m)));
+    std::ostringstream out;
+    write_json_lines(out, runs);
+    std::istringstream lines(out.str());
+    std::map<std::string, std::string> by_mode;
+    for (std::string line; std::getline(lines, line);) {
+        const auto at = line.find("\"delivery\":\"");
+        REQUIRE(at != std::string::npos);
+        const auto start = at + 12;
+        by_mode[line.substr(start, line.find('"', start) - start)] = line;
+    }
+    REQUIRE(by_mode.size() == 3);
+    const std::string& f = by_mode.at("forwarded");
+    const std::string& i = by_mode.at("irqfd");
+    const std::string& u = by_mode.at("userspace");
+    for (const std::string* r : {&f, &i, &u}) CHECK(json_number(*r, "lost") == 0);
+    CHECK(json_number(f, "maintenance_per_irq") == 0);
+    CHECK(json_number(f, "unmasks_per_irq") == 0);
+    CHECK(json_number(i, "maintenance_per_irq") == Approx(1.0).margin(0.02));
+    CHECK(json_number(i, "unmasks_per_irq") == Approx(1.0).margin(0.02));
+    CHECK(json_number(f, "host_cycles_per_irq") < json_number(i, "host_cycles_per_irq"));
+    CHECK(json_number(i, "host_cycles_per_irq") < json_number(u, "host_cycles_per_irq"));
 }
