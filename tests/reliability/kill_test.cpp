@@ -81,6 +81,34 @@ std::size_t kill_points_limit()
     return 250; // per scenario in CI; FWDSIM_KILL_POINTS=0 means every boundary
 }
 
+/// Kills the VMM after event k with close order `order`, settles, checks,
+/// restarts and checks that everything flows again; empty when all is well.
+std::string kill_point(const ScenarioConfig& c, const sim::CostProfile& profile, std::uint64_t k, std::uint64_t order)
+{
+    System sys(c, profile);
+    sys.start();
+    for (std::uint64_t i = 0; i < k && sys.events().step(); ++i) {
+    }
+    sys.kill_vmm("vm0", order + k);
+    sys.run_for(sys.us(60));
+    const auto broken = sys.check();
+    if (!broken.empty()) return broken.front();
+    // A fresh VMM on the same devices gets interrupts delivered.
+    std::vector<std::string> names;
+    std::vector<std::uint64_t> before;
+    for (const DeviceConfig& d : c.devices)
+        for (std::size_t i = 0; i < d.irqs.size(); ++i) names.push_back(d.name + "." + std::to_string(i));
+    for (const auto& n : names) before.push_back(sys.delivered(n));
+    sys.restart_vmm("vm0");
+    sys.run_for(sys.us(150));
+    std::string stuck;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (sys.delivered(names[i]) <= before[i]) stuck += " " + names[i];
+    if (!stuck.empty()) return "no delivery after restart on" + stuck;
+    const auto after = sys.check();
+    return after.empty() ? std::string{} : after.front();
+}
+
 } // namespace
 
 TEST_CASE("kill -9 of the VMM at every event boundary returns everything to the correct state")
@@ -103,34 +131,11 @@ TEST_CASE("kill -9 of the VMM at every event boundary returns everything to the 
         for (std::uint64_t k = 0; k < events; k += stride) {
             for (std::uint64_t order = 0; order < 2; ++order) {
                 ++tried;
-                System sys(c, profile);
-                sys.start();
-                for (std::uint64_t i = 0; i < k && sys.events().step(); ++i) {
-                }
-                sys.kill_vmm("vm0", order + k);
-                sys.run_for(sys.us(60));
-                const auto broken = sys.check();
-                // A fresh VMM on the same devices gets interrupts delivered.
-                std::vector<std::uint64_t> before;
-                std::vector<std::string> names;
-                for (const DeviceConfig& d : c.devices)
-                    for (std::size_t i = 0; i < d.irqs.size(); ++i) names.push_back(d.name + "." + std::to_string(i));
-                for (const auto& n : names) before.push_back(sys.delivered(n));
-                sys.restart_vmm("vm0");
-                sys.run_for(sys.us(150));
-                bool all_flow = true;
-                std::string stuck;
-                for (std::size_t i = 0; i < names.size(); ++i) {
-                    if (sys.delivered(names[i]) > before[i]) continue;
-                    all_flow = false;
-                    stuck += " " + names[i];
-                }
-                const auto after = sys.check();
-                if (!broken.empty() || !all_flow || !after.empty()) {
+                const std::string why = kill_point(c, profile, k, order);
+                if (!why.empty()) {
                     ++failed;
                     if (failures.size() < 12)
-                        failures.push_back(c.name + ": kill after event " + std::to_string(k) + ", order " + std::to_string(order) + ": " +
-                                           (broken.empty() ? (all_flow ? after.front() : ("no delivery after restart on" + stuck)) : broken.front()));
+                        failures.push_back(c.name + ": kill after event " + std::to_string(k) + ", order " + std::to_string(order) + ": " + why);
                 }
             }
         }
@@ -138,5 +143,30 @@ TEST_CASE("kill -9 of the VMM at every event boundary returns everything to the 
     for (const auto& f : failures) WARN(f);
     WARN("kill points x close orders tried: " << tried << ", failed: " << failed);
     CHECK(tried > 0);
+    CHECK(failed == 0);
+}
+
+// The larger scenario: every boundary of its first 10,000 events, two close
+// orders each.  Minutes under the sanitizers, so not in every CI run:
+// `fwdsim_tests_reliability "[.large]"` (docs/reliability.md has the result).
+TEST_CASE("kill -9 at each of the first 10,000 event boundaries of a larger scenario", "[.large]")
+{
+    ScenarioConfig c = scenarios().back(); // several forwarded IRQs on two devices, 2 vCPUs
+    c.duration_us = 4000;
+    const sim::CostProfile profile = load_profile(c);
+    std::size_t tried = 0, failed = 0;
+    std::vector<std::string> failures;
+    for (std::uint64_t k = 0; k < 10000; ++k) {
+        for (std::uint64_t order = 0; order < 2; ++order) {
+            ++tried;
+            const std::string why = kill_point(c, profile, k, order);
+            if (!why.empty()) {
+                ++failed;
+                if (failures.size() < 12) failures.push_back("kill after event " + std::to_string(k) + ": " + why);
+            }
+        }
+    }
+    for (const auto& f : failures) WARN(f);
+    WARN("large scenario: kill points x close orders tried: " << tried << ", failed: " << failed);
     CHECK(failed == 0);
 }
