@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <vector>
 
 using namespace fwdsim;
 using namespace fwdsim::gic;
@@ -164,4 +165,63 @@ TEST_CASE("closing the last reference to an irqfd's eventfd shuts the irqfd down
     CHECK(w.vm->irqfd_count() == 0);
     CHECK(w.vm->resampler_count() == 0);
     CHECK_FALSE(w.vgic->irq(0, 48)->line_level); // the last resampler lowered it
+}
+
+TEST_CASE("KVM_SET_GSI_ROUTING: irqchip pins and MSI entries, with Linux's refusals")
+{
+    World w;
+    const std::uint32_t pin = 16;               // GSI 5 -> SPI pin 16 -> INTID 48
+    const std::uint32_t msi_intid = 70;         // GSI 6 -> an MSI whose data is INTID 70 (GICv2m)
+    std::vector<kvm::RoutingEntry> table{{5, kvm::kIrqRoutingIrqchip, pin, 0, 0},
+                                         {6, kvm::kIrqRoutingMsi, 0, 0x08020040, msi_intid}};
+    REQUIRE(w.vm->set_gsi_routing(table) == 0);
+    CHECK(w.vm->gsi_to_intid(5) == 48);
+    CHECK(w.vm->gsi_to_intid(6) == -EINVAL); // an MSI route is not an irqchip pin
+    CHECK(w.vm->gsi_to_intid(16) == -EINVAL); // GSIs not in the table route nowhere now
+
+    // An irqfd on the MSI GSI delivers an edge on the MSI's INTID (which the
+    // guest configures as edge-triggered, as MSI SPIs are).
+    sim::Cycles c{};
+    w.vgic->dist_write(0, gicd::icfgr + 4 * (msi_intid / 16), 2u << (2 * (msi_intid % 16)), c);
+    const int efd = host::eventfd_create(w.vmm);
+    REQUIRE(w.vm->irqfd(w.vmm, efd, 6, 0, -1) == 0);
+    host::EventfdCtxRef ctx;
+    REQUIRE(host::eventfd_ctx_fdget(w.vmm, efd, ctx) == 0);
+    ctx->signal(1);
+    CHECK(w.vgic->irq(0, msi_intid)->pending());
+    CHECK_FALSE(w.vgic->irq(0, msi_intid)->line_level); // a pulse, not a held line
+    // A resampler needs a level irqchip pin, not an MSI.
+    const int e2 = host::eventfd_create(w.vmm), r2 = host::eventfd_create(w.vmm);
+    CHECK(w.vm->irqfd(w.vmm, e2, 6, kvm::kIrqfdFlagResample, r2) == -EINVAL);
+
+    // Bad tables are refused whole, leaving the old one.
+    std::vector<kvm::RoutingEntry> bad_pin{{7, kvm::kIrqRoutingIrqchip, 300, 0, 0}};
+    std::vector<kvm::RoutingEntry> bad_type{{7, 9, 0, 0, 0}};
+    std::vector<kvm::RoutingEntry> twice{{7, kvm::kIrqRoutingIrqchip, 1, 0, 0}, {7, kvm::kIrqRoutingIrqchip, 2, 0, 0}};
+    std::vector<kvm::RoutingEntry> bad_msi{{7, kvm::kIrqRoutingMsi, 0, 0, 12}};
+    for (const auto* t : {&bad_pin, &bad_type, &twice, &bad_msi}) CHECK(w.vm->set_gsi_routing(*t) == -EINVAL);
+    CHECK(w.vm->gsi_to_intid(5) == 48);
+}
+
+TEST_CASE("forwarding an interrupt the guest has active moves the active state to the physical side")
+{
+    World w;
+    sim::Cycles c{};
+    w.vgic->dist_write(0, gicd::isactiver + 4, 1u << (48 - 32), c); // the guest is handling INTID 48
+    REQUIRE(w.vgic->irq(0, 48)->active);
+    const unsigned host_irq = 40;
+    REQUIRE_FALSE(w.gic->is_active(host_irq));
+    REQUIRE(w.vm->forward_irq(host_irq, 16) == 0); // GSI 16 = INTID 48
+    // Its EOI through the HW list register will deactivate the physical IRQ,
+    // so the physical IRQ must be active now -- and cannot fire meanwhile.
+    CHECK(w.gic->is_active(host_irq));
+    CHECK(w.irqs->vcpu_affinity(host_irq) != nullptr);
+    CHECK(w.vgic->irq(0, 48)->hw);
+    // Unforwarding hands it back: the physical side inactive, the virtual
+    // side keeps its state, the affinity gone.
+    w.vm->unforward_irq(host_irq, 16);
+    CHECK_FALSE(w.gic->is_active(host_irq));
+    CHECK(w.irqs->vcpu_affinity(host_irq) == nullptr);
+    CHECK(w.vgic->irq(0, 48)->active);
+    CHECK_FALSE(w.vgic->irq(0, 48)->hw);
 }
