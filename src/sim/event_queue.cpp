@@ -101,9 +101,7 @@ void EventQueue::unlink(Event& ev)
             Slot& s = wheel_[slot];
             [[maybe_unused]] const bool found = remove_from(s.head, s.tail, ev);
             assert(found);
-            if (s.empty()) {
-                occupied_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
-            }
+            if (s.empty()) clear_occupied(slot);
         }
     }
     ev.queue_ = nullptr;
@@ -122,8 +120,16 @@ void EventQueue::put_back_batch()
     }
     s.head = batch_;
     occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+    summary_ |= std::uint64_t{1} << (slot >> 6);
     batch_ = nullptr;
     batch_tail_ = &batch_;
+}
+
+void EventQueue::clear_occupied(std::size_t slot)
+{
+    std::uint64_t& w = occupied_[slot >> 6];
+    w &= ~(std::uint64_t{1} << (slot & 63));
+    if (w == 0) summary_ &= ~(std::uint64_t{1} << (slot >> 6));
 }
 
 bool EventQueue::next_wheel_time(Cycles& t) const
@@ -140,20 +146,25 @@ bool EventQueue::next_wheel_time(Cycles& t) const
     }
     // Scan the occupancy bitmap circularly from now's slot; every event in
     // the wheel lies in [now, now + kWheelSlots), so the first occupied slot
-    // found is the earliest time.
-    std::size_t word = start >> 6;
-    std::uint64_t bits = occupied_[word] & (~std::uint64_t{0} << (start & 63));
-    for (std::size_t scanned = 0; scanned <= kWords; ++scanned) {
-        if (bits != 0) {
-            const std::size_t slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
-            const std::size_t distance = (slot - start) & kMask;
-            t = now_ + Cycles{distance};
-            return true;
-        }
-        word = (word + 1) % kWords;
-        bits = occupied_[word];
+    // found is the earliest time.  Circular order: the rest of now's word,
+    // the words after it, the words before it, then now's word below now.
+    const std::size_t word = start >> 6;
+    std::size_t slot = kWheelSlots;
+    if (const std::uint64_t bits = occupied_[word] & (~std::uint64_t{0} << (start & 63)); bits != 0) {
+        slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
+    } else if (const std::uint64_t after = word == 63 ? 0 : summary_ & (~std::uint64_t{0} << (word + 1)); after != 0) {
+        const auto w = static_cast<std::size_t>(std::countr_zero(after));
+        slot = (w << 6) | static_cast<std::size_t>(std::countr_zero(occupied_[w]));
+    } else if (const std::uint64_t before = summary_ & ((std::uint64_t{1} << word) - 1); before != 0) {
+        const auto w = static_cast<std::size_t>(std::countr_zero(before));
+        slot = (w << 6) | static_cast<std::size_t>(std::countr_zero(occupied_[w]));
+    } else if (const std::uint64_t low = occupied_[word]; low != 0) {
+        slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(low));
+    } else {
+        return false;
     }
-    return false;
+    t = now_ + Cycles{(slot - start) & kMask};
+    return true;
 }
 
 bool EventQueue::empty() const
@@ -288,7 +299,7 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
             batch_tail_ = s.tail;
             s.head = nullptr;
             s.tail = &s.head;
-            occupied_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
+            clear_occupied(slot);
         } else if (now_ > limit) {
             break;
         }

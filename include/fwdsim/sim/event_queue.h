@@ -118,6 +118,7 @@ private:
     /// Sets `t` to the time of the earliest event in the wheel's slots (not
     /// the batch); false when they are empty.
     bool next_wheel_time(Cycles& t) const;
+    void clear_occupied(std::size_t slot);
     /// kCounted: stop after max_events (step()); run_until* skip the check.
     template <bool kCounted>
     std::uint64_t run(Cycles limit, std::uint64_t max_events);
@@ -138,6 +139,10 @@ private:
     // Occupancy bit per slot.  A bit is set for every non-empty slot except
     // possibly now_'s and the next one: those are always looked at directly.
     std::array<std::uint64_t, kWords> occupied_{};
+    /// Bit w: occupied_[w] is not zero -- so finding the next occupied slot
+    /// of a sparse wheel costs two bit scans, not a walk over every word.
+    std::uint64_t summary_ = 0;
+    static_assert(kWords == 64, "the summary word has one bit per occupancy word");
     FarSet far_;
 };
 
@@ -179,6 +184,7 @@ inline void EventQueue::push_wheel(Event& ev, Cycles when, std::uint64_t ahead)
     // delay of 0 or 1 this test folds away.
     if (ahead > 1 && s.tail == &s.head) {
         occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+        summary_ |= std::uint64_t{1} << (slot >> 6);
     }
     *s.tail = &ev;
     s.tail = &ev.next_;
