@@ -185,6 +185,7 @@ int IrqLayer::flow_acknowledge(unsigned cpu)
     if (flows_.size() <= cpu) flows_.resize(cpu + 1);
     flows_[cpu] = FlowState{static_cast<unsigned>(irq), false};
     ++descs_[irq].flows_in_progress;
+    if (acknowledge_hook_) acknowledge_hook_(static_cast<unsigned>(irq));
     return irq;
 }
 

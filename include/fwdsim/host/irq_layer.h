@@ -122,7 +122,9 @@ public:
     /// in the controller.  Empty when the IRQ is cleanly released.
     std::vector<std::string> released_state_violations(unsigned irq);
 
-    /// Observes every deactivation the host's flow makes (measurement only).
+    /// Observe every acknowledge (IAR) and deactivation the host's flow
+    /// makes (measurement only).
+    void set_acknowledge_hook(std::function<void(unsigned irq)> hook) { acknowledge_hook_ = std::move(hook); }
     void set_deactivate_hook(std::function<void(unsigned irq)> hook) { deactivate_hook_ = std::move(hook); }
 
     // --- the flow, driven by host::Cpu ---------------------------------------
@@ -163,6 +165,7 @@ private:
     [[maybe_unused]] ThisCpu& this_cpu_; // the CPU running the flow; not read by the layer itself yet
     std::vector<Desc> descs_;
     std::vector<FlowState> flows_;
+    std::function<void(unsigned)> acknowledge_hook_;
     std::function<void(unsigned)> deactivate_hook_;
     std::uint64_t unbalanced_enables_ = 0;
     std::uint64_t bad_frees_ = 0;
