@@ -299,7 +299,12 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
             batch_tail_ = s.tail;
             s.head = nullptr;
             s.tail = &s.head;
-            clear_occupied(slot);
+            // Inline, not a call: the loop keeps its state in registers.  A
+            // slot taken this or next cycle usually has no bit to clear.
+            if (std::uint64_t& w = occupied_[slot >> 6]; (w >> (slot & 63)) & 1u) {
+                w &= ~(std::uint64_t{1} << (slot & 63));
+                if (w == 0) summary_ &= ~(std::uint64_t{1} << (slot >> 6));
+            }
         } else if (now_ > limit) {
             break;
         }
