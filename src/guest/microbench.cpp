@@ -11,6 +11,7 @@
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/user_thread.h>
 #include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm/kvm_host.h>
 #include <fwdsim/kvm/vgic_device.h>
 #include <fwdsim/kvm/vm.h>
 
@@ -50,26 +51,17 @@ constexpr std::array<MicrobenchInfo, 8> kInfo{{
 /// process to hold the files.  Members are destroyed in reverse: the
 /// process's files close (VMs go) before KVM and the CPUs.
 struct Machine {
-    Machine(const sim::CostProfile& profile, unsigned ncpus)
+    Machine(const sim::CostProfile& profile, unsigned ncpus) : hw(events, profile, params(ncpus))
     {
-        gic::GicParams gp;
-        gp.num_cpus = ncpus;
-        gp.num_irqs = 96;
-        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
-        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
-        driver->init();
-        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
-        std::vector<host::Cpu*> raw;
-        for (unsigned i = 0; i < ncpus; ++i) {
-            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, host::HostCosts::from_profile(profile), i));
-            cpus.back()->attach_irq_layer(*irqs);
-            raw.push_back(cpus.back().get());
-        }
-        driver->wire_cpus(raw);
-        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
-                                                     arch::VgicCosts::from_profile(profile)},
-                                         raw);
-        check(kvm->init(), "kvm init");
+        check(hw.kvm->init(), "kvm init");
+    }
+
+    static kvm::KvmHostParams params(unsigned ncpus)
+    {
+        kvm::KvmHostParams p;
+        p.gic.num_cpus = ncpus;
+        p.gic.num_irqs = 96;
+        return p;
     }
 
     static void check(int err, const char* what)
@@ -80,19 +72,19 @@ struct Machine {
     /// A VM with a vgic-v2 and `nvcpus` vCPUs; returns its VM fd.
     int make_vm(unsigned nvcpus, std::vector<int>& vcpu_fds)
     {
-        const int vm_fd = kvm->create_vm(vmm);
+        const int vm_fd = hw.kvm->create_vm(vmm);
         check(vm_fd, "KVM_CREATE_VM");
-        const int vgic_fd = kvm->create_device(vmm, vm_fd, kvm::kDevTypeArmVgicV2);
+        const int vgic_fd = hw.kvm->create_device(vmm, vm_fd, kvm::kDevTypeArmVgicV2);
         check(vgic_fd, "KVM_CREATE_DEVICE");
         std::uint32_t n = 96;
-        check(kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpNrIrqs, 0, {reinterpret_cast<std::uint8_t*>(&n), sizeof n}}),
+        check(hw.kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpNrIrqs, 0, {reinterpret_cast<std::uint8_t*>(&n), sizeof n}}),
               "vgic nr_irqs");
         for (unsigned id = 0; id < nvcpus; ++id) {
-            const int fd = kvm->create_vcpu(vmm, vm_fd, id);
+            const int fd = hw.kvm->create_vcpu(vmm, vm_fd, id);
             check(fd, "KVM_CREATE_VCPU");
             vcpu_fds.push_back(fd);
         }
-        check(kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}}), "vgic init");
+        check(hw.kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}}), "vgic init");
         return vm_fd;
     }
     kvm::Vm& vm(int vm_fd) { return host::file_cast<kvm::VmFile>(vmm.peek(vm_fd))->vm(); }
@@ -107,12 +99,7 @@ struct Machine {
     }
 
     sim::EventQueue events;
-    host::ThisCpu this_cpu;
-    std::unique_ptr<gic::Gic> gic;
-    std::unique_ptr<host::GicDriver> driver;
-    std::unique_ptr<host::IrqLayer> irqs;
-    std::vector<std::unique_ptr<host::Cpu>> cpus;
-    std::unique_ptr<kvm::Kvm> kvm;
+    kvm::KvmHost hw;
     host::Process vmm{"microbench-vmm"};
 };
 
@@ -143,7 +130,7 @@ MicrobenchResult vm_switch_probe(const sim::CostProfile& profile)
     r.kind = Microbench::vm_switch;
     r.modelled = false;
     Machine m(profile, 2);
-    m.kvm->set_pinning([](unsigned) { return 1u; });
+    m.hw.kvm->set_pinning([](unsigned) { return 1u; });
     std::vector<int> fa, fb;
     (void)m.make_vm(1, fa);
     (void)m.make_vm(1, fb);
@@ -153,8 +140,8 @@ MicrobenchResult vm_switch_probe(const sim::CostProfile& profile)
     const GuestCosts gc = GuestCosts::from_profile(profile);
     MicrobenchGuest a(m.vcpu(fa[0]), gc, Role::irq_busy, shared, dist_on());
     MicrobenchGuest b(m.vcpu(fb[0]), gc, Role::irq_busy, shared, dist_on());
-    Machine::check(m.kvm->run(m.vmm, fa[0]), "KVM_RUN");
-    Machine::check(m.kvm->run(m.vmm, fb[0]), "KVM_RUN");
+    Machine::check(m.hw.kvm->run(m.vmm, fa[0]), "KVM_RUN");
+    Machine::check(m.hw.kvm->run(m.vmm, fb[0]), "KVM_RUN");
     const sim::Cycles span{2'000'000};
     m.events.run_until(span);
     kvm::Vcpu& va = m.vcpu(fa[0]);
@@ -385,7 +372,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
     sim::FunctionEvent signal_event([&] {
         // The back end (a host thread on CPU 0) signals the irqfd's eventfd.
         shared.t0 = m.events.now();
-        (void)m.cpus[0]->execute([&] { ctx->signal(); });
+        (void)m.hw.cpus[0]->execute([&] { ctx->signal(); });
     }, "microbench.signal");
 
     switch (kind) {
@@ -402,7 +389,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
         Machine::check(m.vm(vm_fd).ioeventfd(m.vmm, efd, kNotifyAddr), "KVM_IOEVENTFD");
         Machine::check(host::eventfd_ctx_fdget(m.vmm, efd, ctx), "eventfd_ctx_fdget");
         // The back end's thread on CPU 0, asleep on the eventfd (vhost's worker).
-        thread = std::make_unique<host::UserThread>(*m.cpus[0], host::HostCosts::from_profile(profile), "io back end");
+        thread = std::make_unique<host::UserThread>(*m.hw.cpus[0], host::HostCosts::from_profile(profile), "io back end");
         thread->wait(ctx, [&](std::uint64_t) { shared.record(m.events.now() - shared.t0); });
         add(fds[0], Role::mmio_notify, dist_on(), kNotifyAddr);
         break;
@@ -411,7 +398,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
     case Microbench::io_in_running: {
         const int efd = host::eventfd_create(m.vmm);
         Machine::check(efd, "eventfd");
-        Machine::check(m.kvm->irqfd(m.vmm, vm_fd, efd, kSpi - 32, 0, -1), "KVM_IRQFD");
+        Machine::check(m.hw.kvm->irqfd(m.vmm, vm_fd, efd, kSpi - 32, 0, -1), "KVM_IRQFD");
         Machine::check(host::eventfd_ctx_fdget(m.vmm, efd, ctx), "eventfd_ctx_fdget");
         add(fds[0], kind == Microbench::io_in ? Role::irq_idle : Role::irq_busy, spi_boot());
         shared.after_sample = [&] {
@@ -422,7 +409,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
     }
     case Microbench::vm_switch: break;
     }
-    for (int fd : fds) Machine::check(m.kvm->run(m.vmm, fd), "KVM_RUN");
+    for (int fd : fds) Machine::check(m.hw.kvm->run(m.vmm, fd), "KVM_RUN");
     m.run([&] { return shared.done(); });
     for (const auto& g : guests) r.exits_in_window += g->exits_in_window();
     if (signal_event.scheduled()) m.events.deschedule(signal_event);

@@ -12,6 +12,7 @@
 #include <fwdsim/host/gic_driver.h>
 #include <fwdsim/host/irq_layer.h>
 #include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm/kvm_host.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/random.h>
@@ -116,21 +117,29 @@ struct DeviceIrq final : guest::IrqHandler {
     }
 };
 
+/// The machine a scenario describes, for KvmHost.
+static kvm::KvmHostParams host_params(const ScenarioConfig& cfg, sim::Tracer* tracer)
+{
+    kvm::KvmHostParams p;
+    p.gic.num_irqs = cfg.gic_irqs;
+    p.gic.num_cpus = cfg.host_cpus;
+    p.gic.num_lrs = cfg.gic_lrs;
+    p.gic.priority_bits = cfg.gic_priority_bits;
+    p.tracer = tracer;
+    return p;
+}
+
 struct System::Impl {
     ScenarioConfig cfg;
     sim::CostProfile profile;
     sim::Tracer* tracer;
     sim::EventQueue events;
     sim::RandomStreams streams;
-    std::unique_ptr<gic::Gic> gic;
-    host::ThisCpu this_cpu;
-    std::unique_ptr<host::GicDriver> driver;
-    std::unique_ptr<host::IrqLayer> irqs;
-    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    kvm::KvmHost hw; ///< GIC, host IRQ layer and CPUs, KVM
     vfio::Vfio vfio;
-    std::unique_ptr<kvm::Kvm> kvm;
     std::vector<std::unique_ptr<DeviceIrq>> dev_irqs;
     std::vector<std::size_t> timer_irqs; ///< scratch while building
+    std::vector<DeviceIrq*> by_host_irq;  ///< the device IRQ on each host IRQ (VFIO's, not the timer's)
     std::map<std::string, std::unique_ptr<vmm::Vmm>> vmms;
     std::vector<std::unique_ptr<guest::Guest>> guests;
     std::map<std::string, std::vector<guest::Guest*>> vm_guests; ///< the current guests of each VM
@@ -144,46 +153,27 @@ struct System::Impl {
     bool started = false;
 
     Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t)
-        : cfg(c), profile(p), tracer(t), streams(c.seed)
+        : cfg(c), profile(p), tracer(t), streams(c.seed), hw(events, profile, host_params(c, t))
     {
-        gic::GicParams gp;
-        gp.num_irqs = cfg.gic_irqs;
-        gp.num_cpus = cfg.host_cpus;
-        gp.num_lrs = cfg.gic_lrs;
-        gp.priority_bits = cfg.gic_priority_bits;
-        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
-        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
-        driver->init();
-        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
-        const auto hc = host::HostCosts::from_profile(profile);
-        std::vector<host::Cpu*> raw;
-        for (unsigned i = 0; i < cfg.host_cpus; ++i) {
-            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, hc, i, tracer));
-            cpus.back()->attach_irq_layer(*irqs);
-            raw.push_back(cpus.back().get());
-        }
-        driver->wire_cpus(raw);
-        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
-                                                     arch::VgicCosts::from_profile(profile), tracer},
-                                         raw);
-        if (const int err = kvm->init(); err < 0) throw sim::ConfigError(cfg.origin, 0, "gic", "KVM cannot request its interrupts");
-        kvm_vfio::register_device(*kvm);
-        irqs->set_acknowledge_hook([this](unsigned irq) {
-            for (auto& d : dev_irqs) {
-                if (d->cfg->host_irq == irq && !d->timer) d->host_acknowledged(events.now());
-            }
-        });
-        irqs->set_deactivate_hook([this](unsigned irq) {
-            for (auto& d : dev_irqs) {
-                if (d->cfg->host_irq == irq) d->host_deactivated(events.now());
-            }
-        });
+        if (const int err = hw.kvm->init(); err < 0) throw sim::ConfigError(cfg.origin, 0, "gic", "KVM cannot request its interrupts");
+        kvm_vfio::register_device(*hw.kvm);
         build_devices();
+        // Measurement hooks run on every host interrupt: index, don't search.
+        by_host_irq.assign(cfg.gic_irqs, nullptr);
+        for (auto& d : dev_irqs) {
+            if (!d->timer) by_host_irq.at(d->cfg->host_irq) = d.get();
+        }
+        hw.irqs->set_acknowledge_hook([this](unsigned irq) {
+            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) d->host_acknowledged(events.now());
+        });
+        hw.irqs->set_deactivate_hook([this](unsigned irq) {
+            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) d->host_deactivated(events.now());
+        });
     }
 
     void build_devices()
     {
-        const vfio::IrqContextEnv env{*irqs, this_cpu, host::HostCosts::from_profile(profile)};
+        const vfio::IrqContextEnv env{*hw.irqs, hw.this_cpu, hw.host_costs};
         for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
             const DeviceConfig& d = cfg.devices[di];
             const std::string field = "devices." + std::to_string(di);
@@ -218,7 +208,7 @@ struct System::Impl {
                                            "a PCI device has one level INTx (index 0) and edge MSI-X vectors (index 2, one per subindex)");
                 }
                 if (d.kind != DeviceKind::timer)
-                    (void)irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
+                    (void)hw.irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
                 auto di_ = std::make_unique<DeviceIrq>();
                 di_->name = d.name + "." + std::to_string(ii);
                 di_->cfg = &ic;
@@ -227,9 +217,9 @@ struct System::Impl {
                 di_->service_cfg = cfg.guest.handler;
                 di_->rng = streams.stream(di_->name + ".handler");
                 if (d.kind == DeviceKind::timer) {
-                    di_->line = std::make_unique<dev::GicPpiLine>(*gic, vcpu_pcpu(d.vm, 0), ic.host_irq);
+                    di_->line = std::make_unique<dev::GicPpiLine>(*hw.gic, vcpu_pcpu(d.vm, 0), ic.host_irq);
                 } else {
-                    di_->line = std::make_unique<dev::GicSpiLine>(*gic, ic.host_irq);
+                    di_->line = std::make_unique<dev::GicSpiLine>(*hw.gic, ic.host_irq);
                 }
                 di_->source = std::make_unique<dev::InterruptSource>(
                     events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
@@ -281,7 +271,7 @@ struct System::Impl {
         return sim::Cycles{static_cast<std::uint64_t>(std::llround(micros * static_cast<double>(cfg.clock_hz) / 1e6))};
     }
 
-    host::Cpu& io_cpu() { return *cpus[0]; }
+    host::Cpu& io_cpu() { return *hw.cpus[0]; }
 
     void start()
     {
@@ -316,10 +306,10 @@ struct System::Impl {
     {
         const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
         const std::vector<unsigned> pin = v.pin;
-        kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
+        hw.kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
             return id < pin.size() ? pin[id] : (n > 1 ? 1 + id % (n - 1) : 0);
         });
-        auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *kvm, io_cpu(), host::HostCosts::from_profile(profile), this_cpu},
+        auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *hw.kvm, io_cpu(), hw.host_costs, hw.this_cpu},
                                             "vmm-" + v.name);
         if (const int err = m->set_up_vm(v.vcpus, cfg.gic_irqs); err < 0)
             throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
@@ -404,7 +394,7 @@ struct System::Impl {
         Snapshot s;
         for (const VmConfig& v : cfg.vms)
             for (std::size_t r = 0; r < kvm::kExitReasons; ++r) s.exits[exit_key(v.name, r)] = 0;
-        for (kvm::Vm* vm : kvm->vms()) {
+        for (kvm::Vm* vm : hw.kvm->vms()) {
             const auto name = vm_names.find(vm);
             if (name == vm_names.end()) continue;
             for (kvm::Vcpu* v : vm->vcpus()) {
@@ -421,7 +411,7 @@ struct System::Impl {
         Snapshot s = vm_counters();
         for (const auto& [reason, n] : dead.exits) s.exits[reason] += n;
         s.host_cycles += dead.host_cycles;
-        for (const auto& c : cpus) s.host_cycles += c->busy_cycles().count();
+        for (const auto& c : hw.cpus) s.host_cycles += c->busy_cycles().count();
         for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
         return s;
     }
@@ -494,8 +484,8 @@ std::string System::observe(const std::string& irq) const
         if (x->name != irq) continue;
         const unsigned h = x->cfg->host_irq;
         std::string s = "line=" + std::to_string(x->source->line_level());
-        s += " phys=" + std::string(m.gic->is_pending(h) ? "P" : "-") + (m.gic->is_active(h) ? "A" : "-") +
-             (m.gic->is_enabled(h) ? "E" : "-");
+        s += " phys=" + std::string(m.hw.gic->is_pending(h) ? "P" : "-") + (m.hw.gic->is_active(h) ? "A" : "-") +
+             (m.hw.gic->is_enabled(h) ? "E" : "-");
         s += " vfio=" + std::string(x->context && x->context->masked() ? "masked" : "open");
         const auto it = m.vmms.find(x->vm);
         kvm::Vm* vm = it != m.vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
@@ -507,7 +497,7 @@ std::string System::observe(const std::string& irq) const
                 std::string lr = "-";
                 const unsigned pcpu = vc->pcpu().id();
                 for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
-                    const gic::ListRegister l{m.gic->read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
+                    const gic::ListRegister l{m.hw.gic->read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
                     if (l.virtual_id() != x->cfg->guest_irq || l.state() == gic::ListRegister::State::invalid) continue;
                     static constexpr const char* kState[] = {"-", "P", "A", "PA"};
                     lr = std::string(kState[static_cast<unsigned>(l.state())]) + (l.hw() ? "H" : "") + (l.eoi() ? "E" : "");
@@ -612,7 +602,7 @@ std::vector<std::string> System::check() const
     for (const auto& [name, v] : m.vmms) {
         if (v->alive() || !m.started) continue;
         for (const auto& [vm, vm_name] : m.vm_names) {
-            const auto live = m.kvm->vms();
+            const auto live = m.hw.kvm->vms();
             if (vm_name == name && std::find(live.begin(), live.end(), vm) != live.end())
                 broken.push_back("VM " + name + " outlived its VMM");
         }
@@ -631,13 +621,13 @@ std::vector<std::string> System::check() const
         // No list register may still hold a dead VM's interrupt.
         for (unsigned cpu = 0; cpu < m.cfg.host_cpus; ++cpu) {
             for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
-                const std::uint32_t lr = m.gic->read(gic::Block::gich, cpu, gic::gich::lr0 + 4 * n);
+                const std::uint32_t lr = m.hw.gic->read(gic::Block::gich, cpu, gic::gich::lr0 + 4 * n);
                 if ((lr >> 28) & 3u) broken.push_back("CPU " + std::to_string(cpu) + " LR" + std::to_string(n) + " still holds INTID " + std::to_string(lr & 0x3FF));
             }
         }
         for (const auto& x : m.dev_irqs) {
             if (!x->timer) continue;
-            for (auto& v : m.irqs->released_state_violations(x->cfg->host_irq)) broken.push_back(x->name + ": " + v);
+            for (auto& v : m.hw.irqs->released_state_violations(x->cfg->host_irq)) broken.push_back(x->name + ": " + v);
         }
     }
     return broken;

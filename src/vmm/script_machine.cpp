@@ -14,6 +14,7 @@
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/this_cpu.h>
 #include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm/kvm_host.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/cost_profile.h>
@@ -248,14 +249,9 @@ struct ScriptMachine::Impl {
     ScriptMachineConfig cfg;
     sim::CostProfile profile;
     sim::EventQueue events;
-    host::ThisCpu this_cpu;
-    std::unique_ptr<gic::Gic> gic;
-    std::unique_ptr<host::GicDriver> driver;
-    std::unique_ptr<host::IrqLayer> irqs;
-    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    std::unique_ptr<kvm::KvmHost> hw; ///< GIC, host IRQ layer and CPUs, KVM (built once the config is checked)
     std::unique_ptr<vfio::IrqContextEnv> ctx_env;
     vfio::Vfio vfio;
-    std::unique_ptr<kvm::Kvm> kvm;
     std::vector<std::unique_ptr<DeviceLine>> lines;
     std::vector<IrqfdRecord> irqfds;
     std::vector<int> pending_vcpu_fds; ///< created, not yet in KVM_RUN
@@ -294,31 +290,18 @@ struct ScriptMachine::Impl {
 
         // The wiring of scenario::System: GIC, driver, IRQ layer, CPUs, KVM.
         const unsigned ncpus = cfg.max_vcpus + 1;
-        gic::GicParams gp;
-        gp.num_irqs = cfg.gic_irqs;
-        gp.num_cpus = ncpus;
-        gp.num_lrs = cfg.gic_lrs;
-        gic = std::make_unique<gic::Gic>(events, gp, gic::GicCosts::from_profile(profile));
-        driver = std::make_unique<host::GicDriver>(*gic, this_cpu);
-        driver->init();
-        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
-        const auto hc = host::HostCosts::from_profile(profile);
-        std::vector<host::Cpu*> raw;
-        for (unsigned i = 0; i < ncpus; ++i) {
-            cpus.push_back(std::make_unique<host::Cpu>(events, this_cpu, hc, i));
-            cpus.back()->attach_irq_layer(*irqs);
-            raw.push_back(cpus.back().get());
-        }
-        driver->wire_cpus(raw);
-        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
-                                                     arch::VgicCosts::from_profile(profile)},
-                                         raw, arch_kind);
-        if (kvm->init() < 0) throw sim::ConfigError(origin, 0, "gic", "KVM cannot request its interrupts");
-        kvm_vfio::register_device(*kvm);
+        kvm::KvmHostParams hp;
+        hp.gic.num_irqs = cfg.gic_irqs;
+        hp.gic.num_cpus = ncpus;
+        hp.gic.num_lrs = cfg.gic_lrs;
+        hp.arch = arch_kind;
+        hw = std::make_unique<kvm::KvmHost>(events, profile, hp);
+        if (hw->kvm->init() < 0) throw sim::ConfigError(origin, 0, "gic", "KVM cannot request its interrupts");
+        kvm_vfio::register_device(*hw->kvm);
         // vCPU i on CPU i + 1; beyond max_vcpus no CPU: KVM_CREATE_VCPU -EINVAL.
-        kvm->set_pinning([ncpus](unsigned id) { return id + 1 < ncpus ? id + 1 : ncpus; });
+        hw->kvm->set_pinning([ncpus](unsigned id) { return id + 1 < ncpus ? id + 1 : ncpus; });
 
-        ctx_env = std::make_unique<vfio::IrqContextEnv>(vfio::IrqContextEnv{*irqs, this_cpu, hc});
+        ctx_env = std::make_unique<vfio::IrqContextEnv>(vfio::IrqContextEnv{*hw->irqs, hw->this_cpu, hw->host_costs});
         add_line("plat0", 0, 0, cfg.plat0_irq0, true);
         add_line("plat0", 1, 0, cfg.plat0_irq1, false);
         vfio.add_device(cfg.plat0_group, std::make_unique<vfio::platform::PlatformDevice>(
@@ -355,8 +338,8 @@ struct ScriptMachine::Impl {
         l->subindex = sub;
         l->host_irq = host_irq;
         l->level = level;
-        (void)irqs->irq_set_irq_type(host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
-        l->line = std::make_unique<dev::GicSpiLine>(*gic, host_irq);
+        (void)hw->irqs->irq_set_irq_type(host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
+        l->line = std::make_unique<dev::GicSpiLine>(*hw->gic, host_irq);
         l->source = std::make_unique<dev::InterruptSource>(events, l->name(), level ? dev::Trigger::level : dev::Trigger::edge,
                                                            *l->line, dev::trace_traffic({}), sim::Rng(1));
         lines.push_back(std::move(l));
@@ -380,7 +363,7 @@ struct ScriptMachine::Impl {
 
     bool vm_alive(const kvm::Vm* vm) const
     {
-        const auto vms = kvm->vms();
+        const auto vms = hw->kvm->vms();
         return std::find(vms.begin(), vms.end(), vm) != vms.end();
     }
 
@@ -420,7 +403,7 @@ struct ScriptMachine::Impl {
     {
         for (auto& l : lines) {
             if (!whole_process && !routed_into(*l, dying)) continue;
-            if (l->source->outstanding() > 0 && !l->source->line_level() && !gic->is_pending(l->host_irq)) {
+            if (l->source->outstanding() > 0 && !l->source->line_level() && !hw->gic->is_pending(l->host_irq)) {
                 l->dropped_with_vm = l->source->outstanding();
                 l->dropped_mark = l->source->delivered();
             }
@@ -478,7 +461,7 @@ struct ScriptMachine::Impl {
             g.vm = &vcpu->vm();
             g.guest = std::make_unique<guest::Guest>(*vcpu, gc, guest::GuestParams{});
             if (handlers_installed.insert(g.vm).second) install_handlers(g);
-            (void)kvm->run(proc, fd);
+            (void)hw->kvm->run(proc, fd);
             guests.push_back(std::move(g));
         }
     }
@@ -519,7 +502,7 @@ struct ScriptMachine::Impl {
     bool visible_on_host(const DeviceLine& l) const
     {
         if (l.source->line_level()) return true;
-        if (gic->is_pending(l.host_irq) || gic->is_active(l.host_irq)) return true;
+        if (hw->gic->is_pending(l.host_irq) || hw->gic->is_active(l.host_irq)) return true;
         return l.context != nullptr && l.context->trigger() != nullptr && l.context->trigger()->count() > 0;
     }
 
@@ -527,7 +510,7 @@ struct ScriptMachine::Impl {
     bool visible(const DeviceLine& l)
     {
         if (visible_on_host(l)) return true;
-        for (kvm::Vm* vm : kvm->vms()) {
+        for (kvm::Vm* vm : hw->kvm->vms()) {
             const arch::Vgic* vgic = vm->arch().vgic();
             if (vgic == nullptr) continue;
             for (std::uint32_t gsi = 0; gsi + 32 < vgic->nr_irqs(); ++gsi) {
@@ -645,13 +628,13 @@ Answer ScriptMachine::read(int event_fd)
 Answer ScriptMachine::create_vm()
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    return fd_answer(impl_->kvm->create_vm(impl_->proc));
+    return fd_answer(impl_->hw->kvm->create_vm(impl_->proc));
 }
 
 Answer ScriptMachine::create_vcpu(int vm_fd, std::uint32_t id)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    const int fd = impl_->kvm->create_vcpu(impl_->proc, vm_fd, id);
+    const int fd = impl_->hw->kvm->create_vcpu(impl_->proc, vm_fd, id);
     if (fd >= 0) impl_->pending_vcpu_fds.push_back(fd);
     return fd_answer(fd);
 }
@@ -659,7 +642,7 @@ Answer ScriptMachine::create_vcpu(int vm_fd, std::uint32_t id)
 Answer ScriptMachine::create_device(int vm_fd, std::uint32_t type)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    return fd_answer(impl_->kvm->create_device(impl_->proc, vm_fd, type));
+    return fd_answer(impl_->hw->kvm->create_device(impl_->proc, vm_fd, type));
 }
 
 namespace {
@@ -710,7 +693,7 @@ Answer ScriptMachine::set_attr(const AttrArgs& a)
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
     std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
     const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
-    return status(impl_->kvm->set_device_attr(impl_->proc, a.fd, attr));
+    return status(impl_->hw->kvm->set_device_attr(impl_->proc, a.fd, attr));
 }
 
 Answer ScriptMachine::has_attr(const AttrArgs& a)
@@ -718,14 +701,14 @@ Answer ScriptMachine::has_attr(const AttrArgs& a)
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
     std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
     const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
-    return status(impl_->kvm->has_device_attr(impl_->proc, a.fd, attr));
+    return status(impl_->hw->kvm->has_device_attr(impl_->proc, a.fd, attr));
 }
 
 Answer ScriptMachine::irqfd(int vm_fd, int event_fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd)
 {
     Impl& m = *impl_;
     if (!m.proc.alive()) return Answer::error(-ESRCH);
-    const int err = m.kvm->irqfd(m.proc, vm_fd, event_fd, gsi, flags, resample_fd);
+    const int err = m.hw->kvm->irqfd(m.proc, vm_fd, event_fd, gsi, flags, resample_fd);
     if (err < 0) return Answer::error(err);
     auto* vf = host::file_cast<kvm::VmFile>(m.proc.peek(vm_fd));
     host::EventfdCtxRef ctx;
@@ -741,7 +724,7 @@ Answer ScriptMachine::irqfd(int vm_fd, int event_fd, std::uint32_t gsi, std::uin
 Answer ScriptMachine::irq_line(int vm_fd, std::uint32_t field, std::uint32_t level)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    return status(impl_->kvm->irq_line(impl_->proc, vm_fd, field, level));
+    return status(impl_->hw->kvm->irq_line(impl_->proc, vm_fd, field, level));
 }
 
 // --- the process ------------------------------------------------------------------------------
@@ -760,7 +743,7 @@ Answer ScriptMachine::kill()
 {
     Impl& m = *impl_;
     if (!m.proc.alive()) return Answer::error(-ESRCH);
-    const auto vms = m.kvm->vms();
+    const auto vms = m.hw->kvm->vms();
     m.drop_guests_of({vms.begin(), vms.end()}, true); // every VM goes with the process's files
     m.pending_vcpu_fds.clear();
     m.proc.kill(m.kill_rng);
@@ -823,7 +806,7 @@ std::vector<std::string> ScriptMachine::refs()
         out.push_back(fmt::format("device {} refcount={} open={}", d->name(), d->refcount(), d->open_count()));
     for (vfio::Group* g : m.vfio.groups()) out.push_back(fmt::format("group {} refcount={}", g->id(), g->refcount()));
     unsigned n = 0;
-    for (kvm::Vm* vm : m.kvm->vms()) {
+    for (kvm::Vm* vm : m.hw->kvm->vms()) {
         auto* kv = m.kvm_vfio_of(*vm);
         out.push_back(fmt::format("vm {} refcount={} vcpus={} irqfds={} kvm-vfio-groups={}", n, vm->refcount(),
                                   vm->vcpu_count(), vm->irqfd_count(), kv != nullptr ? kv->groups().size() : 0));
@@ -856,11 +839,11 @@ std::vector<std::string> ScriptMachine::check()
             add(fmt::format("{}: an interrupt was lost ({} outstanding, visible nowhere)", l->name(), open));
         // A host IRQ nobody holds is as free_irq leaves it.
         if (l->context != nullptr && !l->context->requested()) {
-            for (auto& v : m.irqs->released_state_violations(l->host_irq)) add(fmt::format("{}: {}", l->name(), v));
+            for (auto& v : m.hw->irqs->released_state_violations(l->host_irq)) add(fmt::format("{}: {}", l->name(), v));
         }
     }
     if (!m.proc.alive()) {
-        for (kvm::Vm* vm : m.kvm->vms()) add(fmt::format("a VM outlived its VMM (refcount={})", vm->refcount()));
+        for (kvm::Vm* vm : m.hw->kvm->vms()) add(fmt::format("a VM outlived its VMM (refcount={})", vm->refcount()));
         for (auto& v : m.vfio.released_state_violations()) add(v);
     }
     return broken;

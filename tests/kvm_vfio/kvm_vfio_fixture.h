@@ -14,6 +14,7 @@
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/this_cpu.h>
 #include <fwdsim/kvm/kvm.h>
+#include <fwdsim/kvm/kvm_host.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/event_queue.h>
@@ -34,35 +35,25 @@ namespace fwdsim::test {
 constexpr unsigned kLevelIrq = 40; ///< plat0 index 0
 constexpr unsigned kEdgeIrq = 41;  ///< plat0 index 1
 
+inline kvm::KvmHostParams host_params(arch::ArchKind arch, host::GicDriverParams driver)
+{
+    kvm::KvmHostParams p;
+    p.gic.num_cpus = 3;
+    p.arch = arch;
+    p.driver = driver;
+    return p;
+}
+
 struct KvmVfioWorld {
     explicit KvmVfioWorld(arch::ArchKind arch = arch::ArchKind::arm, bool with_kvm_vfio = true,
                           host::GicDriverParams driver_params = {})
+        : hw(queue, sim::CostProfile::builtin_default(), host_params(arch, driver_params))
     {
-        const auto& profile = sim::CostProfile::builtin_default();
-        gic::GicParams params;
-        params.num_cpus = 3;
-        gic = std::make_unique<gic::Gic>(queue, params, gic::GicCosts::from_profile(profile));
-        driver = std::make_unique<host::GicDriver>(*gic, this_cpu, driver_params);
-        driver->init();
-        irqs = std::make_unique<host::IrqLayer>(*driver, this_cpu);
-        const auto host_costs = host::HostCosts::from_profile(profile);
-        std::vector<host::Cpu*> raw;
-        for (unsigned i = 0; i < 3; ++i) {
-            cpus.push_back(std::make_unique<host::Cpu>(queue, this_cpu, host_costs, i));
-            cpus.back()->attach_irq_layer(*irqs);
-            raw.push_back(cpus.back().get());
-        }
-        driver->wire_cpus(raw);
-
-        env = std::make_unique<vfio::IrqContextEnv>(vfio::IrqContextEnv{*irqs, this_cpu, host_costs});
+        env = std::make_unique<vfio::IrqContextEnv>(vfio::IrqContextEnv{*irqs, this_cpu, hw.host_costs});
         plat = &vfio.add_device(1, std::make_unique<vfio::platform::PlatformDevice>(
                                        "plat0", *env,
                                        std::vector<vfio::platform::PlatformIrq>{{kLevelIrq, true}, {kEdgeIrq, false}}));
 
-        kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{queue, *gic, *irqs, this_cpu,
-                                                     kvm::KvmCosts::from_profile(profile),
-                                                     arch::VgicCosts::from_profile(profile)},
-                                         raw, arch);
         REQUIRE(kvm->init() == 0);
         if (with_kvm_vfio) kvm_vfio::register_device(*kvm);
 
@@ -162,14 +153,15 @@ struct KvmVfioWorld {
     }
 
     sim::EventQueue queue;
-    host::ThisCpu this_cpu;
-    std::unique_ptr<gic::Gic> gic;
-    std::unique_ptr<host::GicDriver> driver;
-    std::unique_ptr<host::IrqLayer> irqs;
-    std::vector<std::unique_ptr<host::Cpu>> cpus;
+    kvm::KvmHost hw; // the host with KVM; the names below are its parts
+    host::ThisCpu& this_cpu = hw.this_cpu;
+    std::unique_ptr<gic::Gic>& gic = hw.gic;
+    std::unique_ptr<host::GicDriver>& driver = hw.driver;
+    std::unique_ptr<host::IrqLayer>& irqs = hw.irqs;
+    std::vector<std::unique_ptr<host::Cpu>>& cpus = hw.cpus;
+    std::unique_ptr<kvm::Kvm>& kvm = hw.kvm;
     std::unique_ptr<vfio::IrqContextEnv> env;
     vfio::Vfio vfio;
-    std::unique_ptr<kvm::Kvm> kvm;
     host::Process vmm{"vmm"}; // last: its files close before KVM and VFIO go
     vfio::Device* plat = nullptr;
     int cfd = -1, gfd = -1, pfd = -1, vm_fd = -1, vcpu_fd = -1, vgic_fd = -1, kv_fd = -1;
