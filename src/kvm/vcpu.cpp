@@ -212,7 +212,7 @@ void Vcpu::block_work_done()
         queue_entry(vm_.env().costs.run_loop);
         return;
     }
-    pcpu_.execute([&] { vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block); });
+    vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block); // this runs as the block work's completion: it lengthens that step
     state_ = State::blocked;
     blocked_since_ = events().now();
 }
