@@ -13,18 +13,29 @@ Event::~Event()
     }
 }
 
-EventQueue::EventQueue() = default;
+EventQueue::EventQueue()
+{
+    for (std::size_t slot = 0; slot < kWheelSlots; ++slot) {
+        tails_[slot] = &heads_[slot];
+    }
+}
 
 EventQueue::~EventQueue()
 {
     // Detach whatever is still scheduled so that events outliving the queue
     // do not try to unlink themselves from it later.
-    for (auto& slot : wheel_) {
-        for (Event* ev = slot.head; ev != nullptr; ev = ev->next_) {
+    for (Event* head : heads_) {
+        for (Event* ev = head; ev != nullptr;) {
+            Event* const next = ev->next_;
+            ev->next_ = nullptr;
             ev->queue_ = nullptr;
+            ev = next;
         }
     }
-    far_.clear_and_dispose([](Event* ev) { ev->queue_ = nullptr; });
+    far_.clear_and_dispose([](Event* ev) {
+        ev->next_ = nullptr;
+        ev->queue_ = nullptr;
+    });
 }
 
 void EventQueue::refuse(const char* why)
@@ -71,6 +82,9 @@ void EventQueue::insert_far(Event& ev, Cycles when)
     // scheduling order by themselves.
     ev.seq_ = seq_++;
     far_.insert(ev);
+    if (when < far_next_) {
+        far_next_ = when;
+    }
 }
 
 bool EventQueue::remove_from(Event*& head, Event**& tail, Event& ev)
@@ -92,18 +106,20 @@ void EventQueue::unlink(Event& ev)
     // The far hook is a safe-mode hook: it knows whether it is linked.
     if (ev.far_hook_.is_linked()) {
         far_.erase(far_.iterator_to(ev));
+        far_next_ = far_.empty() ? Cycles::max() : far_.begin()->when_;
     } else {
         // An event due now may be in the running batch rather than its slot.
         if (ev.when_ == now_ && batch_ != nullptr && remove_from(batch_, batch_tail_, ev)) {
             flags_ |= kReloadBatch;
         } else {
             const std::size_t slot = ev.when_.count() & kMask;
-            Slot& s = wheel_[slot];
-            [[maybe_unused]] const bool found = remove_from(s.head, s.tail, ev);
+            [[maybe_unused]] const bool found = remove_from(heads_[slot], tails_[slot], ev);
             assert(found);
-            if (s.empty()) clear_occupied(slot);
+            if (heads_[slot] == nullptr) clear_occupied(slot);
         }
     }
+    // Idle: null link (schedule() relies on it) and no queue.
+    ev.next_ = nullptr;
     ev.queue_ = nullptr;
 }
 
@@ -113,12 +129,11 @@ void EventQueue::put_back_batch()
         return;
     }
     const std::size_t slot = now_.count() & kMask;
-    Slot& s = wheel_[slot];
-    *batch_tail_ = s.head;
-    if (s.head == nullptr) {
-        s.tail = batch_tail_;
+    *batch_tail_ = heads_[slot];
+    if (heads_[slot] == nullptr) {
+        tails_[slot] = batch_tail_;
     }
-    s.head = batch_;
+    heads_[slot] = batch_;
     occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
     summary_ |= std::uint64_t{1} << (slot >> 6);
     batch_ = nullptr;
@@ -132,35 +147,57 @@ void EventQueue::clear_occupied(std::size_t slot)
     if (w == 0) summary_ &= ~(std::uint64_t{1} << (slot >> 6));
 }
 
+namespace {
+
+/// The first set bit of a 4096-bit occupancy bitmap (64 words, `summary`
+/// with bit w set iff words[w] is not zero) at or circularly after bit
+/// `start`; kNone when none is set.  Inline in the run loop: the sparse
+/// path calls it once per event.
+constexpr std::size_t kNone = ~std::size_t{0};
+
+[[gnu::always_inline]] inline std::size_t first_occupied(const std::uint64_t* words, std::uint64_t summary,
+                                                         std::size_t start)
+{
+    // Circular order: the rest of start's word, the words after it, the
+    // words before it, then start's word below start.
+    const std::size_t word = start >> 6;
+    if (const std::uint64_t bits = words[word] & (~std::uint64_t{0} << (start & 63)); bits != 0) {
+        return (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
+    }
+    // Bit 63 of the summary shifted by word + 1 = 64 would be undefined:
+    // two shifts of at most 63 give the words strictly after `word`.
+    std::uint64_t others = summary & ((~std::uint64_t{0} << word) << 1);
+    if (others == 0) {
+        others = summary & ((std::uint64_t{1} << word) - 1);
+    }
+    if (others != 0) {
+        const auto w = static_cast<std::size_t>(std::countr_zero(others));
+        return (w << 6) | static_cast<std::size_t>(std::countr_zero(words[w]));
+    }
+    if (const std::uint64_t low = words[word]; low != 0) {
+        return (word << 6) | static_cast<std::size_t>(std::countr_zero(low));
+    }
+    return kNone;
+}
+
+} // namespace
+
 bool EventQueue::next_wheel_time(Cycles& t) const
 {
     // This cycle's and the next cycle's slots may lack their bit (insert()).
     const std::size_t start = now_.count() & kMask;
-    if (!wheel_[start].empty()) {
+    if (heads_[start] != nullptr) {
         t = now_;
         return true;
     }
-    if (!wheel_[(start + 1) & kMask].empty()) {
+    if (heads_[(start + 1) & kMask] != nullptr) {
         t = now_ + Cycles{1};
         return true;
     }
-    // Scan the occupancy bitmap circularly from now's slot; every event in
-    // the wheel lies in [now, now + kWheelSlots), so the first occupied slot
-    // found is the earliest time.  Circular order: the rest of now's word,
-    // the words after it, the words before it, then now's word below now.
-    const std::size_t word = start >> 6;
-    std::size_t slot = kWheelSlots;
-    if (const std::uint64_t bits = occupied_[word] & (~std::uint64_t{0} << (start & 63)); bits != 0) {
-        slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
-    } else if (const std::uint64_t after = word == 63 ? 0 : summary_ & (~std::uint64_t{0} << (word + 1)); after != 0) {
-        const auto w = static_cast<std::size_t>(std::countr_zero(after));
-        slot = (w << 6) | static_cast<std::size_t>(std::countr_zero(occupied_[w]));
-    } else if (const std::uint64_t before = summary_ & ((std::uint64_t{1} << word) - 1); before != 0) {
-        const auto w = static_cast<std::size_t>(std::countr_zero(before));
-        slot = (w << 6) | static_cast<std::size_t>(std::countr_zero(occupied_[w]));
-    } else if (const std::uint64_t low = occupied_[word]; low != 0) {
-        slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(low));
-    } else {
+    // Every event in the wheel lies in [now, now + kWheelSlots), so the
+    // first occupied slot circularly from now's is the earliest time.
+    const std::size_t slot = first_occupied(occupied_.data(), summary_, start);
+    if (slot == kNone) {
         return false;
     }
     t = now_ + Cycles{(slot - start) & kMask};
@@ -186,12 +223,12 @@ std::size_t EventQueue::size() const
     // them directly and skip their bits.
     const std::size_t here = now_.count() & kMask;
     const std::size_t next = (here + 1) & kMask;
-    std::size_t n = far_.size() + count(batch_) + count(wheel_[here].head) + count(wheel_[next].head);
+    std::size_t n = far_.size() + count(batch_) + count(heads_[here]) + count(heads_[next]);
     for (std::size_t word = 0; word < kWords; ++word) {
         for (std::uint64_t bits = occupied_[word]; bits != 0; bits &= bits - 1) {
             const std::size_t slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
             if (slot != here && slot != next) {
-                n += count(wheel_[slot].head);
+                n += count(heads_[slot]);
             }
         }
     }
@@ -208,31 +245,33 @@ Cycles EventQueue::next_time() const
     if (next_wheel_time(t)) {
         return t;
     }
-    if (!far_.empty()) {
-        return far_.begin()->when_;
-    }
-    return Cycles::max();
+    // far_next_ is Cycles::max() when the far set is empty.
+    return far_next_;
 }
 
 void EventQueue::pull_far_into_wheel()
 {
+    // In (time, sequence) order, so that same-time far events keep their
+    // scheduling order in the slot, ahead of anything scheduled there later.
     while (!far_.empty()) {
         Event& ev = *far_.begin();
-        if (ev.when_.count() - now_.count() >= kWheelSlots) {
-            break;
+        const std::uint64_t ahead = ev.when_.count() - now_.count();
+        if (ahead >= kWheelSlots) {
+            far_next_ = ev.when_;
+            return;
         }
         far_.erase(far_.begin());
-        insert(ev, ev.when_);
+        ev.next_ = nullptr; // was its sequence number
+        push_wheel(ev, ev.when_, ahead);
     }
+    far_next_ = Cycles::max();
 }
 
 void EventQueue::advance_to(Cycles t)
 {
-    if (t != now_) {
-        now_ = t;
-        if (!far_.empty()) {
-            pull_far_into_wheel();
-        }
+    now_ = t;
+    if (far_next_.count() - t.count() < kWheelSlots) {
+        pull_far_into_wheel();
     }
 }
 
@@ -268,37 +307,35 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
     std::uint64_t n = first;
     while (!kCounted || n != last) {
         if (batch_ == nullptr) {
-            Cycles t;
-            const std::size_t here = now_.count() & kMask;
+            Cycles t = now_;
+            const std::size_t here = t.count() & kMask;
             // Most models schedule close ahead: look at this cycle and the
-            // next before calling out to scan the bitmap.
-            if (!wheel_[here].empty()) {
-                t = now_;
-            } else if (!wheel_[(here + 1) & kMask].empty()) {
-                t = now_ + Cycles{1};
-            } else if (!next_wheel_time(t)) {
-                if (far_.empty()) {
+            // next directly, then at the occupancy bitmap, then at the far
+            // set's cached first time.
+            if (heads_[here] == nullptr) {
+                if (heads_[(here + 1) & kMask] != nullptr) {
+                    t = t + Cycles{1};
+                } else if (const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
+                           slot != kNone) {
+                    t = t + Cycles{(slot - here) & kMask};
+                } else if (!far_.empty()) {
+                    t = far_next_;
+                } else {
                     break;
                 }
-                t = far_.begin()->when_;
             }
             if (t > limit) {
                 break;
             }
             if (t != now_) {
-                now_ = t;
-                if (!far_.empty()) [[unlikely]] {
-                    pull_far_into_wheel();
-                }
+                advance_to(t);
             }
             // Take the whole slot; what handlers schedule for this cycle
             // meanwhile lands in the emptied slot, behind the batch.
             const std::size_t slot = t.count() & kMask;
-            Slot& s = wheel_[slot];
-            batch_ = s.head;
-            batch_tail_ = s.tail;
-            s.head = nullptr;
-            s.tail = &s.head;
+            batch_ = heads_[slot];
+            batch_tail_ = tails_[slot];
+            reset_slot(slot);
             // Inline, not a call: the loop keeps its state in registers.  A
             // slot taken this or next cycle usually has no bit to clear.
             if (std::uint64_t& w = occupied_[slot >> 6]; (w >> (slot & 63)) & 1u) {
@@ -313,6 +350,8 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
             // Read the link before the handler runs: it may reschedule ev.
             Event* const next = ev->next_;
             batch_ = next;
+            // Idle: one 16-byte store (the two fields are adjacent).
+            ev->next_ = nullptr;
             ev->queue_ = nullptr;
             processed_ = ++n;
             ev->process();

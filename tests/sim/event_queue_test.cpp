@@ -334,3 +334,95 @@ TEST_CASE("events due this cycle and next are found and counted between runs")
     CHECK(q.size() == 0);
     CHECK(q.next_time() == Cycles::max());
 }
+
+using Log = std::vector<std::pair<std::uint64_t, std::string>>;
+
+// The far set's first time is cached; each change to the far set's front
+// must keep it right, or far events would enter the wheel late (lost FIFO
+// place) or never.
+
+TEST_CASE("descheduling the earliest far event lets the next far event run on time")
+{
+    EventQueue q;
+    Log log;
+    Probe first{&log, &q, "first"}, second{&log, &q, "second"}, third{&log, &q, "third"};
+    q.schedule(second.ev, 20'000_cy);
+    q.schedule(first.ev, 10'000_cy);
+    q.schedule(third.ev, 30'000_cy);
+    CHECK(q.next_time() == 10'000_cy);
+    q.deschedule(first.ev);
+    CHECK(q.next_time() == 20'000_cy);
+    q.deschedule(third.ev);
+    CHECK(q.next_time() == 20'000_cy);
+    q.deschedule(second.ev);
+    CHECK(q.empty());
+    CHECK(q.next_time() == Cycles::max());
+    q.schedule(third.ev, 30'000_cy);
+    CHECK(q.next_time() == 30'000_cy);
+    q.run_until_idle();
+    const Log expected{{30'000, "third"}};
+    CHECK(log == expected);
+}
+
+TEST_CASE("run_until past the wheel's window moves far events in before nearer schedules")
+{
+    // run_until jumps time without running an event; far events now inside
+    // the window must be in their slots before a later schedule reaches
+    // the same time directly.
+    EventQueue q;
+    Log log;
+    Probe early{&log, &q, "early"}, late{&log, &q, "late"};
+    const Cycles target{3 * EventQueue::kWheelSlots};
+    q.schedule(early.ev, target);
+    CHECK(q.run_until(target - Cycles{10}) == 0);
+    q.schedule(late.ev, target);
+    CHECK(q.next_time() == target);
+    CHECK(q.run_until(target) == 2);
+    REQUIRE(log.size() == 2);
+    CHECK(log[0].second == "early");
+    CHECK(log[1].second == "late");
+}
+
+TEST_CASE("an event taken out of a slot, the far set or a run can be scheduled again at once")
+{
+    // schedule() relies on an idle event's link being null: every way out
+    // of the queue must leave it so.
+    EventQueue q;
+    Log log;
+    Probe a{&log, &q, "a"}, b{&log, &q, "b"}, c{&log, &q, "c"}, far_off{&log, &q, "far"};
+    q.schedule(a.ev, 5_cy);
+    q.schedule(b.ev, 5_cy); // b is in the middle of slot 5
+    q.schedule(c.ev, 5_cy);
+    q.schedule(far_off.ev, 50'000_cy);
+    q.deschedule(b.ev);
+    q.deschedule(far_off.ev);
+    q.schedule(b.ev, 6_cy);
+    q.schedule(far_off.ev, 6_cy); // its link held the far set's sequence number
+    q.run_until_idle();
+    const Log expected{
+        {5, "a"}, {5, "c"}, {6, "b"}, {6, "far"}};
+    CHECK(log == expected);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("events outliving their queue can be scheduled on another")
+{
+    Log log;
+    auto first = std::make_unique<EventQueue>();
+    EventQueue second;
+    Probe near{&log, first.get(), "near"}, mid{&log, first.get(), "mid"}, far_off{&log, first.get(), "far"};
+    first->schedule(near.ev, 3_cy);
+    first->schedule(mid.ev, 3_cy);
+    first->schedule(far_off.ev, 90'000_cy);
+    first.reset();
+    CHECK_FALSE(near.ev.scheduled());
+    CHECK_FALSE(mid.ev.scheduled());
+    CHECK_FALSE(far_off.ev.scheduled());
+    near.queue = mid.queue = far_off.queue = &second;
+    second.schedule(far_off.ev, 2_cy);
+    second.schedule(near.ev, 2_cy);
+    second.schedule(mid.ev, 4_cy);
+    second.run_until_idle();
+    const Log expected{{2, "far"}, {2, "near"}, {4, "mid"}};
+    CHECK(log == expected);
+}

@@ -25,6 +25,7 @@
 #include <boost/intrusive/set.hpp>
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 
@@ -74,17 +75,6 @@ public:
 private:
     friend class Event;
 
-    /// One cycle's FIFO.  `tail` points at the link the next append writes:
-    /// `head` while empty, else the last event's next_.
-    struct Slot {
-        Event* head = nullptr;
-        Event** tail = &head;
-        Slot() = default;
-        Slot(const Slot&) = delete;
-        Slot& operator=(const Slot&) = delete;
-        bool empty() const { return head == nullptr; }
-    };
-
     struct FarOrder {
         bool operator()(const Event& a, const Event& b) const {
             return a.when_ != b.when_ ? a.when_ < b.when_ : a.seq_ < b.seq_;
@@ -119,6 +109,12 @@ private:
     /// the batch); false when they are empty.
     bool next_wheel_time(Cycles& t) const;
     void clear_occupied(std::size_t slot);
+    /// Makes slot `slot` empty (head null, tail at the head).
+    void reset_slot(std::size_t slot)
+    {
+        heads_[slot] = nullptr;
+        tails_[slot] = &heads_[slot];
+    }
     /// kCounted: stop after max_events (step()); run_until* skip the check.
     template <bool kCounted>
     std::uint64_t run(Cycles limit, std::uint64_t max_events);
@@ -129,13 +125,19 @@ private:
     // nothing is read back after every handler returns.
     std::uint64_t processed_ = 0;
     // The slot being run, taken out of the wheel: the next event to run and
-    // the last event's link (as Slot::tail).  All of it is due at now_; it is
+    // the last event's link (as tails_ holds it).  All of it is due at now_; it is
     // empty outside run().
     Event* batch_ = nullptr;
     Event** batch_tail_ = &batch_;
     unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
     std::uint8_t flags_ = 0;
-    std::array<Slot, kWheelSlots> wheel_;
+    // One FIFO per cycle of the window: the first event, and the link the
+    // next append writes (&heads_[slot] while empty, else the last event's
+    // next_).  Two arrays of pointers, not one of pairs: an 8-byte stride is
+    // a scaled address, so the inline schedule path indexes a slot in one
+    // instruction instead of three.
+    std::array<Event*, kWheelSlots> heads_{};
+    std::array<Event**, kWheelSlots> tails_;
     // Occupancy bit per slot.  A bit is set for every non-empty slot except
     // possibly now_'s and the next one: those are always looked at directly.
     std::array<std::uint64_t, kWords> occupied_{};
@@ -144,6 +146,10 @@ private:
     std::uint64_t summary_ = 0;
     static_assert(kWords == 64, "the summary word has one bit per occupancy word");
     FarSet far_;
+    /// The time of far_'s first event (Cycles::max() when far_ is empty), so
+    /// that each advance of time tests one cached value instead of walking
+    /// into the tree to decide whether far events enter the window.
+    Cycles far_next_ = Cycles::max();
 };
 
 // The scheduling fast path is inline: models schedule from their event
@@ -174,20 +180,22 @@ inline void EventQueue::insert(Event& ev, Cycles when)
 
 inline void EventQueue::push_wheel(Event& ev, Cycles when, std::uint64_t ahead)
 {
+    // ev is idle, or on its way from the far set, whose caller nulled the
+    // link: next_ is already null, which saves a store per schedule.
+    assert(ev.next_ == nullptr);
     ev.when_ = when;
     ev.queue_ = this;
     const std::size_t slot = when.count() & kMask;
-    Slot& s = wheel_[slot];
-    ev.next_ = nullptr;
+    Event** const tail = tails_[slot];
     // The run loop looks at this cycle's and the next cycle's slot directly;
     // only slots further ahead need their occupancy bit.  With a constant
     // delay of 0 or 1 this test folds away.
-    if (ahead > 1 && s.tail == &s.head) {
+    if (ahead > 1 && tail == &heads_[slot]) {
         occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
         summary_ |= std::uint64_t{1} << (slot >> 6);
     }
-    *s.tail = &ev;
-    s.tail = &ev.next_;
+    *tail = &ev;
+    tails_[slot] = &ev.next_;
 }
 
 } // namespace fwdsim::sim
