@@ -111,9 +111,22 @@ struct Gic::Impl {
     std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
     std::vector<LineListener> irq_listeners;
     std::vector<LineListener> virq_listeners;
-    std::vector<std::unique_ptr<sim::FunctionEvent>> irq_updates;
-    std::vector<std::unique_ptr<sim::FunctionEvent>> line_arrivals; ///< input change reaching the distributor
-    std::vector<std::unique_ptr<sim::FunctionEvent>> virq_updates;
+    /// One of a CPU interface's three signal paths, as an event: an input
+    /// change reaching the distributor, nIRQ and nVIRQ settling.  A typed
+    /// event rather than a FunctionEvent: these run several times per
+    /// interrupt, and a std::function call is an indirect call more.
+    struct Signal final : sim::Event {
+        enum class Kind : std::uint8_t { line_arrival, nirq, nvirq };
+        Signal(Impl& g, unsigned cpu, Kind kind, const char* name) : sim::Event(name), g(g), cpu(cpu), kind(kind) {}
+        void process() override;
+        Impl& g;
+        unsigned cpu;
+        Kind kind;
+    };
+    struct CpuSignals {
+        Signal line_arrival, nirq, nvirq;
+    };
+    std::vector<std::unique_ptr<CpuSignals>> signals; ///< per CPU interface
 
     // --- distributor state ---------------------------------------------------
     IrqState* state(unsigned cpu, unsigned intid)
@@ -397,22 +410,29 @@ struct Gic::Impl {
     {
         return (cpus[cpu].hcr & gich::hcr_en) && highest_lr(cpu, true) >= 0;
     }
+    // An output follows a change of state after the signal's propagation
+    // delay.  Every state change calls one of these after it is made, so a
+    // change that leaves the output where it is needs no event: the output
+    // can only move at a later change, which schedules its own.  (An update
+    // already on its way still samples the state when it lands.)
     void schedule_irq_update(unsigned cpu)
     {
-        auto& ev = *irq_updates[cpu];
-        if (!ev.scheduled()) queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
+        auto& ev = signals[cpu]->nirq;
+        if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) {
+            queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
+        }
     }
     /// An input line changed: the outputs follow after the line reaches the
     /// distributor (gic.line_to_distributor) and then the CPU interface.
     void schedule_line_arrival(unsigned cpu)
     {
-        auto& ev = *line_arrivals[cpu];
-        if (!ev.scheduled()) queue.schedule_after(ev, costs.line_to_distributor);
+        auto& ev = signals[cpu]->line_arrival;
+        if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) queue.schedule_after(ev, costs.line_to_distributor);
     }
     void schedule_virq_update(unsigned cpu)
     {
-        auto& ev = *virq_updates[cpu];
-        if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
+        auto& ev = signals[cpu]->nvirq;
+        if (!ev.scheduled() && virq_level(cpu) != cpus[cpu].virq_out) queue.schedule_after(ev, costs.lr_update_to_virq);
     }
     void update_irq(unsigned cpu)
     {
@@ -478,10 +498,21 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
             ci.banked[id].edge = true;    // SGIs are edge (ICFGR0 reads 0xAAAAAAAA)
             ci.banked[id].enabled = true; // GIC-400: SGI enables are RAO/WI
         }
-        irq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_irq(cpu); }, "gic.nirq"));
-        line_arrivals.push_back(
-            std::make_unique<sim::FunctionEvent>([this, cpu] { schedule_irq_update(cpu); }, "gic.line_arrival"));
-        virq_updates.push_back(std::make_unique<sim::FunctionEvent>([this, cpu] { update_virq(cpu); }, "gic.nvirq"));
+        // Events cannot move: build each CpuSignals in place.
+        signals.push_back(std::unique_ptr<CpuSignals>(new CpuSignals{
+            Signal{*this, cpu, Signal::Kind::line_arrival, "gic.line_arrival"},
+            Signal{*this, cpu, Signal::Kind::nirq, "gic.nirq"},
+            Signal{*this, cpu, Signal::Kind::nvirq, "gic.nvirq"},
+        }));
+    }
+}
+
+void Gic::Impl::Signal::process()
+{
+    switch (kind) {
+    case Kind::line_arrival: g.schedule_irq_update(cpu); break;
+    case Kind::nirq: g.update_irq(cpu); break;
+    case Kind::nvirq: g.update_virq(cpu); break;
     }
 }
 

@@ -176,16 +176,14 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
     Vcpu& v = *vcpus_.at(vcpu);
     const sim::Cycles access = gic_.access_cost(gic::Block::gich);
     sim::Cycles cost = costs_.sort_ap_list;
-    // vgic_sort_ap_list: active first, then by priority, then by INTID.
-    std::vector<VirtualIrq*> order;
-    for (auto& irq : v.ap_list) order.push_back(&irq);
-    std::stable_sort(order.begin(), order.end(), [](const VirtualIrq* a, const VirtualIrq* b) {
-        if (a->active != b->active) return a->active;
-        if (a->priority != b->priority) return a->priority < b->priority;
-        return a->intid < b->intid;
+    // vgic_sort_ap_list: active first, then by priority, then by INTID.  The
+    // list's own merge sort is stable and relinks in place (list_sort), so a
+    // flush allocates nothing.
+    v.ap_list.sort([](const VirtualIrq& a, const VirtualIrq& b) {
+        if (a.active != b.active) return a.active;
+        if (a.priority != b.priority) return a.priority < b.priority;
+        return a.intid < b.intid;
     });
-    v.ap_list.clear();
-    for (auto* irq : order) v.ap_list.push_back(*irq);
 
     gic_.write(gic::Block::gich, pcpu, gic::gich::vmcr, v.vmcr);
     gic_.write(gic::Block::gich, pcpu, gic::gich::apr, v.apr);
@@ -193,7 +191,8 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
     const unsigned nr_lrs = static_cast<unsigned>(v.in_lr.size());
     unsigned used = 0;
     v.overflow = false;
-    for (VirtualIrq* irq : order) {
+    for (VirtualIrq& listed : v.ap_list) {
+        VirtualIrq* const irq = &listed;
         const bool pend = irq->pending() && irq->enabled && enabled_;
         if (!pend && !irq->active) continue;
         if (used == nr_lrs) {
@@ -228,7 +227,10 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
     Vcpu& v = *vcpus_.at(vcpu);
     const sim::Cycles access = gic_.access_cost(gic::Block::gich);
     sim::Cycles cost{};
-    std::vector<unsigned> acked;
+    // The guest's EOIs of level interrupts, told to the ack notifier once
+    // the fold is done; at most one per list register.
+    std::array<unsigned, 64> acked;
+    unsigned nr_acked = 0;
     for (unsigned n = 0; n < v.in_lr.size(); ++n) {
         VirtualIrq* irq = v.in_lr[n];
         if (irq == nullptr) continue;
@@ -252,7 +254,7 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
             irq->pending_latch = false;
         }
         if (!irq->edge && st == ListRegister::State::invalid && lr.eoi()) {
-            acked.push_back(irq->intid); // the guest EOIed a level interrupt
+            acked[nr_acked++] = irq->intid; // the guest EOIed a level interrupt
         }
         gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n, 0); // LR freed (clears its EISR bit)
         cost += access;
@@ -268,8 +270,8 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
     v.loaded_on = -1;
     prune(vcpu);
     // Ack notifiers run last: they may inject (the resampler lowers the line).
-    for (unsigned intid : acked) {
-        if (ack_notifier_) ack_notifier_(intid);
+    for (unsigned k = 0; k < nr_acked; ++k) {
+        if (ack_notifier_) ack_notifier_(acked[k]);
     }
     return cost;
 }
