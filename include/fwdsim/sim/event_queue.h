@@ -125,8 +125,8 @@ private:
     // nothing is read back after every handler returns.
     std::uint64_t processed_ = 0;
     // The slot being run, taken out of the wheel: the next event to run and
-    // the last event's link (as tails_ holds it).  All of it is due at now_; it is
-    // empty outside run().
+    // the last event's link (as tails_ holds it).  All of it is due at
+    // now_; it is empty outside run().
     Event* batch_ = nullptr;
     Event** batch_tail_ = &batch_;
     unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
