@@ -27,6 +27,8 @@ host.sched_wakeup = 1380 | try_to_wake_up of a sleeping user thread and the cont
 host.return_to_user = 300 | return from the kernel to user space (ret_to_user) | estimate
 host.syscall = 400 | one ioctl/read/write syscall: entry, file lookup, return | estimate
 host.workqueue_dispatch = 600 | queue_work plus the kworker picking the item up (virqfd's unmask) | estimate
+host.context_switch = 3367 | __schedule switching between the vCPU threads of two VMs: pick_next_task, switch_mm (another QEMU's page tables, ASID), FP/SIMD and TLS state, finish_task_switch | calibrated: Dall ISCA'16 VM switch [R] minus the exit and entry paths and kvm.vcpu_put/vcpu_load
+host.sched_slice = 1800000 | a duration, not a cost: how long a thread keeps its CPU against another runnable one before the tick preempts it | Linux sysctl_sched_min_granularity 0.75 ms (commit 0bf377bbb0be, "sched: Improve latencies under load by decreasing minimum scheduling granularity") at the 2.4 GHz reference clock
 
 # --- arch: the vgic-v2 ----------------------------------------------------------
 arch.vgic_mmio_emulate = 500 | decoding and emulating one trapped guest GICD access (vgic-mmio dispatch), beyond the trap | calibrated: Dall ISCA'16 interrupt controller trap [R] minus the hypercall path, shared with kvm.mmio_abort (split: estimate)
@@ -45,6 +47,8 @@ kvm.vgic_save = 3000 | exit: the rest of vgic_v2_save_state the vgic does not ac
 kvm.vgic_restore = 200 | entry: the rest of vgic_v2_restore_state beyond the vgic's own GICH writes (posted writes) | calibrated with kvm.vgic_save (the split of the world switch)
 kvm.irqfd_inject = 250 | irqfd wake-up: irqfd_wakeup and the inject work running kvm_set_irq | estimate
 kvm.mmio_abort = 570 | stage-2 data abort on emulated MMIO: decode ESR/HPFAR, no memslot, kvm_io_bus dispatch (ioeventfd or vgic) | calibrated: Dall ISCA'16 interrupt controller trap [R] minus the hypercall path, shared with arch.vgic_mmio_emulate (split: estimate)
+kvm.vcpu_put = 300 | kvm_arch_vcpu_put from the preempt notifier when a vCPU thread is scheduled out: vgic and timer state kept across the switch, running-vCPU pointer | estimate
+kvm.vcpu_load = 300 | kvm_arch_vcpu_load when a vCPU thread is scheduled in: host context pointer, running vCPU, vgic and timer state back | estimate
 
 # --- guest OS model (src/guest) -----------------------------------------------
 guest.irq_entry = 200 | guest IRQ exception entry and gic_handle_irq prologue | estimate

@@ -26,8 +26,7 @@ int main(int argc, char** argv)
         if (paths) {
             auto means = [](const sim::CostProfile& p) {
                 std::map<std::string, double> m;
-                for (const auto& i : guest::microbenchmarks())
-                    if (i.kind != guest::Microbench::vm_switch) m[i.key] = guest::run_microbench(i.kind, p, 4).mean();
+                for (const auto& i : guest::microbenchmarks()) m[i.key] = guest::run_microbench(i.kind, p, 4).mean();
                 return m;
             };
             const auto base = means(profile);
@@ -47,13 +46,14 @@ int main(int argc, char** argv)
         std::printf("profile %s\n%-44s %10s %10s %8s\n", profile.name().c_str(), "microbenchmark", "paper", "fwdsim", "diff");
         for (const auto& i : guest::microbenchmarks()) {
             const guest::MicrobenchResult r = guest::run_microbench(i.kind, profile);
-            if (!r.modelled) {
+            if (r.samples.empty()) {
                 std::printf("%-44s %10llu %10s %8s  %s\n", i.title, static_cast<unsigned long long>(i.paper_kvm_arm), "-", "-", r.note.c_str());
                 continue;
             }
             const double diff = i.paper_kvm_arm ? 100.0 * (r.mean() - static_cast<double>(i.paper_kvm_arm)) / static_cast<double>(i.paper_kvm_arm) : 0.0;
-            std::printf("%-44s %10llu %10.0f %+7.1f%%  (min %llu max %llu n %zu)\n", i.title, static_cast<unsigned long long>(i.paper_kvm_arm),
-                        r.mean(), diff, static_cast<unsigned long long>(r.min()), static_cast<unsigned long long>(r.max()), r.samples.size());
+            std::printf("%-44s %10llu %10.0f %+7.1f%%  (min %llu max %llu n %zu)%s%s\n", i.title, static_cast<unsigned long long>(i.paper_kvm_arm),
+                        r.mean(), diff, static_cast<unsigned long long>(r.min()), static_cast<unsigned long long>(r.max()), r.samples.size(),
+                        r.note.empty() ? "" : " ", r.note.c_str());
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "microbench-table: %s\n", e.what());

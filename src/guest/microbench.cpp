@@ -119,41 +119,6 @@ std::vector<BootWrite> spi_boot()
             {d::ctlr, 1u}};
 }
 
-MicrobenchResult vm_switch_probe(const sim::CostProfile& profile)
-{
-    // Two VMs, one vCPU each, both pinned to physical CPU 1 and both
-    // runnable (busy guests).  The model has no host scheduler with time
-    // slices: a vCPU's queued entry is host work, and host work waiting on
-    // a CPU makes the vCPU in guest mode there exit at once.  Measure what
-    // that gives rather than assume it.
-    MicrobenchResult r;
-    r.kind = Microbench::vm_switch;
-    r.modelled = false;
-    Machine m(profile, 2);
-    m.hw.kvm->set_pinning([](unsigned) { return 1u; });
-    std::vector<int> fa, fb;
-    (void)m.make_vm(1, fa);
-    (void)m.make_vm(1, fb);
-    std::vector<std::uint64_t> sink;
-    MicrobenchGuest::Shared shared;
-    shared.samples = &sink;
-    const GuestCosts gc = GuestCosts::from_profile(profile);
-    MicrobenchGuest a(m.vcpu(fa[0]), gc, Role::irq_busy, shared, dist_on());
-    MicrobenchGuest b(m.vcpu(fb[0]), gc, Role::irq_busy, shared, dist_on());
-    Machine::check(m.hw.kvm->run(m.vmm, fa[0]), "KVM_RUN");
-    Machine::check(m.hw.kvm->run(m.vmm, fb[0]), "KVM_RUN");
-    const sim::Cycles span{2'000'000};
-    m.events.run_until(span);
-    kvm::Vcpu& va = m.vcpu(fa[0]);
-    kvm::Vcpu& vb = m.vcpu(fb[0]);
-    r.note = "not modelled: host::Cpu runs one guest context and has no scheduler time slice; with two runnable vCPUs on "
-             "CPU 1, each entry finds the other's entry work queued and exits at once. In " +
-             std::to_string(span.count()) + " cycles: entries " + std::to_string(va.entries()) + " + " + std::to_string(vb.entries()) +
-             ", guest cycles " + std::to_string(va.guest_cycles().count()) + " + " + std::to_string(vb.guest_cycles().count()) +
-             " (no guest progress, so no guest-observed switch time exists)";
-    return r;
-}
-
 } // namespace
 
 // --- results -------------------------------------------------------------------------
@@ -228,6 +193,10 @@ void MicrobenchGuest::start()
 {
     switch (role_) {
     case Role::irq_busy: run(Phase::busy, kChunk); break;
+    case Role::counter_loop:
+        entries_seen_ = vcpu_->entries();
+        run(Phase::busy, kChunk);
+        break;
     case Role::irq_idle: run(Phase::idle, costs_.idle_loop); break;
     default: run(Phase::gap, kSettle); break;
     }
@@ -256,8 +225,25 @@ void MicrobenchGuest::iterate()
         vcpu_->trap_mmio_write(mmio_addr_, 1);
         return;
     case Role::irq_busy:
-    case Role::irq_idle: return;
+    case Role::irq_idle:
+    case Role::counter_loop: return;
     }
+}
+
+void MicrobenchGuest::note_gap()
+{
+    // The loop reads the counter back to back, so a gap in its readings is
+    // time out of the guest: from its last read before the exit to its
+    // first after the entry.  Paired with the peer VM's readings, the
+    // peer's last read before the switch starts the interval -- if the
+    // peer's last exit lies inside this vCPU's gap, the peer ran in it.
+    const std::uint64_t entries = vcpu_->entries();
+    if (entries != entries_seen_ && peer_ != nullptr) {
+        const sim::Cycles first = vcpu_->guest_entered_at();
+        const sim::Cycles peer_last = peer_->guest_left_at();
+        if (vcpu_->guest_left_at() <= peer_last && peer_last <= first) shared_.record(first - peer_last);
+    }
+    entries_seen_ = entries;
 }
 
 void MicrobenchGuest::trap_done(kvm::Vcpu&)
@@ -310,7 +296,10 @@ void MicrobenchGuest::segment_done(kvm::Vcpu&)
     case Phase::wfi:
     case Phase::stopped: return;
     case Phase::wait: run(Phase::wait, kChunk); return;
-    case Phase::busy: run(Phase::busy, kChunk); return;
+    case Phase::busy:
+        if (role_ == Role::counter_loop) note_gap();
+        run(Phase::busy, kChunk);
+        return;
     case Phase::idle:
         phase_ = Phase::wfi;
         vcpu_->trap_wfi();
@@ -352,7 +341,6 @@ void MicrobenchGuest::segment_done(kvm::Vcpu&)
 
 MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile, unsigned iterations)
 {
-    if (kind == Microbench::vm_switch) return vm_switch_probe(profile);
     MicrobenchResult r;
     r.kind = kind;
     MicrobenchGuest::Shared shared;
@@ -361,6 +349,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
     const GuestCosts gc = GuestCosts::from_profile(profile);
     const bool two_vcpus = kind == Microbench::virtual_ipi;
     Machine m(profile, two_vcpus ? 3 : 2);
+    if (kind == Microbench::vm_switch) m.hw.kvm->set_pinning([](unsigned) { return 1u; });
     std::vector<int> fds;
     const int vm_fd = m.make_vm(two_vcpus ? 2 : 1, fds);
     std::vector<std::unique_ptr<MicrobenchGuest>> guests;
@@ -407,11 +396,25 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
         m.events.schedule(signal_event, kSettle);
         break;
     }
-    case Microbench::vm_switch: break;
+    case Microbench::vm_switch: {
+        // A second VM whose one vCPU shares physical CPU 1 with the first;
+        // both loop on the counter and the host's time slice alternates them.
+        (void)m.make_vm(1, fds);
+        add(fds[0], Role::counter_loop, dist_on());
+        add(fds[1], Role::counter_loop, dist_on());
+        guests[0]->watch_peer(m.vcpu(fds[1]));
+        guests[1]->watch_peer(m.vcpu(fds[0]));
+        break;
+    }
     }
     for (int fd : fds) Machine::check(m.hw.kvm->run(m.vmm, fd), "KVM_RUN");
-    m.run([&] { return shared.done(); });
+    // One sample per switch, one switch per time slice.
+    const sim::Cycles slice = profile.get("host.sched_slice") + kChunk;
+    const sim::Cycles limit{std::max<std::uint64_t>(400'000'000, 2 * (iterations + 4) * slice.count())};
+    m.run([&] { return shared.done(); }, limit);
     for (const auto& g : guests) r.exits_in_window += g->exits_in_window();
+    for (const auto& cpu : m.hw.cpus) r.context_switches += cpu->context_switches();
+    r.elapsed = m.events.now().count();
     if (signal_event.scheduled()) m.events.deschedule(signal_event);
     if (thread) thread->stop();
     guests.clear();

@@ -22,7 +22,7 @@ Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsi
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
       track_("cpu" + std::to_string(id)), step_event_(this, "cpu.step"),
-      guest_event_(this, "cpu.guest_callback")
+      guest_event_(this, "cpu.guest_callback"), slice_event_(this, "cpu.slice_end")
 {
 }
 
@@ -44,8 +44,8 @@ bool Cpu::submit(Work& work, sim::Cycles cost)
     work_.push_back(work);
     if (guest_) {
         if (!work_notify_) {
-            work_notify_ = true;
-            if (!guest_event_.scheduled()) events_.schedule(guest_event_, events_.now());
+            if (may_run(work)) notify_work();
+            else arm_slice(); // another vCPU thread waits for the running one's slice
         }
         return true;
     }
@@ -94,7 +94,14 @@ void Cpu::enter_guest(GuestContext& ctx)
     assert(!guest_ && phase_ == Phase::none);
     guest_ = &ctx;
     irq_notify_ = irq_line_ && irqs_;
-    work_notify_ = !work_.empty();
+    work_notify_ = false;
+    for (const Work& w : work_) {
+        if (may_run(w)) {
+            work_notify_ = true;
+            break;
+        }
+    }
+    if (!work_notify_ && !work_.empty()) arm_slice();
     if ((irq_notify_ || work_notify_) && !guest_event_.scheduled())
         events_.schedule(guest_event_, events_.now());
 }
@@ -106,6 +113,95 @@ void Cpu::exit_guest()
     irq_notify_ = work_notify_ = false;
     events_.deschedule(guest_event_);
     if (!step_event_.scheduled() && phase_ == Phase::none && !in_step_) dispatch();
+}
+
+// --- the scheduler: vCPU threads and the time slice ------------------------------
+
+bool Cpu::slice_over() const
+{
+    return events_.now() - slice_start_ >= costs_.sched_slice;
+}
+
+bool Cpu::may_run(const Work& w) const
+{
+    return w.owner_ == nullptr || w.owner_ == current_ || current_ == nullptr || current_asleep_ || slice_over();
+}
+
+void Cpu::arm_slice()
+{
+    if (slice_over()) return;
+    const sim::Cycles end = slice_start_ + costs_.sched_slice;
+    if (slice_event_.scheduled()) {
+        if (slice_event_.when() == end) return;
+        events_.deschedule(slice_event_);
+    }
+    events_.schedule(slice_event_, end);
+}
+
+void Cpu::notify_work()
+{
+    work_notify_ = true;
+    if (!guest_event_.scheduled()) events_.schedule(guest_event_, events_.now());
+}
+
+void Cpu::on_slice_end()
+{
+    // The tick finds the current thread past its slice with another waiting.
+    if (guest_) {
+        if (!work_notify_ && !work_.empty()) notify_work();
+        return;
+    }
+    if (!step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_) dispatch();
+}
+
+Work* Cpu::next_work()
+{
+    if (work_.empty()) return nullptr;
+    if (may_run(work_.front())) return &work_.front();
+    for (Work& w : work_) {
+        if (may_run(w)) return &w;
+    }
+    arm_slice(); // only other threads' work: the CPU waits for the slice's end
+    return nullptr;
+}
+
+sim::Cycles Cpu::switch_to(GuestContext* task)
+{
+    sim::Cycles cost{};
+    if (task != current_) {
+        // The first thread a CPU runs is already loaded (KVM_RUN did it).
+        if (current_ != nullptr) {
+            GuestContext* prev = current_;
+            switches_.add();
+            cost += execute([&] { prev->sched_out(*this); });
+            cost += costs_.context_switch;
+            cost += execute([&] { task->sched_in(*this); });
+            if (tracer_ && tracer_->enabled()) tracer_->span(track_, "context switch", events_.now(), cost);
+        }
+        current_ = task;
+    } else if (!current_asleep_) {
+        return cost; // the same thread goes on in its slice
+    }
+    current_asleep_ = false;
+    slice_start_ = events_.now();
+    return cost;
+}
+
+void Cpu::task_sleep(GuestContext& task)
+{
+    if (current_ != &task) return;
+    current_asleep_ = true;
+    if (!work_.empty() && !guest_ && !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_)
+        dispatch();
+}
+
+void Cpu::task_exit(GuestContext& task)
+{
+    if (current_ != &task) return;
+    current_ = nullptr;
+    current_asleep_ = false;
+    if (!work_.empty() && !guest_ && !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_)
+        dispatch();
 }
 
 void Cpu::on_guest_callback()
@@ -131,10 +227,11 @@ void Cpu::dispatch()
     } else if (running_ && work_paused_) {
         work_paused_ = false;
         schedule_step(running_left_);
-    } else if (!work_.empty()) {
-        running_ = &work_.front();
-        work_.pop_front();
-        schedule_step(running_->cost_);
+    } else if (Work* w = next_work()) {
+        running_ = w;
+        work_.erase(work_.iterator_to(*w));
+        const sim::Cycles sw = w->owner_ != nullptr ? switch_to(w->owner_) : sim::Cycles{};
+        schedule_step(w->cost_ + sw);
     }
 }
 

@@ -17,6 +17,8 @@ KvmCosts KvmCosts::from_profile(const sim::CostProfile& p)
     c.mmio_abort = p.get("kvm.mmio_abort");
     c.vgic_save = p.get("kvm.vgic_save");
     c.vgic_restore = p.get("kvm.vgic_restore");
+    c.vcpu_put = p.get("kvm.vcpu_put");
+    c.vcpu_load = p.get("kvm.vcpu_load");
     return c;
 }
 

@@ -17,6 +17,9 @@ Vcpu::Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu)
       block_work_("kvm: vcpu block", [this] { block_work_done(); }), entered_event_(this, "kvm.entered"),
       exited_event_(this, "kvm.exited"), segment_event_(this, "kvm.guest_segment"), track_("vcpu" + std::to_string(id))
 {
+    // Both run in this vCPU's thread: the host scheduler switches threads around them.
+    entry_work_.set_owner(this);
+    block_work_.set_owner(this);
 }
 
 Vcpu::~Vcpu()
@@ -123,6 +126,17 @@ void Vcpu::host_irq(host::Cpu&)
     begin_exit(misr != 0 ? ExitReason::maintenance : ExitReason::irq);
 }
 
+void Vcpu::sched_out(host::Cpu&)
+{
+    // kvm_sched_out -> kvm_arch_vcpu_put: the thread leaves its CPU to another.
+    vm_.env().this_cpu.charge(vm_.env().costs.vcpu_put);
+}
+
+void Vcpu::sched_in(host::Cpu&)
+{
+    vm_.env().this_cpu.charge(vm_.env().costs.vcpu_load);
+}
+
 void Vcpu::host_work(host::Cpu&)
 {
     // The scheduler wants this CPU (a reschedule IPI in Linux): leave.
@@ -142,6 +156,7 @@ void Vcpu::begin_exit(ExitReason reason)
         events().deschedule(entered_event_); // the guest never ran: the entry is spent anyway
     } else {
         account_guest_time();
+        guest_left_at_ = events().now();
         if (segment_event_.scheduled()) {
             segment_left_ = segment_event_.when() - events().now();
             events().deschedule(segment_event_);
@@ -215,6 +230,7 @@ void Vcpu::block_work_done()
     vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block); // this runs as the block work's completion: it lengthens that step
     state_ = State::blocked;
     blocked_since_ = events().now();
+    pcpu_.task_sleep(*this); // another vCPU thread may have the CPU at once
 }
 
 void Vcpu::kick()
@@ -260,6 +276,7 @@ void Vcpu::stop()
     segment_paused_ = false;
     guest_trapped_ = false;
     state_ = State::stopped;
+    pcpu_.task_exit(*this);
 }
 
 // --- for the guest -------------------------------------------------------------------

@@ -6,8 +6,8 @@
 // MicrobenchGuest is the guest-side driver: a kvm::GuestCode that performs
 // one operation in a loop -- an HVC, a trapped GICD read, a GICD_SGIR write,
 // an IAR/EOIR pair on the virtual CPU interface, an MMIO write that hits an
-// ioeventfd -- or receives interrupts (busy or idle in WFI) and timestamps
-// its handler.  run_microbench() builds a small machine for one benchmark
+// ioeventfd, a read of the counter -- or receives interrupts (busy or idle
+// in WFI) and timestamps its handler.  run_microbench() builds a small machine for one benchmark
 // (physical GIC, host CPUs, KVM with a vgic-v2 VM, an eventfd host thread
 // where the benchmark needs one), runs it and returns the samples.  No
 // figure here is a constant: every sample is the difference of two
@@ -33,7 +33,7 @@ enum class Microbench {
     gicd_trap,        ///< a trapped GICD read, emulated by the vgic
     virtual_ipi,      ///< vCPU 0 writes GICD_SGIR until vCPU 1 (running) is in its handler
     virq_completion,  ///< IAR + EOIR on GICV, no trap
-    vm_switch,        ///< two VMs on one physical CPU (not modelled: see the result's note)
+    vm_switch,        ///< two VMs on one physical CPU: last guest instruction of one to the first of the other
     io_out,           ///< guest MMIO write -> ioeventfd -> host thread runs
     io_in,            ///< host thread signals an irqfd -> idle vCPU woken -> guest handler
     io_in_running,    ///< the same with the vCPU running (a model prediction, no paper row)
@@ -53,10 +53,11 @@ const MicrobenchInfo& info(Microbench kind);
 
 struct MicrobenchResult {
     Microbench kind = Microbench::hypercall;
-    bool modelled = true;
     std::vector<std::uint64_t> samples; ///< simulated cycles per iteration
     std::uint64_t exits_in_window = 0;  ///< virq_completion: exits inside a timed window (must be 0)
-    std::string note;                   ///< why a benchmark is not modelled, what it measured
+    std::uint64_t context_switches = 0; ///< host scheduler switches between vCPU threads (vm_switch)
+    std::uint64_t elapsed = 0;          ///< simulated cycles the run took
+    std::string note;                   ///< what went wrong (a run that did not complete its iterations)
     double mean() const;
     std::uint64_t min() const;
     std::uint64_t max() const;
@@ -78,6 +79,7 @@ public:
         mmio_notify,   ///< loop: MMIO write to an ioeventfd address
         irq_busy,      ///< runs guest code; timestamps its handler
         irq_idle,      ///< idles in WFI; timestamps its handler
+        counter_loop,  ///< reads the counter in a loop; times the switch from its peer VM (watch_peer)
     };
     struct Shared {
         sim::Cycles t0{};                         ///< when the timed operation started
@@ -99,6 +101,9 @@ public:
     MicrobenchGuest(const MicrobenchGuest&) = delete;
     MicrobenchGuest& operator=(const MicrobenchGuest&) = delete;
 
+    /// The other VM's vCPU on the same physical CPU (vm_switch).
+    void watch_peer(const kvm::Vcpu& peer) { peer_ = &peer; }
+
     std::uint64_t exits_in_window() const { return exits_in_window_; }
     std::uint64_t irqs_handled() const { return handled_; }
 
@@ -114,6 +119,7 @@ private:
     void start();
     void iterate();
     void take_irq();
+    void note_gap();
     void run(Phase phase, sim::Cycles cycles);
     sim::Cycles now() const;
 
@@ -130,6 +136,8 @@ private:
     std::uint64_t exits_at_t0_ = 0;
     std::uint64_t exits_in_window_ = 0;
     std::uint64_t handled_ = 0;
+    const kvm::Vcpu* peer_ = nullptr;
+    std::uint64_t entries_seen_ = 0;
 };
 
 } // namespace fwdsim::guest

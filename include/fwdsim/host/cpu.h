@@ -28,6 +28,22 @@
 //   runs after the IRQ and after anything queued before it.
 // * The callbacks are made from the CPU's own scheduled events, never from
 //   inside enter_guest()/exit_guest().
+//
+// The scheduler, minimally: vCPU threads and their time slice.  Work may
+// belong to a thread (Work::set_owner: a vCPU's run-loop pass belongs to
+// its GuestContext); the CPU's current thread is the owner of the last
+// owned work it ran.  Owned work of another thread does not run, and does
+// not make the guest exit, until the current thread has had the CPU for
+// host.sched_slice cycles (CFS's minimum granularity) or sleeps
+// (task_sleep(), a vCPU blocked in WFI) or exits (task_exit()); until then
+// later work runs ahead of it.  At the slice's end the CPU tells a guest
+// running for the current thread host_work() (the tick's reschedule).
+// Switching threads charges the step of the incoming thread's work with
+// ctx.sched_out() of the old one (kvm_arch_vcpu_put), host.context_switch
+// and ctx.sched_in() of the new one (kvm_arch_vcpu_load).  Work without an
+// owner (IRQ bottom halves, eventfd threads, kernel work) is unchanged: it
+// runs in FIFO order and makes a guest exit at once.  A CPU that only ever
+// runs one thread's owned work behaves exactly as without the scheduler.
 #pragma once
 
 #include <fwdsim/host/host_costs.h>
@@ -46,6 +62,7 @@
 namespace fwdsim::host {
 
 class Cpu;
+class GuestContext;
 class IrqLayer;
 
 /// A unit of host work owned by its submitter (like a work_struct): it is
@@ -62,6 +79,9 @@ public:
     const char* name() const { return name_; }
     /// Removes it from its CPU's queue if it has not started (cancel_work).
     void cancel();
+    /// The thread this work runs in (a vCPU's run loop), for the scheduler.
+    void set_owner(GuestContext* owner) { owner_ = owner; }
+    GuestContext* owner() const { return owner_; }
 
 private:
     friend class Cpu;
@@ -69,6 +89,7 @@ private:
     std::function<void()> done_;
     sim::Cycles cost_{};
     Cpu* cpu_ = nullptr;
+    GuestContext* owner_ = nullptr;
 };
 
 /// What KVM implements so a vCPU can run on a Cpu (see the contract above).
@@ -79,6 +100,10 @@ public:
     virtual void host_irq(Cpu& cpu) = 0;
     /// Host work is waiting for this CPU: exit when convenient.
     virtual void host_work(Cpu& cpu) = 0;
+    /// The scheduler switches this thread out / in; runs as kernel code on
+    /// `cpu` (charges through ThisCpu lengthen the switch).
+    virtual void sched_out(Cpu& cpu) { (void)cpu; }
+    virtual void sched_in(Cpu& cpu) { (void)cpu; }
 };
 
 class Cpu {
@@ -119,6 +144,14 @@ public:
 
     void enter_guest(GuestContext& ctx);
     void exit_guest();
+
+    /// The current thread sleeps (blocks): other threads' work may run
+    /// without waiting for its slice.  Its next owned work wakes it.
+    void task_sleep(GuestContext& task);
+    /// The thread is gone: forget it, nothing is switched out.
+    void task_exit(GuestContext& task);
+    GuestContext* current_task() const { return current_; }
+    std::uint64_t context_switches() const { return switches_.value(); }
     Mode mode() const { return guest_ ? Mode::guest : Mode::host; }
     GuestContext* guest() const { return guest_; }
 
@@ -138,7 +171,14 @@ private:
 
     void on_step();
     void on_guest_callback();
+    void on_slice_end();
     void dispatch();
+    bool may_run(const Work& w) const;
+    bool slice_over() const;
+    void arm_slice();
+    void notify_work();
+    Work* next_work();
+    sim::Cycles switch_to(GuestContext* task);
     void begin_irq();
     void run_phase(Phase p);
     void schedule_step(sim::Cycles duration);
@@ -168,13 +208,20 @@ private:
     bool irq_notify_ = false;   ///< host_irq() owed to the guest context
     bool work_notify_ = false;  ///< host_work() owed to the guest context
 
+    GuestContext* current_ = nullptr; ///< the thread holding the CPU (owner of the last owned work run)
+    bool current_asleep_ = false;     ///< it blocked: others need not wait for its slice
+    sim::Cycles slice_start_{};       ///< when it got the CPU
+    std::size_t waiting_ = 0;         ///< queued work owned by another thread than current_
+
     sim::MemberEvent<Cpu, &Cpu::on_step> step_event_;
     sim::MemberEvent<Cpu, &Cpu::on_guest_callback> guest_event_;
+    sim::MemberEvent<Cpu, &Cpu::on_slice_end> slice_event_;
 
     sim::Cycles busy_{};
     sim::Counter irqs_taken_;
     sim::Counter spurious_;
     sim::Counter work_done_;
+    sim::Counter switches_;
 };
 
 } // namespace fwdsim::host

@@ -19,6 +19,8 @@ struct HostCosts {
     sim::Cycles return_to_user{};   ///< kernel exit to user space (ret_to_user)
     sim::Cycles syscall{};          ///< entering and leaving the kernel for one syscall/ioctl
     sim::Cycles workqueue_dispatch{}; ///< queueing and running a work item (virqfd's unmask work)
+    sim::Cycles context_switch{};   ///< the scheduler switching between two threads (vCPU threads of two VMs)
+    sim::Cycles sched_slice{};      ///< a duration, not a cost: how long a thread keeps the CPU against another runnable one
 
     static HostCosts from_profile(const sim::CostProfile& profile);
 };

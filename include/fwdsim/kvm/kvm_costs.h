@@ -22,6 +22,8 @@ struct KvmCosts {
     sim::Cycles vgic_save{};          ///< exit: the vgic-v2 state beyond the list registers (GICH reads)
     sim::Cycles vgic_restore{};       ///< entry: the same state written back
     sim::Cycles mmio_abort{};         ///< decoding a stage-2 data abort on emulated MMIO and its io-bus dispatch
+    sim::Cycles vcpu_put{};           ///< a vCPU thread scheduled out (kvm_arch_vcpu_put)
+    sim::Cycles vcpu_load{};          ///< a vCPU thread scheduled in (kvm_arch_vcpu_load)
 
     static KvmCosts from_profile(const sim::CostProfile& profile);
 };

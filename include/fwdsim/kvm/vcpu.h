@@ -19,6 +19,15 @@
 // nothing pending blocks the vCPU (kvm.vcpu_block) and frees the CPU; a
 // kick wakes it (kvm.vcpu_wakeup).  A kick of a vCPU in the guest sends an
 // IPI (SGI kKickSgi) to its CPU, which makes it exit.
+//
+// Its run-loop passes and WFI blocking are work of the vCPU's thread
+// (host::Work::set_owner), so vCPUs sharing a physical CPU take turns by
+// the host's time slice (host/cpu.h): a vCPU in the guest is not made to
+// exit by another's entry until its slice is over; then it exits as for a
+// reschedule (an irq exit), the CPU switches threads -- kvm.vcpu_put of
+// this one (sched_out), host.context_switch, kvm.vcpu_load of the other
+// (sched_in) -- and this vCPU's next pass waits for its turn.  Blocking in
+// WFI gives the CPU up at once (host::Cpu::task_sleep).
 #pragma once
 
 #include <fwdsim/arch/vm_arch.h>
@@ -95,6 +104,8 @@ public:
     // --- host::GuestContext ------------------------------------------------------
     void host_irq(host::Cpu& cpu) override;
     void host_work(host::Cpu& cpu) override;
+    void sched_out(host::Cpu& cpu) override;
+    void sched_in(host::Cpu& cpu) override;
 
     /// Called by KVM when the physical CPU's nVIRQ changes.
     void virq_changed(bool level);
@@ -109,6 +120,12 @@ public:
     sim::Cycles guest_cycles() const { return guest_cycles_; }
     /// Cycles of world switches (entry and exit halves, flush and fold).
     sim::Cycles switch_cycles() const { return switch_cycles_; }
+    /// When the guest last started running (the first guest instruction of
+    /// the latest entry) and last stopped (its last instruction before the
+    /// latest exit): what a guest polling the counter sees on either side
+    /// of the gap an exit leaves.
+    sim::Cycles guest_entered_at() const { return guest_since_; }
+    sim::Cycles guest_left_at() const { return guest_left_at_; }
 
 private:
     sim::EventQueue& events() const;
@@ -145,6 +162,7 @@ private:
     bool segment_paused_ = false;
     sim::Cycles segment_started_{};
     sim::Cycles guest_since_{};
+    sim::Cycles guest_left_at_{};
 
     host::Work entry_work_;
     host::Work block_work_;
