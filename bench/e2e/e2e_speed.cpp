@@ -1,6 +1,6 @@
 // e2e-speed: how fast whole systems simulate (docs/performance.md).
 //
-//   e2e-speed [--quick] [--headline] [--memory] [headline.yaml]
+//   e2e-speed [--quick] [--headline] [--memory] [--csv OUT.csv] [headline.yaml]
 //
 // * headline: the headline scenario (one level-triggered platform device,
 //   idle guest, 20 k interrupts per simulated second) under forwarded and
@@ -9,6 +9,7 @@
 // * scaling: host nanoseconds per delivered interrupt from 1 to 64
 //   devices, 64 to 1020 interrupt IDs, 1 to 8 vCPUs (forwarded; the total
 //   interrupt rate held constant, so only the system's size changes).
+// * --csv: the rows also go to OUT.csv, for bench/e2e/plot_scaling.py.
 // * --memory: builds an 8-CPU system with every SPI a VM can have (992 IDs:
 //   vgic-v2's NR_IRQS is a multiple of 32 below 1024, and the System gives
 //   the GIC and the vgic the same count, so 988 SPIs cannot be built), 7
@@ -21,6 +22,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -101,10 +103,17 @@ void set_devices(ScenarioConfig& c, unsigned n, unsigned first_spi, double rate,
     }
 }
 
+std::FILE* g_csv = nullptr; ///< --csv: the rows again, machine-readable
+
 void print_row(const char* what, const std::string& x, const Run& r)
 {
+    const double events_per_irq = r.delivered ? static_cast<double>(r.events) / static_cast<double>(r.delivered) : 0.0;
+    if (g_csv != nullptr) {
+        std::fprintf(g_csv, "%s,%s,%llu,%.6f,%.1f,%.1f\n", what, x.c_str(), static_cast<unsigned long long>(r.delivered), r.cpu_s,
+                     r.ns_per_irq(), events_per_irq);
+    }
     std::printf("| %s | %s | %llu | %.3f | %.3f | %.0f | %.2f M | %.1f |\n", what, x.c_str(), static_cast<unsigned long long>(r.delivered), r.wall_s, r.cpu_s,
-                r.ns_per_irq(), r.irqs_per_s() / 1e6, r.delivered ? static_cast<double>(r.events) / static_cast<double>(r.delivered) : 0.0);
+                r.ns_per_irq(), r.irqs_per_s() / 1e6, events_per_irq);
 }
 
 long peak_rss_kib()
@@ -140,14 +149,24 @@ int main(int argc, char** argv)
 {
     bool quick = false, mem = false, headline_only = false;
     std::string path = FWDSIM_HEADLINE;
+    const char* csv_path = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         else if (std::strcmp(argv[i], "--memory") == 0) mem = true;
         else if (std::strcmp(argv[i], "--headline") == 0) headline_only = true; // for profiling
+        else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc) csv_path = argv[++i];
         else path = argv[i];
     }
     try {
         ScenarioConfig base = load_scenario(path);
+        if (csv_path != nullptr) {
+            g_csv = std::fopen(csv_path, "w");
+            if (g_csv == nullptr) {
+                std::fprintf(stderr, "e2e-speed: --csv %s: %s\n", csv_path, std::strerror(errno));
+                return 1;
+            }
+            std::fprintf(g_csv, "series,x,delivered,cpu_s,cpu_ns_per_irq,events_per_irq\n");
+        }
         if (mem) return memory(base);
         const int reps = quick ? 1 : 3;
         const double sim_us = quick ? 100'000 : 5'000'000; // simulated time per run
