@@ -285,16 +285,37 @@ struct Gic::Impl {
     {
         return ci.apr == 0 ? 0xFF : static_cast<unsigned>(std::countr_zero(ci.apr)) << 3;
     }
-    int highest_lr(unsigned cpu, bool check_mask)
+    /// What GICH_MISR and nVIRQ need from the list registers, in one pass:
+    /// both are re-evaluated after every change to the virtual interface.
+    struct LrScan {
+        int best = -1;      ///< the highest-priority pending LR (the lowest index on a tie)
+        unsigned valid = 0; ///< LRs whose state is not invalid
+        bool eoi = false;   ///< an LR asks for EOI maintenance: invalid with its EOI bit (some EISR bit set)
+    };
+    static LrScan scan_lrs(const CpuInterface& ci)
     {
-        CpuInterface& ci = cpus[cpu];
-        int best = -1;
+        LrScan s;
+        unsigned best_priority = 0x100;
         for (unsigned n = 0; n < ci.lrs.size(); ++n) {
             const ListRegister& lr = ci.lrs[n];
-            if (lr.state() != ListRegister::State::pending) continue;
-            if (best < 0 || lr.priority() < ci.lrs[static_cast<unsigned>(best)].priority()) best = static_cast<int>(n);
+            const auto st = lr.state();
+            if (st == ListRegister::State::invalid) {
+                s.eoi = s.eoi || lr.eoi();
+                continue;
+            }
+            ++s.valid;
+            if (st == ListRegister::State::pending && lr.priority() < best_priority) {
+                best_priority = lr.priority();
+                s.best = static_cast<int>(n);
+            }
         }
-        if (best < 0 || !check_mask) return best;
+        return s;
+    }
+    /// `best` if the virtual CPU interface signals it (its group enabled,
+    /// above VPMR, preempting the running priority), else -1.
+    int signalled_lr(const CpuInterface& ci, int best) const
+    {
+        if (best < 0) return -1;
         const ListRegister& lr = ci.lrs[static_cast<unsigned>(best)];
         const bool group_on = lr.grp1() ? (ci.vmcr & gich::vmcr_veng1) != 0 : (ci.vmcr & gich::vmcr_veng0) != 0;
         if (!group_on || lr.priority() >= vpmr(ci)) return -1;
@@ -302,6 +323,12 @@ struct Gic::Impl {
         const std::uint8_t gm = group_mask(std::max(vbpr(ci), 2u));
         if (rp != 0xFF && (lr.priority() & gm) >= (rp & gm)) return -1;
         return best;
+    }
+    int highest_lr(unsigned cpu, bool check_mask)
+    {
+        const CpuInterface& ci = cpus[cpu];
+        const int best = scan_lrs(ci).best;
+        return check_mask ? signalled_lr(ci, best) : best;
     }
     std::uint32_t virtual_acknowledge(unsigned cpu)
     {
@@ -371,19 +398,14 @@ struct Gic::Impl {
         }
         return bits;
     }
-    std::uint32_t misr(const CpuInterface& ci) const
+    std::uint32_t misr(const CpuInterface& ci) const { return misr_of(ci, scan_lrs(ci)); }
+    std::uint32_t misr_of(const CpuInterface& ci, const LrScan& s) const
     {
         std::uint32_t m = 0;
-        if (eisr(ci) != 0) m |= gich::misr_eoi;
-        unsigned valid = 0;
-        bool any_pending = false;
-        for (const auto& lr : ci.lrs) {
-            if (lr.state() != ListRegister::State::invalid) ++valid;
-            if (lr.state() == ListRegister::State::pending) any_pending = true;
-        }
-        if ((ci.hcr & gich::hcr_uie) && valid <= 1) m |= gich::misr_u;
+        if (s.eoi) m |= gich::misr_eoi;
+        if ((ci.hcr & gich::hcr_uie) && s.valid <= 1) m |= gich::misr_u;
         if ((ci.hcr & gich::hcr_lrenpie) && (ci.hcr >> gich::hcr_eoicount_shift) != 0) m |= gich::misr_lrenp;
-        if ((ci.hcr & gich::hcr_npie) && !any_pending) m |= gich::misr_np;
+        if ((ci.hcr & gich::hcr_npie) && s.best < 0) m |= gich::misr_np;
         const bool g0 = ci.vmcr & gich::vmcr_veng0;
         const bool g1 = ci.vmcr & gich::vmcr_veng1;
         if ((ci.hcr & gich::hcr_vgrp0eie) && g0) m |= gich::misr_vgrp0e;
@@ -392,16 +414,25 @@ struct Gic::Impl {
         if ((ci.hcr & gich::hcr_vgrp1die) && !g1) m |= gich::misr_vgrp1d;
         return m;
     }
+    /// After any change to the virtual interface: the maintenance
+    /// interrupt's line follows at once, nVIRQ after its propagation delay.
     void virtual_changed(unsigned cpu)
     {
         CpuInterface& ci = cpus[cpu];
-        const bool maint = (ci.hcr & gich::hcr_en) && misr(ci) != 0;
+        bool maint = false;
+        bool virq = false;
+        if (ci.hcr & gich::hcr_en) {
+            const LrScan s = scan_lrs(ci);
+            maint = misr_of(ci, s) != 0;
+            virq = signalled_lr(ci, s.best) >= 0;
+        }
         IrqState& m = ci.banked[maintenance_ppi];
         if (m.line != maint) {
             m.line = maint;
             changed(cpu, maintenance_ppi);
         }
-        schedule_virq_update(cpu);
+        auto& ev = signals[cpu]->nvirq;
+        if (!ev.scheduled() && virq != ci.virq_out) queue.schedule_after(ev, costs.lr_update_to_virq);
     }
 
     // --- outputs -------------------------------------------------------------------
@@ -428,11 +459,6 @@ struct Gic::Impl {
     {
         auto& ev = signals[cpu]->line_arrival;
         if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) queue.schedule_after(ev, costs.line_to_distributor);
-    }
-    void schedule_virq_update(unsigned cpu)
-    {
-        auto& ev = signals[cpu]->nvirq;
-        if (!ev.scheduled() && virq_level(cpu) != cpus[cpu].virq_out) queue.schedule_after(ev, costs.lr_update_to_virq);
     }
     void update_irq(unsigned cpu)
     {

@@ -154,6 +154,26 @@ TEST_CASE("V10 V11 HW=0 with the EOI bit: EOI sets EISR and MISR.EOI and raises 
     CHECK_FALSE(g.gic->maintenance_pending(0));
 }
 
+TEST_CASE("V10 with 40 LRs: an EOI in a list register above 31 sets EISR1 and MISR.EOI")
+{
+    // MISR.EOI is asserted while any list register asks for EOI
+    // maintenance, so EISR1's bits count as much as EISR0's.
+    GicFixture g(256, 1, 40);
+    g.enable_all();
+    g.enable(maintenance_ppi);
+    virt_on(g);
+    write_lr(g, 35, LR::make_virtual(60, 0x80, LR::State::pending, true));
+    CHECK(g.vcpu(gicc::iar) == 60);
+    g.vcpu_w(gicc::eoir, 60);
+    CHECK(g.hyp(gich::eisr0) == 0);
+    CHECK(g.hyp(gich::eisr1) == 1u << (35 - 32));
+    CHECK((g.hyp(gich::misr) & gich::misr_eoi) != 0);
+    CHECK(g.gic->maintenance_pending(0));
+    write_lr(g, 35, LR{0});
+    CHECK(g.hyp(gich::misr) == 0);
+    CHECK_FALSE(g.gic->maintenance_pending(0));
+}
+
 TEST_CASE("V12 HCR.UIE with at most one valid LR sets MISR.U")
 {
     GicFixture g;
