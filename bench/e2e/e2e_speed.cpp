@@ -197,8 +197,9 @@ int main(int argc, char** argv)
             c.host_cpus = std::min(8u, v + 1);
             c.vms.at(0).vcpus = v;
             c.vms.at(0).pin.clear();
-            // One vCPU per CPU (two runnable vCPUs on one CPU do not progress:
-            // docs/calibration.md, VM switch); the 8th shares CPU 0 with the host.
+            // One vCPU per CPU: the series measures system size, not CPU
+            // sharing (vCPUs on one CPU take turns by the host's time slice);
+            // the 8th shares CPU 0 with the host.
             for (unsigned i = 0; i < v; ++i) c.vms.at(0).pin.push_back(i < 7 ? 1 + i : 0);
             set_devices(c, 1, 48, rate, DeliveryMode::forwarded);
             print_row("vCPUs", std::to_string(v), best_of(c, reps));
