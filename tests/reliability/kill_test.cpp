@@ -73,16 +73,16 @@ std::vector<ScenarioConfig> scenarios()
         out.push_back(c);
     }
     {
-        // The host scheduler's state (the CPU's current thread, work waiting
-        // for a slice) must survive a vCPU thread killed while it shares the
-        // CPU; the other VM keeps delivering throughout.
-        ScenarioConfig c = base("two VMs sharing one CPU, one killed");
-        c.vms.push_back(VmConfig{"vm1", 1, {1}});
-        c.devices = {DeviceConfig{"plat0", DeviceKind::platform, "vm0", 1,
-                                  {irq(0, TriggerKind::level, 48, DeliveryMode::forwarded, 50000),
-                                   irq(1, TriggerKind::edge, 49, DeliveryMode::irqfd, 35000)}},
-                     DeviceConfig{"plat1", DeviceKind::platform, "vm1", 3,
-                                  {irq(0, TriggerKind::level, 50, DeliveryMode::forwarded, 40000)}}};
+        // The 2-vCPU scenario's devices on two VMs sharing one CPU: the host
+        // scheduler's state (the CPU's current thread, work waiting for a
+        // slice) must survive vm0's vCPU thread killed mid-flight, and vm1
+        // keeps delivering throughout.
+        ScenarioConfig c = out.back();
+        c.name = "two VMs sharing one CPU, one killed";
+        c.host_cpus = 2;
+        c.vms = {VmConfig{"vm0", 1, {1}}, VmConfig{"vm1", 1, {1}}};
+        c.devices[0].irqs[1].delivery = DeliveryMode::irqfd;
+        c.devices[1].vm = "vm1";
         out.push_back(c);
     }
     return out;
