@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <fstream>
 #include <iostream>
 #include <string_view>
 
@@ -77,21 +76,11 @@ int gic_script_main(int argc, char** argv)
         return 2;
     }
     try {
-        if (file == "-") {
-            gic::run_gic_script(std::cin, std::cout, options);
-        } else {
-            std::ifstream in(file);
-            if (!in) {
-                fmt::print(stderr, "fwdsim gic-script: cannot open {}\n", file);
-                return 1;
-            }
-            gic::run_gic_script(in, std::cout, options);
-        }
+        return with_script_input("gic-script", file, [&](std::istream& in) { gic::run_gic_script(in, std::cout, options); });
     } catch (const std::invalid_argument& e) {
         fmt::print(stderr, "fwdsim gic-script: {}\n", e.what());
         return 2;
     }
-    return 0;
 }
 
 } // namespace fwdsim::app

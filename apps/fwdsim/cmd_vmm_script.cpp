@@ -118,21 +118,11 @@ int vmm_script_main(int argc, char** argv)
             config = vmm::parse_script_machine_config(cin, config_file);
         }
         vmm::ScriptMachine machine(config);
-        if (file == "-") {
-            vmm::run_script(std::cin, std::cout, machine);
-        } else {
-            std::ifstream in(file);
-            if (!in) {
-                fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", file);
-                return 1;
-            }
-            vmm::run_script(in, std::cout, machine);
-        }
+        return with_script_input("vmm-script", file, [&](std::istream& in) { vmm::run_script(in, std::cout, machine); });
     } catch (const sim::ConfigError& e) {
         fmt::print(stderr, "fwdsim vmm-script: {}\n", e.what());
         return 2;
     }
-    return 0;
 }
 
 } // namespace fwdsim::app

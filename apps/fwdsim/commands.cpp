@@ -1,6 +1,10 @@
 #include "commands.h"
 
+#include <fmt/core.h>
+
 #include <array>
+#include <fstream>
+#include <iostream>
 
 namespace fwdsim::app {
 
@@ -16,6 +20,21 @@ std::span<const Command> commands()
         Command{"profile", "list a cost profile's primitives (default: the built-in one)", profile_main},
     };
     return kCommands;
+}
+
+int with_script_input(std::string_view tool, const std::string& file, const std::function<void(std::istream&)>& run)
+{
+    if (file == "-") {
+        run(std::cin);
+        return 0;
+    }
+    std::ifstream in(file);
+    if (!in) {
+        fmt::print(stderr, "fwdsim {}: cannot open {}\n", tool, file);
+        return 1;
+    }
+    run(in);
+    return 0;
 }
 
 } // namespace fwdsim::app

@@ -2,7 +2,10 @@
 // is the subcommand's name) and returns the process exit status.
 #pragma once
 
+#include <functional>
+#include <iosfwd>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace fwdsim::app {
@@ -14,6 +17,11 @@ struct Command {
 };
 
 std::span<const Command> commands();
+
+/// Runs `run` on the script named `file` ("-": standard input), as the
+/// script-driven subcommands read their input.  Returns 0, or 1 after
+/// telling stderr that `tool` cannot open the file.
+int with_script_input(std::string_view tool, const std::string& file, const std::function<void(std::istream&)>& run);
 
 int demo_main(int argc, char** argv);
 int profile_main(int argc, char** argv);

@@ -49,7 +49,7 @@ bool Cpu::submit(Work& work, sim::Cycles cost)
         }
         return true;
     }
-    if (!step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_) dispatch();
+    if (may_dispatch()) dispatch();
     return true;
 }
 
@@ -151,7 +151,7 @@ void Cpu::on_slice_end()
         if (!work_notify_ && !work_.empty()) notify_work();
         return;
     }
-    if (!step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_) dispatch();
+    if (may_dispatch()) dispatch();
 }
 
 Work* Cpu::next_work()
@@ -191,8 +191,7 @@ void Cpu::task_sleep(GuestContext& task)
 {
     if (current_ != &task) return;
     current_asleep_ = true;
-    if (!work_.empty() && !guest_ && !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_)
-        dispatch();
+    if (!work_.empty() && !guest_ && may_dispatch()) dispatch();
 }
 
 void Cpu::task_exit(GuestContext& task)
@@ -200,8 +199,7 @@ void Cpu::task_exit(GuestContext& task)
     if (current_ != &task) return;
     current_ = nullptr;
     current_asleep_ = false;
-    if (!work_.empty() && !guest_ && !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_)
-        dispatch();
+    if (!work_.empty() && !guest_ && may_dispatch()) dispatch();
 }
 
 void Cpu::on_guest_callback()

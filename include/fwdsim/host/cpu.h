@@ -174,6 +174,9 @@ private:
     void on_slice_end();
     void dispatch();
     bool may_run(const Work& w) const;
+    /// Between steps: no step under way or due, not in the IRQ flow, no
+    /// work started; dispatch() may pick what comes next.
+    bool may_dispatch() const { return !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_; }
     bool slice_over() const;
     void arm_slice();
     void notify_work();
@@ -211,7 +214,6 @@ private:
     GuestContext* current_ = nullptr; ///< the thread holding the CPU (owner of the last owned work run)
     bool current_asleep_ = false;     ///< it blocked: others need not wait for its slice
     sim::Cycles slice_start_{};       ///< when it got the CPU
-    std::size_t waiting_ = 0;         ///< queued work owned by another thread than current_
 
     sim::MemberEvent<Cpu, &Cpu::on_step> step_event_;
     sim::MemberEvent<Cpu, &Cpu::on_guest_callback> guest_event_;

@@ -156,12 +156,7 @@ private:
 // handlers, and a call into another translation unit per event is a
 // measurable share of the ring benchmark.  Forced: with LTO, GCC otherwise
 // makes it an out-of-line function again (~8% of a whole-system run).
-#if defined(__GNUC__)
-#define FWDSIM_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define FWDSIM_ALWAYS_INLINE
-#endif
-FWDSIM_ALWAYS_INLINE inline void EventQueue::schedule(Event& ev, Cycles when)
+[[gnu::always_inline]] inline void EventQueue::schedule(Event& ev, Cycles when)
 {
     // One test covers the usual case, an idle event due within the wheel: a
     // time in the past wraps `ahead` beyond the wheel, so schedule_slow()
@@ -174,7 +169,7 @@ FWDSIM_ALWAYS_INLINE inline void EventQueue::schedule(Event& ev, Cycles when)
     push_wheel(ev, when, ahead);
 }
 
-FWDSIM_ALWAYS_INLINE inline void EventQueue::schedule_after(Event& ev, Cycles delay)
+[[gnu::always_inline]] inline void EventQueue::schedule_after(Event& ev, Cycles delay)
 {
     schedule(ev, now_ + delay);
 }
@@ -189,7 +184,7 @@ inline void EventQueue::insert(Event& ev, Cycles when)
     }
 }
 
-FWDSIM_ALWAYS_INLINE inline void EventQueue::push_wheel(Event& ev, Cycles when, std::uint64_t ahead)
+[[gnu::always_inline]] inline void EventQueue::push_wheel(Event& ev, Cycles when, std::uint64_t ahead)
 {
     // ev is idle, or on its way from the far set, whose caller nulled the
     // link: next_ is already null, which saves a store per schedule.
