@@ -8,6 +8,9 @@
 # noisy machine the best run is the least disturbed one.  The last column is
 # the median over the repeats of each fwdsim run's ratio to the SystemC run
 # right after it, a second view of the same runs.
+# Every run is pinned to one CPU (RING_CPU, default the last one): on a VM
+# the virtual CPUs can differ in speed for minutes at a time, so a pair run
+# on two different CPUs would measure the CPUs, not the kernels.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,6 +21,8 @@ build_dir="${FWDSIM_BUILD_DIR:-build/release}"
 cmake --preset release -B "$build_dir" >/dev/null
 cmake --build "$build_dir" -j2 --target fwdsim_bench systemc_ring >/dev/null
 bin=$build_dir/bench/ring
+cpu="${RING_CPU:-$(($(nproc) - 1))}"
+pin() { taskset -c "$cpu" "$@"; }
 
 best() { # prints the highest ev_per_s among RESULT lines on stdin
   sed -n 's/.*ev_per_s=\([0-9]*\).*/\1/p' | sort -n | tail -1
@@ -30,8 +35,8 @@ printf '%-10s %14s %14s %8s %8s\n' "nodes/tok" "fwdsim ev/s" "systemc ev/s" "rat
 for cfg in "64 1" "64 64" "4096 4096"; do
   f=""; s=""; pairs=""
   for ((r = 0; r < repeats; r++)); do
-    fr="$("$bin/fwdsim-bench" ring $cfg "$events")"
-    sr="$("$bin/systemc-ring" ring $cfg "$events" 2>/dev/null | grep RESULT)"
+    fr="$(pin "$bin/fwdsim-bench" ring $cfg "$events")"
+    sr="$(pin "$bin/systemc-ring" ring $cfg "$events" 2>/dev/null | grep RESULT)"
     f+="$fr"$'\n'; s+="$sr"$'\n'
     pairs+="$(printf '%s\n%s\n' "$fr" "$sr" | pair_ratio)"$'\n'
   done

@@ -801,22 +801,30 @@ std::uint32_t Gic::Impl::gich_read(unsigned cpu, std::uint32_t off)
 void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
 {
     CpuInterface& ci = cpus[cpu];
+    std::uint32_t* reg = nullptr;
     if (off >= gich::lr0 && off < gich::lr0 + 4 * params.num_lrs) {
-        // Bits [22:20] are reserved (RAZ/WI).
-        ci.lrs[(off - gich::lr0) / 4].raw = v & ~(7u << 20);
+        reg = &ci.lrs[(off - gich::lr0) / 4].raw;
+        v &= ~(7u << 20); // bits [22:20] are reserved (RAZ/WI)
     } else if (off == gich::hcr) {
-        ci.hcr = v & (0xFFu | (0x1Fu << gich::hcr_eoicount_shift));
+        reg = &ci.hcr;
+        v &= 0xFFu | (0x1Fu << gich::hcr_eoicount_shift);
     } else if (off == gich::vmcr) {
-        ci.vmcr = v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem | (0x1Fu << gich::vmcr_vpmr_shift));
+        reg = &ci.vmcr;
         // VBPR and VABPR alias GICV_BPR/ABPR, which never read below their
         // minimum (2 and 3 with five virtual priority bits).
-        ci.vmcr |= std::max<std::uint32_t>((v >> gich::vmcr_vbpr_shift) & 7, 2) << gich::vmcr_vbpr_shift;
-        ci.vmcr |= std::max<std::uint32_t>((v >> gich::vmcr_vabpr_shift) & 7, 3) << gich::vmcr_vabpr_shift;
+        v = (v & (gich::vmcr_veng0 | gich::vmcr_veng1 | 0x1Cu | gich::vmcr_vem | (0x1Fu << gich::vmcr_vpmr_shift))) |
+            std::max<std::uint32_t>((v >> gich::vmcr_vbpr_shift) & 7, 2) << gich::vmcr_vbpr_shift |
+            std::max<std::uint32_t>((v >> gich::vmcr_vabpr_shift) & 7, 3) << gich::vmcr_vabpr_shift;
     } else if (off == gich::apr) {
-        ci.apr = v;
+        reg = &ci.apr;
     } else {
         return;
     }
+    // KVM's world switch rewrites HCR, VMCR and APR on every entry, mostly
+    // with what they already hold.  The outputs depend only on the state, and
+    // every change re-derives them, so an unchanged register needs nothing.
+    if (*reg == v) return;
+    *reg = v;
     virtual_changed(cpu);
 }
 
