@@ -78,6 +78,7 @@ struct CpuInterface {
     std::uint8_t bpr = 0;
     std::uint8_t abpr = 0;
     std::vector<ActivePriority> running;  ///< acknowledged, not yet EOIed
+    std::uint8_t running_priority = 0xFF; ///< the highest (lowest value) in `running`, 0xFF if none
     CandidateSet candidates;
     bool irq_out = false;
     bool virq_out = false;
@@ -86,6 +87,13 @@ struct CpuInterface {
     std::uint32_t vmcr = 0;
     std::uint32_t apr = 0;
     std::vector<ListRegister> lrs;
+    // The LRs' states as bit sets (bit n: LR n), kept by note_lr() at every
+    // change of an LR: the outputs are re-derived after every change to the
+    // virtual interface, and a few mask tests are cheaper than a walk of
+    // the LRs each time.
+    std::uint64_t lr_pending = 0; ///< state pending (not pending and active)
+    std::uint64_t lr_valid = 0;   ///< state not invalid
+    std::uint64_t lr_eoi = 0;     ///< invalid and asking for EOI maintenance (GICH_EISR)
 };
 
 } // namespace
@@ -106,6 +114,7 @@ struct Gic::Impl {
     std::uint8_t prio_mask;
     std::uint8_t bpr_min;
     std::uint32_t dist_ctlr = 0; ///< EnableGrp0 [0], EnableGrp1 [1] (no Security Extensions)
+    std::uint64_t implemented_lrs; ///< bit n: LR n exists
     std::vector<IrqState> spis;                 // index intid - 32
     std::vector<CpuInterface> cpus;
     std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
@@ -152,14 +161,18 @@ struct Gic::Impl {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         CpuInterface& ci = cpus[cpu];
         IrqState* s = state(cpu, intid);
+        const std::uint32_t group_bit = s->group1 ? 2u : 1u;
+        const bool group_on = (dist_ctlr & group_bit) != 0 && (ci.ctlr & group_bit) != 0;
+        const bool wanted = group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid);
+        // The set orders by (priority, intid), which no two nodes share: a
+        // node that stays, at the same priority, keeps its place.
+        if (node.linked == wanted && (!wanted || node.priority == s->priority)) return;
         if (node.linked) {
             ci.candidates.erase(ci.candidates.iterator_to(node));
             node.linked = false;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on & ~(1u << cpu));
         }
-        const std::uint32_t group_bit = s->group1 ? 2u : 1u;
-        const bool group_on = (dist_ctlr & group_bit) != 0 && (ci.ctlr & group_bit) != 0;
-        if (group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid)) {
+        if (wanted) {
             node.priority = s->priority;
             ci.candidates.insert(node);
             node.linked = true;
@@ -214,12 +227,7 @@ struct Gic::Impl {
 
     // --- CPU interface ---------------------------------------------------------
     std::uint8_t group_mask(unsigned bpr) const { return static_cast<std::uint8_t>(0xFF << (bpr + 1)); }
-    unsigned running_priority(unsigned cpu) const
-    {
-        unsigned rp = 0xFF;
-        for (const auto& a : cpus[cpu].running) rp = std::min<unsigned>(rp, a.priority);
-        return rp;
-    }
+    unsigned running_priority(unsigned cpu) const { return cpus[cpu].running_priority; }
     /// The highest-priority pending interrupt the CPU interface would
     /// signal, or nullptr.  `check_mask`: apply PMR and preemption.
     const Candidate* highest(unsigned cpu, bool check_mask)
@@ -239,19 +247,21 @@ struct Gic::Impl {
     {
         const Candidate* c = highest(cpu, true);
         if (c == nullptr) return spurious_intid;
+        CpuInterface& ci = cpus[cpu];
         const unsigned intid = c->intid;
         IrqState* s = state(cpu, intid);
-        if (s->group1 && !(cpus[cpu].ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
+        if (s->group1 && !(ci.ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
         unsigned source = 0;
         if (intid < kSgis) {
-            std::uint8_t& src = cpus[cpu].sgi_sources[intid];
+            std::uint8_t& src = ci.sgi_sources[intid];
             source = static_cast<unsigned>(std::countr_zero(src));
             src = static_cast<std::uint8_t>(src & ~(1u << source));
         } else {
             s->latch = false;
         }
         s->active = true;
-        cpus[cpu].running.push_back({intid, source, s->priority});
+        ci.running.push_back({intid, source, s->priority});
+        ci.running_priority = std::min(ci.running_priority, s->priority);
         changed(cpu, intid);
         return intid | (source << 10);
     }
@@ -260,14 +270,18 @@ struct Gic::Impl {
         const unsigned intid = value & 0x3FF;
         const unsigned source = (value >> 10) & 7;
         if (intid >= params.num_irqs) return;
-        auto& run = cpus[cpu].running;
+        CpuInterface& ci = cpus[cpu];
+        auto& run = ci.running;
         for (auto it = run.rbegin(); it != run.rend(); ++it) {
             if (it->intid == intid && (intid >= kSgis || it->source == source)) {
                 run.erase(std::next(it).base());
+                // Nested interrupts are rare: the recount is short.
+                ci.running_priority = 0xFF;
+                for (const auto& a : run) ci.running_priority = std::min(ci.running_priority, a.priority);
                 break;
             }
         }
-        if (!(cpus[cpu].ctlr & gicc::ctlr_eoimode)) deactivate(cpu, intid);
+        if (!(ci.ctlr & gicc::ctlr_eoimode)) deactivate(cpu, intid);
         schedule_irq_update(cpu);
     }
     void deactivate(unsigned cpu, unsigned intid)
@@ -285,32 +299,34 @@ struct Gic::Impl {
     {
         return ci.apr == 0 ? 0xFF : static_cast<unsigned>(std::countr_zero(ci.apr)) << 3;
     }
-    /// What GICH_MISR and nVIRQ need from the list registers, in one pass:
-    /// both are re-evaluated after every change to the virtual interface.
-    struct LrScan {
-        int best = -1;      ///< the highest-priority pending LR (the lowest index on a tie)
-        unsigned valid = 0; ///< LRs whose state is not invalid
-        bool eoi = false;   ///< an LR asks for EOI maintenance: invalid with its EOI bit (some EISR bit set)
-    };
-    static LrScan scan_lrs(const CpuInterface& ci)
+    /// Files LR `n` in the state masks; every change of an LR calls it.
+    static void note_lr(CpuInterface& ci, unsigned n)
     {
-        LrScan s;
+        const ListRegister& lr = ci.lrs[n];
+        const auto st = lr.state();
+        const std::uint64_t bit = std::uint64_t{1} << n;
+        auto put = [bit](std::uint64_t& set, bool in) { set = in ? set | bit : set & ~bit; };
+        put(ci.lr_pending, st == ListRegister::State::pending);
+        put(ci.lr_valid, st != ListRegister::State::invalid);
+        put(ci.lr_eoi, st == ListRegister::State::invalid && lr.eoi());
+    }
+    /// The highest-priority pending LR (the lowest index on a tie), or -1.
+    static int best_pending_lr(const CpuInterface& ci)
+    {
+        int best = -1;
         unsigned best_priority = 0x100;
-        for (unsigned n = 0; n < ci.lrs.size(); ++n) {
-            const ListRegister& lr = ci.lrs[n];
-            const auto st = lr.state();
-            if (st == ListRegister::State::invalid) {
-                s.eoi = s.eoi || lr.eoi();
-                continue;
-            }
-            ++s.valid;
-            if (st == ListRegister::State::pending && lr.priority() < best_priority) {
-                best_priority = lr.priority();
-                s.best = static_cast<int>(n);
+        for (std::uint64_t p = ci.lr_pending; p != 0; p &= p - 1) {
+            const unsigned n = static_cast<unsigned>(std::countr_zero(p));
+            const unsigned priority = ci.lrs[n].priority();
+            if (priority < best_priority) {
+                best_priority = priority;
+                best = static_cast<int>(n);
             }
         }
-        return s;
+        return best;
     }
+    /// GICH_ELRSR: the LRs that are invalid and ask for no EOI maintenance.
+    std::uint64_t empty_lrs(const CpuInterface& ci) const { return implemented_lrs & ~(ci.lr_valid | ci.lr_eoi); }
     /// `best` if the virtual CPU interface signals it (its group enabled,
     /// above VPMR, preempting the running priority), else -1.
     int signalled_lr(const CpuInterface& ci, int best) const
@@ -327,7 +343,7 @@ struct Gic::Impl {
     int highest_lr(unsigned cpu, bool check_mask)
     {
         const CpuInterface& ci = cpus[cpu];
-        const int best = scan_lrs(ci).best;
+        const int best = best_pending_lr(ci);
         return check_mask ? signalled_lr(ci, best) : best;
     }
     std::uint32_t virtual_acknowledge(unsigned cpu)
@@ -338,6 +354,7 @@ struct Gic::Impl {
         if (n < 0) return spurious_intid;
         ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
         lr.set_state(ListRegister::State::active);
+        note_lr(ci, static_cast<unsigned>(n));
         ci.apr |= 1u << (lr.priority() >> 3);
         std::uint32_t id = lr.virtual_id();
         if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
@@ -349,14 +366,16 @@ struct Gic::Impl {
         CpuInterface& ci = cpus[cpu];
         const unsigned vintid = value & 0x3FF;
         const unsigned source = (value >> 10) & 7;
-        for (auto& lr : ci.lrs) {
+        // Only the active and the pending and active LRs can hold it.
+        for (std::uint64_t held = ci.lr_valid & ~ci.lr_pending; held != 0; held &= held - 1) {
+            const auto n = static_cast<unsigned>(std::countr_zero(held));
+            ListRegister& lr = ci.lrs[n];
             const auto st = lr.state();
-            if (lr.virtual_id() != vintid || (st != ListRegister::State::active && st != ListRegister::State::pending_active)) {
-                continue;
-            }
+            if (lr.virtual_id() != vintid) continue;
             if (!lr.hw() && vintid < kSgis && lr.cpuid() != source) continue;
             lr.set_state(st == ListRegister::State::pending_active ? ListRegister::State::pending
                                                                     : ListRegister::State::invalid);
+            note_lr(ci, n);
             if (lr.hw()) {
                 // 5.4: the guest's deactivation of a hardware interrupt
                 // deactivates the physical one in the distributor.
@@ -380,32 +399,14 @@ struct Gic::Impl {
             virtual_changed(cpu);
         }
     }
-    std::uint32_t eisr(const CpuInterface& ci) const
-    {
-        std::uint32_t bits = 0;
-        for (unsigned n = 0; n < ci.lrs.size() && n < 32; ++n) {
-            const ListRegister& lr = ci.lrs[n];
-            if (lr.state() == ListRegister::State::invalid && lr.eoi()) bits |= 1u << n;
-        }
-        return bits;
-    }
-    std::uint32_t elrsr(const CpuInterface& ci) const
-    {
-        std::uint32_t bits = 0;
-        for (unsigned n = 0; n < ci.lrs.size() && n < 32; ++n) {
-            const ListRegister& lr = ci.lrs[n];
-            if (lr.state() == ListRegister::State::invalid && !lr.eoi()) bits |= 1u << n;
-        }
-        return bits;
-    }
-    std::uint32_t misr(const CpuInterface& ci) const { return misr_of(ci, scan_lrs(ci)); }
-    std::uint32_t misr_of(const CpuInterface& ci, const LrScan& s) const
+    std::uint32_t misr(const CpuInterface& ci) const
     {
         std::uint32_t m = 0;
-        if (s.eoi) m |= gich::misr_eoi;
-        if ((ci.hcr & gich::hcr_uie) && s.valid <= 1) m |= gich::misr_u;
+        if (ci.lr_eoi != 0) m |= gich::misr_eoi;
+        // Underflow: at most one valid LR.
+        if ((ci.hcr & gich::hcr_uie) && (ci.lr_valid & (ci.lr_valid - 1)) == 0) m |= gich::misr_u;
         if ((ci.hcr & gich::hcr_lrenpie) && (ci.hcr >> gich::hcr_eoicount_shift) != 0) m |= gich::misr_lrenp;
-        if ((ci.hcr & gich::hcr_npie) && s.best < 0) m |= gich::misr_np;
+        if ((ci.hcr & gich::hcr_npie) && ci.lr_pending == 0) m |= gich::misr_np;
         const bool g0 = ci.vmcr & gich::vmcr_veng0;
         const bool g1 = ci.vmcr & gich::vmcr_veng1;
         if ((ci.hcr & gich::hcr_vgrp0eie) && g0) m |= gich::misr_vgrp0e;
@@ -422,9 +423,8 @@ struct Gic::Impl {
         bool maint = false;
         bool virq = false;
         if (ci.hcr & gich::hcr_en) {
-            const LrScan s = scan_lrs(ci);
-            maint = misr_of(ci, s) != 0;
-            virq = signalled_lr(ci, s.best) >= 0;
+            maint = misr(ci) != 0;
+            virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
         }
         IrqState& m = ci.banked[maintenance_ppi];
         if (m.line != maint) {
@@ -506,6 +506,7 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
         throw std::invalid_argument("GicParams.priority_bits must be 4..8, got " + std::to_string(p.priority_bits));
     }
     prio_mask = static_cast<std::uint8_t>(0xFF << (8 - p.priority_bits));
+    implemented_lrs = p.num_lrs == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << p.num_lrs) - 1;
     // With 8 bits the binary point cannot go below 0 (group priority [7:1]).
     bpr_min = static_cast<std::uint8_t>(p.priority_bits >= 7 ? 0 : 7 - p.priority_bits);
     spis.resize(p.num_irqs - kBanked);
@@ -781,18 +782,10 @@ std::uint32_t Gic::Impl::gich_read(unsigned cpu, std::uint32_t off)
     case gich::vtr: return (params.num_lrs - 1) | (4u << 26) | (4u << 29); // 5 preemption and priority bits
     case gich::vmcr: return ci.vmcr;
     case gich::misr: return misr(ci);
-    case gich::eisr0: return eisr(ci);
-    case gich::elrsr0: return elrsr(ci);
-    case gich::eisr1:
-    case gich::elrsr1: {
-        std::uint32_t bits = 0;
-        for (unsigned n = 32; n < params.num_lrs; ++n) {
-            const ListRegister& lr = ci.lrs[n];
-            const bool inv = lr.state() == ListRegister::State::invalid;
-            if (off == gich::eisr1 ? (inv && lr.eoi()) : (inv && !lr.eoi())) bits |= 1u << (n - 32);
-        }
-        return bits;
-    }
+    case gich::eisr0: return static_cast<std::uint32_t>(ci.lr_eoi);
+    case gich::eisr1: return static_cast<std::uint32_t>(ci.lr_eoi >> 32);
+    case gich::elrsr0: return static_cast<std::uint32_t>(empty_lrs(ci));
+    case gich::elrsr1: return static_cast<std::uint32_t>(empty_lrs(ci) >> 32);
     case gich::apr: return ci.apr;
     default: return 0;
     }
@@ -802,8 +795,10 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
 {
     CpuInterface& ci = cpus[cpu];
     std::uint32_t* reg = nullptr;
-    if (off >= gich::lr0 && off < gich::lr0 + 4 * params.num_lrs) {
-        reg = &ci.lrs[(off - gich::lr0) / 4].raw;
+    const unsigned lr = (off - gich::lr0) / 4;
+    const bool is_lr = off >= gich::lr0 && lr < params.num_lrs;
+    if (is_lr) {
+        reg = &ci.lrs[lr].raw;
         v &= ~(7u << 20); // bits [22:20] are reserved (RAZ/WI)
     } else if (off == gich::hcr) {
         reg = &ci.hcr;
@@ -825,6 +820,7 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     // every change re-derives them, so an unchanged register needs nothing.
     if (*reg == v) return;
     *reg = v;
+    if (is_lr) note_lr(ci, lr);
     virtual_changed(cpu);
 }
 
