@@ -282,7 +282,7 @@ struct Gic::Impl {
             }
         }
         if (!(ci.ctlr & gicc::ctlr_eoimode)) deactivate(cpu, intid);
-        schedule_irq_update(cpu);
+        // gicc_write, the only caller, updates the output.
     }
     void deactivate(unsigned cpu, unsigned intid)
     {
@@ -480,6 +480,7 @@ struct Gic::Impl {
     // --- register files ------------------------------------------------------------
     std::uint8_t gicd_readb(unsigned cpu, std::uint32_t off);
     void gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v);
+    void gicd_write_bits(unsigned cpu, std::uint32_t off, std::uint32_t v);
     std::uint32_t gicc_read(unsigned cpu, std::uint32_t off);
     void gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
     std::uint32_t gich_read(unsigned cpu, std::uint32_t off);
@@ -601,19 +602,40 @@ std::uint8_t Gic::Impl::gicd_readb(unsigned cpu, std::uint32_t off)
     return 0; // reserved, SGIR (write-only)
 }
 
+/// The set/clear registers ISENABLER..ICACTIVER at word `off`: each set bit
+/// of `v` acts on its interrupt, in ascending order (a byte write passes its
+/// byte in place).  A word at a time, since the host's masking writes one bit
+/// of one word on every interrupt.
+void Gic::Impl::gicd_write_bits(unsigned cpu, std::uint32_t off, std::uint32_t v)
+{
+    const std::uint32_t base = off & ~0x7Fu; // the register array
+    const unsigned first = (off - base) * 8;
+    for (; v != 0; v &= v - 1) {
+        const unsigned id = first + static_cast<unsigned>(std::countr_zero(v));
+        if (id >= params.num_irqs) return; // so are the rest
+        IrqState& s = *state(cpu, id);
+        switch (base) {
+        case gicd::isenabler: s.enabled = true; break;
+        // SGIs' enables are RAO/WI, their pending state is SPENDSGIR's.
+        case gicd::icenabler:
+            if (id >= kSgis) s.enabled = false;
+            break;
+        case gicd::ispendr:
+            if (id >= kSgis) s.latch = true;
+            break;
+        case gicd::icpendr:
+            if (id >= kSgis) s.latch = false;
+            break;
+        case gicd::isactiver: s.active = true; break;
+        case gicd::icactiver: s.active = false; break;
+        }
+        changed(cpu, id);
+    }
+}
+
 void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
 {
     const unsigned n = params.num_irqs;
-    auto each = [&](std::uint32_t base, auto action) {
-        const unsigned first = (off - base) * 8;
-        for (unsigned i = 0; i < 8; ++i) {
-            const unsigned id = first + i;
-            if (id < n && (v >> i & 1u)) {
-                action(id);
-                changed(cpu, id);
-            }
-        }
-    };
     if (off == 0) {
         dist_ctlr = v & 3u;
         refresh_all();
@@ -630,29 +652,8 @@ void Gic::Impl::gicd_writeb(unsigned cpu, std::uint32_t off, std::uint8_t v)
         }
         return;
     }
-    if (off >= gicd::isenabler && off < gicd::isenabler + 0x80) {
-        return each(gicd::isenabler, [&](unsigned id) { state(cpu, id)->enabled = true; });
-    }
-    if (off >= gicd::icenabler && off < gicd::icenabler + 0x80) {
-        return each(gicd::icenabler, [&](unsigned id) {
-            if (id >= kSgis) state(cpu, id)->enabled = false;
-        });
-    }
-    if (off >= gicd::ispendr && off < gicd::ispendr + 0x80) {
-        return each(gicd::ispendr, [&](unsigned id) {
-            if (id >= kSgis) state(cpu, id)->latch = true;
-        });
-    }
-    if (off >= gicd::icpendr && off < gicd::icpendr + 0x80) {
-        return each(gicd::icpendr, [&](unsigned id) {
-            if (id >= kSgis) state(cpu, id)->latch = false;
-        });
-    }
-    if (off >= gicd::isactiver && off < gicd::isactiver + 0x80) {
-        return each(gicd::isactiver, [&](unsigned id) { state(cpu, id)->active = true; });
-    }
-    if (off >= gicd::icactiver && off < gicd::icactiver + 0x80) {
-        return each(gicd::icactiver, [&](unsigned id) { state(cpu, id)->active = false; });
+    if (off >= gicd::isenabler && off < gicd::icactiver + 0x80) {
+        return gicd_write_bits(cpu, off & ~3u, std::uint32_t{v} << (8 * (off & 3)));
     }
     if (off >= gicd::ipriorityr && off < gicd::ipriorityr + 0x3FC) {
         const unsigned id = off - gicd::ipriorityr;
@@ -914,6 +915,10 @@ void Gic::write(Block block, unsigned cpu, std::uint32_t offset, std::uint32_t v
         offset &= ~3u;
         if (offset == gicd::sgir) {
             g.write_sgir(cpu, value);
+            return;
+        }
+        if (offset >= gicd::isenabler && offset < gicd::icactiver + 0x80) {
+            g.gicd_write_bits(cpu, offset, value);
             return;
         }
         for (unsigned b = 0; b < 4; ++b) g.gicd_writeb(cpu, offset + b, static_cast<std::uint8_t>(value >> (8 * b)));
