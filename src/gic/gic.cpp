@@ -156,14 +156,22 @@ struct Gic::Impl {
         // the one processor (and ITARGETSR is RAZ/WI).
         return intid < kBanked || params.num_cpus == 1 || (spis[intid - kBanked].targets >> cpu & 1u) != 0;
     }
+    /// Whether `intid` belongs in `cpu`'s candidate set: its group enabled
+    /// in the distributor and the CPU interface, enabled, pending, not
+    /// active, and targeted at the CPU.
+    bool is_candidate(unsigned cpu, unsigned intid)
+    {
+        const IrqState* s = state(cpu, intid);
+        const std::uint32_t group_bit = s->group1 ? 2u : 1u;
+        const bool group_on = (dist_ctlr & group_bit) != 0 && (cpus[cpu].ctlr & group_bit) != 0;
+        return group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid);
+    }
     void refresh(unsigned cpu, unsigned intid)
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         CpuInterface& ci = cpus[cpu];
         IrqState* s = state(cpu, intid);
-        const std::uint32_t group_bit = s->group1 ? 2u : 1u;
-        const bool group_on = (dist_ctlr & group_bit) != 0 && (ci.ctlr & group_bit) != 0;
-        const bool wanted = group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid);
+        const bool wanted = is_candidate(cpu, intid);
         // The set orders by (priority, intid), which no two nodes share: a
         // node that stays, at the same priority, keeps its place.
         if (node.linked == wanted && (!wanted || node.priority == s->priority)) return;
@@ -475,6 +483,40 @@ struct Gic::Impl {
             cpus[cpu].virq_out = level;
             for (auto& l : virq_listeners) l(cpu, level);
         }
+    }
+
+    // --- what the model caches for speed, recomputed ---------------------------
+    std::string self_check()
+    {
+        auto at = [](unsigned cpu) { return "CPU " + std::to_string(cpu) + ": "; };
+        for (unsigned cpu = 0; cpu < params.num_cpus; ++cpu) {
+            const CpuInterface& ci = cpus[cpu];
+            std::uint64_t pending_lrs = 0, valid_lrs = 0, eoi_lrs = 0;
+            for (unsigned n = 0; n < ci.lrs.size(); ++n) {
+                const auto st = ci.lrs[n].state();
+                const std::uint64_t bit = std::uint64_t{1} << n;
+                if (st == ListRegister::State::pending) pending_lrs |= bit;
+                if (st != ListRegister::State::invalid) valid_lrs |= bit;
+                if (st == ListRegister::State::invalid && ci.lrs[n].eoi()) eoi_lrs |= bit;
+            }
+            if (pending_lrs != ci.lr_pending || valid_lrs != ci.lr_valid || eoi_lrs != ci.lr_eoi)
+                return at(cpu) + "the list registers' state sets disagree with the LRs";
+            unsigned rp = 0xFF;
+            for (const auto& a : ci.running) rp = std::min<unsigned>(rp, a.priority);
+            if (rp != ci.running_priority) return at(cpu) + "the running priority disagrees with the acknowledged interrupts";
+            std::size_t listed = 0;
+            for (unsigned id = 0; id < params.num_irqs; ++id) {
+                const Candidate& node = candidate_nodes[cpu * params.num_irqs + id];
+                const IrqState* st = state(cpu, id);
+                if (node.linked != is_candidate(cpu, id) || (node.linked && node.priority != st->priority))
+                    return at(cpu) + "INTID " + std::to_string(id) + " is misfiled in the candidate set";
+                if (id >= kBanked && node.linked != ((st->listed_on >> cpu & 1u) != 0))
+                    return at(cpu) + "INTID " + std::to_string(id) + "'s listed_on disagrees with the candidate set";
+                listed += node.linked ? 1 : 0;
+            }
+            if (listed != ci.candidates.size()) return at(cpu) + "the candidate set holds a node not marked linked";
+        }
+        return {};
     }
 
     // --- register files ------------------------------------------------------------
@@ -990,6 +1032,11 @@ bool Gic::is_enabled(unsigned intid, unsigned cpu) const
 bool Gic::maintenance_pending(unsigned cpu) const
 {
     return impl_->pending(cpu, maintenance_ppi);
+}
+
+std::string Gic::self_check() const
+{
+    return impl_->self_check();
 }
 
 } // namespace fwdsim::gic

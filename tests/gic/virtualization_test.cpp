@@ -1,6 +1,8 @@
 // Conformance cases V01-V16 (reference/conformance-cases.md): GICH and GICV.
 #include "gic_fixture.h"
 
+#include <fwdsim/sim/random.h>
+
 #include <catch2/catch.hpp>
 
 using namespace fwdsim::gic;
@@ -220,4 +222,65 @@ TEST_CASE("V16 each CPU's GICH/GICV touch only its own list registers")
     CHECK_FALSE(g.virq(0));
     CHECK(g.virq(1));
     CHECK(g.vcpu(gicc::iar, 1) == 40);
+}
+
+TEST_CASE("random GICH writes and GICV accesses keep the model's cached LR state, running priority and candidates exact")
+{
+    // Property test: the model keeps the LRs' states as bit sets and each
+    // CPU interface's running priority beside the registers, for speed.
+    // After every access, Gic::self_check() recomputes all of it from the
+    // registers; and the bit sets must agree with what GICH reads back.
+    using fwdsim::sim::Rng;
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+        GicFixture g(96, 2, 8);
+        g.enable_all(2);
+        Rng rng(seed);
+        for (unsigned cpu = 0; cpu < 2; ++cpu) {
+            virt_on(g, cpu);
+            g.cpuif_w(gicc::ctlr, 1 | gicc::ctlr_eoimode, cpu);
+        }
+        for (int step = 0; step < 2000; ++step) {
+            const unsigned cpu = static_cast<unsigned>(rng.uniform(2));
+            const unsigned n = static_cast<unsigned>(rng.uniform(8));
+            const unsigned vid = 32 + static_cast<unsigned>(rng.uniform(16));
+            const auto prio = static_cast<unsigned>(rng.uniform(4) << 6);
+            const auto st = static_cast<LR::State>(rng.uniform(4));
+            switch (rng.uniform(9)) {
+            case 0: write_lr(g, n, LR::make_virtual(vid, prio, st, rng.uniform(2) == 1), cpu); break;
+            case 1: {
+                // A physical SPI taken by the host and handed to the guest.
+                g.enable(vid, cpu);
+                g.set_pending(vid, cpu);
+                const std::uint32_t iar = g.ack(cpu);
+                if (iar != spurious_intid) g.eoi(iar, cpu);
+                write_lr(g, n, LR::make_hw(vid, vid, prio, LR::State::pending), cpu);
+                break;
+            }
+            case 2: g.hyp_w(gich::hcr, gich::hcr_en | static_cast<std::uint32_t>(rng.uniform(16)) << 1, cpu); break;
+            case 3:
+            case 4: {
+                const std::uint32_t iar = g.vcpu(gicc::iar, cpu);
+                if (iar != spurious_intid && rng.uniform(4) != 0) g.vcpu_w(gicc::eoir, iar, cpu);
+                break;
+            }
+            case 5: g.vcpu_w(gicc::eoir, vid, cpu); break;
+            case 6: g.vcpu_w(gicc::dir, vid, cpu); break;
+            case 7: g.vcpu_w(gicc::pmr, static_cast<std::uint32_t>(rng.uniform(8) << 5), cpu); break;
+            default: write_lr(g, n, LR{0}, cpu); break;
+            }
+            if ((step & 7) == 0) g.queue.run_until_idle();
+            REQUIRE(g.gic->self_check() == "");
+            std::uint32_t empty = 0, eoi = 0, pending = 0;
+            for (unsigned k = 0; k < 8; ++k) {
+                const LR lr = read_lr(g, k, cpu);
+                if (lr.state() == LR::State::invalid) (lr.eoi() ? eoi : empty) |= 1u << k;
+                if (lr.state() == LR::State::pending) pending |= 1u << k;
+            }
+            REQUIRE(g.hyp(gich::elrsr0, cpu) == empty);
+            REQUIRE(g.hyp(gich::eisr0, cpu) == eoi);
+            REQUIRE(((g.hyp(gich::misr, cpu) & gich::misr_eoi) != 0) == (eoi != 0));
+            if ((g.hyp(gich::hcr, cpu) & gich::hcr_npie) != 0)
+                REQUIRE(((g.hyp(gich::misr, cpu) & gich::misr_np) != 0) == (pending == 0));
+        }
+    }
 }

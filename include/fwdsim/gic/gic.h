@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace fwdsim::gic {
 
@@ -95,6 +96,11 @@ public:
     bool is_enabled(unsigned intid, unsigned cpu = 0) const;
     /// Whether the maintenance interrupt (PPI 25) is pending at `cpu`.
     bool maintenance_pending(unsigned cpu) const;
+    /// The model keeps derived state for speed (the list registers' states
+    /// as bit sets, each CPU interface's running priority and candidate
+    /// set).  This recomputes all of it from the registers: empty when it
+    /// agrees, else what differs.  O(CPUs x IDs); for tests and invariants.
+    std::string self_check() const;
 
 private:
     struct Impl;
