@@ -273,6 +273,13 @@ struct Gic::Impl {
         changed(cpu, intid);
         return intid | (source << 10);
     }
+    /// The running priority those acknowledged interrupts give (0xFF: idle).
+    static std::uint8_t highest_running(const std::vector<ActivePriority>& running)
+    {
+        std::uint8_t rp = 0xFF;
+        for (const auto& a : running) rp = std::min(rp, a.priority);
+        return rp;
+    }
     void end_of_interrupt(unsigned cpu, std::uint32_t value)
     {
         const unsigned intid = value & 0x3FF;
@@ -284,8 +291,7 @@ struct Gic::Impl {
             if (it->intid == intid && (intid >= kSgis || it->source == source)) {
                 run.erase(std::next(it).base());
                 // Nested interrupts are rare: the recount is short.
-                ci.running_priority = 0xFF;
-                for (const auto& a : run) ci.running_priority = std::min(ci.running_priority, a.priority);
+                ci.running_priority = highest_running(run);
                 break;
             }
         }
@@ -307,16 +313,25 @@ struct Gic::Impl {
     {
         return ci.apr == 0 ? 0xFF : static_cast<unsigned>(std::countr_zero(ci.apr)) << 3;
     }
+    /// Which of the state sets an LR belongs to.
+    struct LrClass {
+        bool pending, valid, eoi;
+    };
+    static LrClass classify(const ListRegister& lr)
+    {
+        const auto st = lr.state();
+        return {st == ListRegister::State::pending, st != ListRegister::State::invalid,
+                st == ListRegister::State::invalid && lr.eoi()};
+    }
     /// Files LR `n` in the state masks; every change of an LR calls it.
     static void note_lr(CpuInterface& ci, unsigned n)
     {
-        const ListRegister& lr = ci.lrs[n];
-        const auto st = lr.state();
+        const LrClass c = classify(ci.lrs[n]);
         const std::uint64_t bit = std::uint64_t{1} << n;
         auto put = [bit](std::uint64_t& set, bool in) { set = in ? set | bit : set & ~bit; };
-        put(ci.lr_pending, st == ListRegister::State::pending);
-        put(ci.lr_valid, st != ListRegister::State::invalid);
-        put(ci.lr_eoi, st == ListRegister::State::invalid && lr.eoi());
+        put(ci.lr_pending, c.pending);
+        put(ci.lr_valid, c.valid);
+        put(ci.lr_eoi, c.eoi);
     }
     /// The highest-priority pending LR (the lowest index on a tie), or -1.
     static int best_pending_lr(const CpuInterface& ci)
@@ -493,17 +508,15 @@ struct Gic::Impl {
             const CpuInterface& ci = cpus[cpu];
             std::uint64_t pending_lrs = 0, valid_lrs = 0, eoi_lrs = 0;
             for (unsigned n = 0; n < ci.lrs.size(); ++n) {
-                const auto st = ci.lrs[n].state();
+                const LrClass c = classify(ci.lrs[n]);
                 const std::uint64_t bit = std::uint64_t{1} << n;
-                if (st == ListRegister::State::pending) pending_lrs |= bit;
-                if (st != ListRegister::State::invalid) valid_lrs |= bit;
-                if (st == ListRegister::State::invalid && ci.lrs[n].eoi()) eoi_lrs |= bit;
+                pending_lrs |= c.pending ? bit : 0;
+                valid_lrs |= c.valid ? bit : 0;
+                eoi_lrs |= c.eoi ? bit : 0;
             }
             if (pending_lrs != ci.lr_pending || valid_lrs != ci.lr_valid || eoi_lrs != ci.lr_eoi)
                 return at(cpu) + "the list registers' state sets disagree with the LRs";
-            unsigned rp = 0xFF;
-            for (const auto& a : ci.running) rp = std::min<unsigned>(rp, a.priority);
-            if (rp != ci.running_priority) return at(cpu) + "the running priority disagrees with the acknowledged interrupts";
+            if (highest_running(ci.running) != ci.running_priority) return at(cpu) + "the running priority disagrees with the acknowledged interrupts";
             std::size_t listed = 0;
             for (unsigned id = 0; id < params.num_irqs; ++id) {
                 const Candidate& node = candidate_nodes[cpu * params.num_irqs + id];
