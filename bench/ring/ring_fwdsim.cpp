@@ -6,7 +6,8 @@
 // delivered at cycle 1, and the run stops after EVENTS deliveries.  Each
 // token is a component-owned event scheduled through the same public API the
 // models use (EventQueue::schedule_after on an Event member), so this
-// measures what a model pays per event.
+// measures what a model pays per event.  The run is EVENTS events long
+// (EventQueue::run_events): every event is one delivery.
 #include "ring_args.h"
 
 #include <fwdsim/sim/event_queue.h>
@@ -23,28 +24,30 @@ using fwdsim::sim::EventQueue;
 struct Ring {
     EventQueue queue;
     std::vector<std::uint64_t> deliveries; // per node
-    std::uint64_t nodes = 0;
-    std::uint64_t remaining = 0;
 };
 
 class Token final : public fwdsim::sim::Event {
 public:
-    Token(Ring& ring, std::uint64_t node) : Event("ring.token"), ring_(ring), node_(node) {}
+    Token(Ring& ring, std::uint64_t node)
+        : Event("ring.token"), queue_(ring.queue), deliveries_(ring.deliveries.data()),
+          last_node_(ring.deliveries.size() - 1), node_(node)
+    {
+    }
 
 private:
+    // A token keeps what it touches at hand, as a model's event keeps its
+    // owner: the counter array and the queue, not a path to them.
     void process() override
     {
         const std::uint64_t node = node_;
-        ++ring_.deliveries[node];
-        if (--ring_.remaining == 0) {
-            ring_.queue.stop();
-            return;
-        }
-        node_ = node + 1 == ring_.nodes ? 0 : node + 1;
-        ring_.queue.schedule_after(*this, Cycles{1});
+        ++deliveries_[node];
+        node_ = node == last_node_ ? 0 : node + 1;
+        queue_.schedule_after(*this, Cycles{1});
     }
 
-    Ring& ring_;
+    EventQueue& queue_;
+    std::uint64_t* const deliveries_;
+    const std::uint64_t last_node_;
     std::uint64_t node_;
 };
 
@@ -55,20 +58,18 @@ int main(int argc, char** argv)
     const auto args = fwdsim::bench::parse_ring_args(argc, argv, "fwdsim-bench");
     Ring ring;
     ring.deliveries.assign(args.nodes, 0);
-    ring.nodes = args.nodes;
-    ring.remaining = args.events;
     std::vector<std::unique_ptr<Token>> tokens;
     for (std::uint64_t t = 0; t < args.tokens; ++t) {
         tokens.push_back(std::make_unique<Token>(ring, t * args.nodes / args.tokens));
         ring.queue.schedule(*tokens.back(), Cycles{1});
     }
     const auto start = std::chrono::steady_clock::now();
-    ring.queue.run_until_idle();
+    const std::uint64_t ran = ring.queue.run_events(args.events);
     const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
 
     std::uint64_t total = 0;
     for (auto d : ring.deliveries) total += d;
-    if (total != args.events) {
+    if (ran != args.events || total != args.events) {
         std::fprintf(stderr, "fwdsim-bench: counted %llu deliveries, expected %llu\n",
                      static_cast<unsigned long long>(total), static_cast<unsigned long long>(args.events));
         return 1;

@@ -388,9 +388,9 @@ std::uint64_t EventQueue::run_until_idle()
     return run<false>(Cycles::max(), 0);
 }
 
-bool EventQueue::step()
+std::uint64_t EventQueue::run_events(std::uint64_t max_events)
 {
-    return run<true>(Cycles::max(), 1) == 1;
+    return run<true>(Cycles::max(), max_events);
 }
 
 } // namespace fwdsim::sim

@@ -149,6 +149,53 @@ TEST_CASE("step runs exactly one event; stop ends a run after the current event"
     CHECK_FALSE(q.step());
 }
 
+TEST_CASE("run_events runs a given number of events across cycles, in order, and no more")
+{
+    EventQueue q;
+    std::vector<std::pair<std::uint64_t, std::string>> log;
+    // Three tickers, each re-arming itself two cycles later (the wheel) and
+    // one far event; a run of N events must stop mid-cycle and resume there.
+    struct Ticker {
+        EventQueue& q;
+        std::vector<std::pair<std::uint64_t, std::string>>& log;
+        std::string name;
+        FunctionEvent ev{[this] {
+            log.emplace_back(q.now().count(), name);
+            q.schedule_after(ev, 2_cy);
+        }};
+    };
+    Ticker a{q, log, "a"}, b{q, log, "b"}, c{q, log, "c"};
+    FunctionEvent far([&] { log.emplace_back(q.now().count(), "far"); });
+    q.schedule(a.ev, 1_cy);
+    q.schedule(b.ev, 1_cy);
+    q.schedule(c.ev, 2_cy);
+    q.schedule(far, 5000_cy);
+
+    CHECK(q.run_events(0) == 0);
+    CHECK(log.empty());
+    CHECK(q.run_events(4) == 4); // a@1 b@1 c@2 a@3
+    CHECK(q.now() == 3_cy);
+    CHECK(q.events_processed() == 4);
+    CHECK(q.run_events(1) == 1); // b@3: the rest of cycle 3, not cycle 4
+    const std::vector<std::pair<std::uint64_t, std::string>> expected{
+        {1, "a"}, {1, "b"}, {2, "c"}, {3, "a"}, {3, "b"}};
+    CHECK(log == expected);
+
+    // stop() still ends a counted run early, after the running event.
+    FunctionEvent stopper([&] { q.stop(); });
+    q.deschedule(a.ev);
+    q.deschedule(b.ev);
+    q.deschedule(c.ev);
+    q.schedule(stopper, 10_cy);
+    CHECK(q.run_events(100) == 1);
+    CHECK(q.now() == 10_cy);
+    // An emptying queue ends it too: only the far event is left.
+    CHECK(q.run_events(100) == 1);
+    CHECK(log.back() == std::pair<std::uint64_t, std::string>{5000, "far"});
+    CHECK(q.empty());
+    CHECK(q.events_processed() == 7);
+}
+
 TEST_CASE("scheduling in the past or twice is refused")
 {
     EventQueue q;

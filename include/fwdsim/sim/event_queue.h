@@ -59,8 +59,13 @@ public:
     /// Runs until nothing is scheduled (or stop()); now() stays at the last
     /// event's time.
     std::uint64_t run_until_idle();
+    /// Runs at most `max_events` events, fewer if the queue empties or
+    /// stop() is called; returns the number run.  now() stays at the last
+    /// event's time.  (A run of a fixed length in events, not in time: what
+    /// a benchmark or a fuzzer wants.)
+    std::uint64_t run_events(std::uint64_t max_events);
     /// Runs exactly one event if any is scheduled; returns whether it did.
-    bool step();
+    bool step() { return run_events(1) == 1; }
     /// Makes the current run_* call return after the event now running.
     void stop() { flags_ |= kStopRequested; }
 
@@ -115,7 +120,7 @@ private:
         heads_[slot] = nullptr;
         tails_[slot] = &heads_[slot];
     }
-    /// kCounted: stop after max_events (step()); run_until* skip the check.
+    /// kCounted: stop after max_events (run_events()); run_until* skip the check.
     template <bool kCounted>
     std::uint64_t run(Cycles limit, std::uint64_t max_events);
 
