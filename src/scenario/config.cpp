@@ -25,6 +25,16 @@ std::string_view to_string(DeliveryMode mode)
     return "?";
 }
 
+// Linux's KVM_DEV_ARM_VGIC_GRP_NR_IRQS takes a multiple of 32 from 64 (the
+// private interrupts and one word of SPIs) to VGIC_MAX_RESERVED (1023).
+constexpr unsigned kVgicMinIrqs = 64;
+constexpr unsigned kVgicMaxIrqs = 992;
+
+unsigned vm_irqs(const ScenarioConfig& c, const VmConfig& vm)
+{
+    return vm.irqs != 0 ? vm.irqs : std::min(kVgicMaxIrqs, c.gic_irqs / 32 * 32);
+}
+
 namespace {
 
 constexpr std::initializer_list<std::pair<const char*, DeliveryMode>> kDeliveryNames{
@@ -219,6 +229,15 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         for (unsigned p : vm.pin) {
             check(p < c.host_cpus, v, "pin", fmt::format("CPU {} does not exist (host.cpus is {})", p, c.host_cpus));
         }
+        v.get("irqs", vm.irqs);
+        if (v.has("irqs")) {
+            check(vm.irqs >= kVgicMinIrqs && vm.irqs <= kVgicMaxIrqs && vm.irqs % 32 == 0, v, "irqs",
+                  "must be a multiple of 32 in 64..992 (a vgic-v2's NR_IRQS)");
+            check(vm.irqs <= c.gic_irqs, v, "irqs", fmt::format("more than the GIC has (gic.irqs is {})", c.gic_irqs));
+        } else {
+            check(vm_irqs(c, vm) >= kVgicMinIrqs, v, "irqs",
+                  fmt::format("a vgic needs at least 64 interrupts and gic.irqs is {}", c.gic_irqs));
+        }
         v.finish();
         c.vms.push_back(std::move(vm));
     }
@@ -251,6 +270,17 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         YamlReader dr(devices[i], origin, fmt::format("devices.{}", i));
         check(dev_names.insert(d.name).second, dr, "name", "another device has this name");
         check(vm_names.count(d.vm) != 0, dr, "vm", "no VM is named '" + d.vm + "'");
+        // A guest INTID must exist in its VM's vgic, which may be smaller
+        // than the GIC (and at most 992 interrupts where the GIC has 1020).
+        const VmConfig& vm = *std::find_if(c.vms.begin(), c.vms.end(), [&](const VmConfig& m) { return m.name == d.vm; });
+        const unsigned n = vm_irqs(c, vm);
+        for (std::size_t k = 0; k < d.irqs.size(); ++k) {
+            if (d.kind == DeviceKind::timer) continue;
+            YamlReader ir(dr.child("irqs")[k], origin, fmt::format("devices.{}.irqs.{}", i, k));
+            check(d.irqs[k].guest_irq < n, ir, "guest_irq",
+                  fmt::format("must be an SPI of {}'s vgic (32..{}){}", vm.name, n - 1,
+                              ir.has("guest_irq") ? "" : "; without guest_irq it is host_irq"));
+        }
         c.devices.push_back(std::move(d));
     }
     if (r.has("vmm")) {

@@ -311,7 +311,7 @@ struct System::Impl {
         });
         auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *hw.kvm, io_cpu(), hw.host_costs, hw.this_cpu},
                                             "vmm-" + v.name);
-        if (const int err = m->set_up_vm(v.vcpus, cfg.gic_irqs); err < 0)
+        if (const int err = m->set_up_vm(v.vcpus, vm_irqs(cfg, v)); err < 0)
             throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
         auto& gs = vm_guests[v.name];
         gs.clear();

@@ -2,8 +2,11 @@
 #include <fwdsim/sim/config_error.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace fwdsim;
 using namespace fwdsim::scenario;
@@ -91,6 +94,37 @@ TEST_CASE("bad values are errors naming the key")
     expect_error(replace(kBase, "warmup_us: 100", "warmup_us: 5000"), 4, "warmup_us");
     expect_error(replace(kBase, "rate_per_s: 10000", "rate_per_s: -1"), 22, "devices.0.irqs.0.traffic.rate_per_s");
     expect_error(replace(kBase, "eoi_mode: 1", "eoi_mode: 2"), 13, "guest.eoi_mode");
+}
+
+TEST_CASE("a VM's vgic is as big as the GIC allows unless it says otherwise")
+{
+    // GIC sizes and the vgic-v2 size each gives by default: a multiple of
+    // 32, at most 992 (Linux refuses NR_IRQS above 1023).
+    for (const auto& [gic, vgic] : std::vector<std::pair<unsigned, unsigned>>{{64, 64}, {256, 256}, {992, 992}, {1020, 992}}) {
+        const ScenarioConfig c = parse_scenario(replace(kBase, "host:\n", fmt::format("gic: {{irqs: {}}}\nhost:\n", gic)), "t.yaml");
+        CHECK(vm_irqs(c, c.vms.at(0)) == vgic);
+    }
+    const ScenarioConfig c =
+        parse_scenario(replace(replace(kBase, "host:\n", "gic: {irqs: 1020}\nhost:\n"), "vcpus: 1", "vcpus: 1\n    irqs: 128"), "t.yaml");
+    CHECK(c.vms.at(0).irqs == 128);
+    CHECK(vm_irqs(c, c.vms.at(0)) == 128);
+}
+
+TEST_CASE("a vgic size a vgic-v2 cannot take, or a guest INTID outside it, is an error naming the key")
+{
+    const std::string big = replace(kBase, "host:\n", "gic: {irqs: 1020}\nhost:\n"); // one line more
+    expect_error(replace(big, "vcpus: 1", "vcpus: 1\n    irqs: 100"), 11, "vms.0.irqs");
+    expect_error(replace(big, "vcpus: 1", "vcpus: 1\n    irqs: 1024"), 11, "vms.0.irqs");
+    expect_error(replace(big, "vcpus: 1", "vcpus: 1\n    irqs: 32"), 11, "vms.0.irqs");
+    expect_error(replace(kBase, "vcpus: 1", "vcpus: 1\n    irqs: 512"), 10, "vms.0.irqs"); // the GIC has 256
+    // Too small a GIC to leave a vgic any SPI: reported at the VM.
+    expect_error(replace(kBase, "host:\n", "gic: {irqs: 32}\nhost:\n"), 9, "vms.0.irqs");
+    // A guest INTID inside the GIC but outside the VM's vgic, given...
+    expect_error(replace(kBase, "host_irq: 48", "host_irq: 48\n        guest_irq: 300"), 21,
+                 "devices.0.irqs.0.guest_irq");
+    // ...or taken from host_irq: reported at the interrupt's entry.
+    expect_error(replace(replace(big, "vcpus: 1", "vcpus: 1\n    irqs: 128"), "host_irq: 48", "host_irq: 600"), 21,
+                 "devices.0.irqs.0.guest_irq");
 }
 
 TEST_CASE("a missing required key is reported")

@@ -52,6 +52,9 @@ struct VmConfig {
     std::string name;
     unsigned vcpus = 1;
     std::vector<unsigned> pin; ///< physical CPU of each vCPU
+    /// Interrupts of the VM's vgic (KVM_DEV_ARM_VGIC_GRP_NR_IRQS: a multiple
+    /// of 32 in 64..992); 0: as many as the GIC backs (vm_irqs()).
+    unsigned irqs = 0;
 };
 
 struct ServiceTime {
@@ -102,6 +105,10 @@ struct ScenarioConfig {
     VmmConfig vmm;
     OutputConfig outputs;
 };
+
+/// The vgic size VM `vm` gets: its `irqs`, or else the GIC's interrupt
+/// count rounded down to what a vgic-v2 takes (a multiple of 32, at most 992).
+unsigned vm_irqs(const ScenarioConfig& c, const VmConfig& vm);
 
 /// Parses a scenario (its `sweep` section, if any, is ignored here).
 ScenarioConfig parse_scenario(const std::string& text, const std::string& origin);
