@@ -27,6 +27,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace fwdsim;
@@ -151,11 +152,13 @@ int main(int argc, char** argv)
     bool quick = false, mem = false, headline_only = false;
     std::string path = FWDSIM_HEADLINE;
     const char* csv_path = nullptr;
+    const char* only = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         else if (std::strcmp(argv[i], "--memory") == 0) mem = true;
         else if (std::strcmp(argv[i], "--headline") == 0) headline_only = true; // for profiling
         else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc) csv_path = argv[++i];
+        else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else path = argv[i];
     }
     try {
@@ -177,6 +180,7 @@ int main(int argc, char** argv)
 
         std::printf("| series | x | delivered | wall s | CPU s | CPU ns / irq | irqs / CPU s | events / irq |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (DeliveryMode mode : {DeliveryMode::forwarded, DeliveryMode::irqfd}) {
+            if (only != nullptr && to_string(mode) != std::string_view(only)) continue;
             ScenarioConfig c = base;
             set_devices(c, 1, 48, 48, rate, mode);
             print_row("headline", std::string(to_string(mode)), best_of(c, reps));
