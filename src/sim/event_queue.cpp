@@ -115,7 +115,12 @@ void EventQueue::unlink(Event& ev)
             const std::size_t slot = ev.when_.count() & kMask;
             [[maybe_unused]] const bool found = remove_from(heads_[slot], tails_[slot], ev);
             assert(found);
-            if (heads_[slot] == nullptr) clear_occupied(slot);
+            if (heads_[slot] == nullptr) {
+                clear_occupied(slot);
+                // Its slot may have been the earliest marked one.
+                if (summary_ == 0) marked_next_ = Cycles::max();
+                else if (ev.when_ == marked_next_) marked_next_ = kMarkedUnknown;
+            }
         }
     }
     // Idle: null link (schedule() relies on it) and no queue.
@@ -136,6 +141,8 @@ void EventQueue::put_back_batch()
     heads_[slot] = batch_;
     occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
     summary_ |= std::uint64_t{1} << (slot >> 6);
+    // Nothing is due before now: now's slot is the earliest marked one.
+    if (marked_next_ != kMarkedUnknown) marked_next_ = now_;
     batch_ = nullptr;
     batch_tail_ = &batch_;
 }
@@ -317,6 +324,14 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
             if (heads_[here] == nullptr) {
                 if (heads_[(here + 1) & kMask] != nullptr) {
                     t = t + Cycles{1};
+                } else if (marked_next_ != kMarkedUnknown) {
+                    if (marked_next_ != Cycles::max()) {
+                        t = marked_next_;
+                    } else if (!far_.empty()) {
+                        t = far_next_;
+                    } else {
+                        break;
+                    }
                 } else if (const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
                            slot != kNone) {
                     t = t + Cycles{(slot - here) & kMask};
@@ -341,8 +356,16 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
             // Inline, not a call: the loop keeps its state in registers.  A
             // slot taken this or next cycle usually has no bit to clear.
             if (std::uint64_t& w = occupied_[slot >> 6]; (w >> (slot & 63)) & 1u) {
+                // A marked slot taken is the earliest marked one (nothing
+                // is due before it): what comes next is known only if it
+                // was the last.
                 w &= ~(std::uint64_t{1} << (slot & 63));
-                if (w == 0) summary_ &= ~(std::uint64_t{1} << (slot >> 6));
+                if (w == 0) {
+                    summary_ &= ~(std::uint64_t{1} << (slot >> 6));
+                    marked_next_ = summary_ == 0 ? Cycles::max() : kMarkedUnknown;
+                } else {
+                    marked_next_ = kMarkedUnknown;
+                }
             }
         } else if (now_ > limit) {
             break;

@@ -473,3 +473,76 @@ TEST_CASE("events outliving their queue can be scheduled on another")
     const Log expected{{2, "far"}, {2, "near"}, {4, "mid"}};
     CHECK(log == expected);
 }
+
+// The run loop caches the time of the earliest slot with its occupancy bit
+// set; descheduling, stop() returning a batch and handlers scheduling
+// nearer than what is already queued all have to keep it right.  A random
+// mix of them, checked at every event against a plain list of what is due:
+// each event that runs must be the earliest (time, then scheduling order).
+
+TEST_CASE("a random mix of schedules, cancels and partial runs keeps time and FIFO order")
+{
+    struct Due {
+        std::uint64_t when, seq;
+        int id;
+    };
+    EventQueue q;
+    std::vector<Due> due; // the reference: what is scheduled, unordered
+    std::uint64_t seq = 0, state = 0x9E3779B97F4A7C15u, ran = 0;
+    bool in_order = true;
+    auto draw = [&](std::uint64_t n) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state % n;
+    };
+    auto delay = [&]() -> std::uint64_t {
+        switch (draw(4)) {
+        case 0: return draw(3);                             // this cycle or the next two
+        case 1: return 2 + draw(200);                       // near, in the bitmap
+        case 2: return 2 + draw(EventQueue::kWheelSlots);   // up to just past the window
+        default: return draw(6 * EventQueue::kWheelSlots); // often the far set
+        }
+    };
+    constexpr int kEvents = 64;
+    std::vector<std::unique_ptr<FunctionEvent>> events;
+    auto forget = [&](int id) {
+        std::erase_if(due, [id](const Due& d) { return d.id == id; });
+    };
+    auto put = [&](int id, std::uint64_t when) {
+        Event& ev = *events[static_cast<std::size_t>(id)];
+        forget(id);
+        q.reschedule(ev, Cycles{when});
+        due.push_back({when, seq++, id});
+    };
+    for (int id = 0; id < kEvents; ++id) {
+        events.push_back(std::make_unique<FunctionEvent>([&, id] {
+            const auto first = std::min_element(due.begin(), due.end(), [](const Due& a, const Due& b) {
+                return a.when != b.when ? a.when < b.when : a.seq < b.seq;
+            });
+            if (first == due.end() || first->id != id || first->when != q.now().count()) in_order = false;
+            forget(id);
+            ++ran;
+            // Handlers schedule, cancel and sometimes stop the run.
+            for (std::uint64_t k = draw(3); k > 0; --k) put(static_cast<int>(draw(kEvents)), q.now().count() + delay());
+            if (draw(4) == 0) {
+                const int victim = static_cast<int>(draw(kEvents));
+                q.deschedule(*events[static_cast<std::size_t>(victim)]);
+                forget(victim);
+            }
+            if (draw(16) == 0) q.stop();
+        }));
+    }
+    for (int id = 0; id < kEvents; id += 2) put(id, delay());
+    for (int round = 0; round < 4000 && in_order; ++round) {
+        switch (draw(3)) {
+        case 0: q.run_until(q.now() + Cycles{draw(3000)}); break;
+        case 1: (void)q.step(); break;
+        default: (void)q.run_until_idle(); break;
+        }
+        if (due.empty() || draw(2) == 0) put(static_cast<int>(draw(kEvents)), q.now().count() + delay());
+        CHECK(q.size() == due.size());
+    }
+    CHECK(in_order);
+    CHECK(ran > 10'000);
+}

@@ -150,6 +150,15 @@ private:
     /// of a sparse wheel costs two bit scans, not a walk over every word.
     std::uint64_t summary_ = 0;
     static_assert(kWords == 64, "the summary word has one bit per occupancy word");
+    /// The time of the earliest slot whose occupancy bit is set, when it is
+    /// known: Cycles::max() when no bit is set, kMarkedUnknown when a scan
+    /// must find it.  On the sparse path (one event a batch) the queue
+    /// mostly holds one marked slot at a time, so this spares the run loop
+    /// the bitmap scan; scheduling keeps it with a minimum, only where it
+    /// sets a bit, which a delay of 0 or 1 never reaches.  (Time 0 as a
+    /// real value -- a batch put back at time 0 -- only reads as unknown.)
+    Cycles marked_next_ = Cycles::max();
+    static constexpr Cycles kMarkedUnknown{0};
     FarSet far_;
     /// The time of far_'s first event (Cycles::max() when far_ is empty), so
     /// that each advance of time tests one cached value instead of walking
@@ -204,6 +213,8 @@ inline void EventQueue::insert(Event& ev, Cycles when)
     if (ahead > 1 && tail == &heads_[slot]) {
         occupied_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
         summary_ |= std::uint64_t{1} << (slot >> 6);
+        // Unknown (zero) stays unknown; a known earliest stays exact.
+        if (when < marked_next_) marked_next_ = when;
     }
     *tail = &ev;
     tails_[slot] = &ev.next_;
