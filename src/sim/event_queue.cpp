@@ -32,6 +32,10 @@ EventQueue::~EventQueue()
             ev = next;
         }
     }
+    for (std::size_t i = 0; i < soon_count_; ++i) {
+        soon_[i]->next_ = nullptr;
+        soon_[i]->queue_ = nullptr;
+    }
     far_.clear_and_dispose([](Event* ev) {
         ev->next_ = nullptr;
         ev->queue_ = nullptr;
@@ -81,9 +85,37 @@ void EventQueue::insert_far(Event& ev, Cycles when)
     // Only the far set needs a sequence number: the wheel's FIFOs keep
     // scheduling order by themselves.
     ev.seq_ = seq_++;
-    far_.insert(ev);
     if (when < far_next_) {
         far_next_ = when;
+    }
+    // Its sequence number is the largest: it goes after every far event due
+    // at the same time or earlier.
+    if (!far_.empty() && when >= far_.begin()->when_) {
+        far_.insert(ev);
+        return;
+    }
+    if (soon_count_ == kSoonSlots) {
+        Event* const latest = soon_[0];
+        if (when >= latest->when_) {
+            far_.insert(ev); // after all of soon_, before the tree's first
+            return;
+        }
+        far_.insert(*latest); // it precedes everything in the tree
+        remove_soon(0);
+    }
+    // Latest first: what is due at or before `when` moves up one place, to
+    // leave the array before it.
+    std::size_t i = soon_count_++;
+    for (; i > 0 && soon_[i - 1]->when_ <= when; --i) {
+        soon_[i] = soon_[i - 1];
+    }
+    soon_[i] = &ev;
+}
+
+void EventQueue::remove_soon(std::size_t i)
+{
+    for (--soon_count_; i < soon_count_; ++i) {
+        soon_[i] = soon_[i + 1];
     }
 }
 
@@ -106,7 +138,15 @@ void EventQueue::unlink(Event& ev)
     // The far hook is a safe-mode hook: it knows whether it is linked.
     if (ev.far_hook_.is_linked()) {
         far_.erase(far_.iterator_to(ev));
-        far_next_ = far_.empty() ? Cycles::max() : far_.begin()->when_;
+        if (soon_count_ == 0) far_next_ = far_.empty() ? Cycles::max() : far_.begin()->when_;
+    } else if (ev.when_.count() - now_.count() >= kWheelSlots) {
+        // Beyond the window and not in the tree: in soon_ (far events enter
+        // the wheel as soon as the window reaches them).
+        std::size_t i = 0;
+        while (soon_[i] != &ev) ++i;
+        assert(i < soon_count_);
+        remove_soon(i);
+        far_next_ = soon_count_ != 0 ? soon_[soon_count_ - 1]->when_ : far_.empty() ? Cycles::max() : far_.begin()->when_;
     } else {
         // An event due now may be in the running batch rather than its slot.
         if (ev.when_ == now_ && batch_ != nullptr && remove_from(batch_, batch_tail_, ev)) {
@@ -214,7 +254,7 @@ bool EventQueue::next_wheel_time(Cycles& t) const
 bool EventQueue::empty() const
 {
     Cycles t;
-    return batch_ == nullptr && far_.empty() && !next_wheel_time(t);
+    return batch_ == nullptr && far_empty() && !next_wheel_time(t);
 }
 
 std::size_t EventQueue::size() const
@@ -230,7 +270,7 @@ std::size_t EventQueue::size() const
     // them directly and skip their bits.
     const std::size_t here = now_.count() & kMask;
     const std::size_t next = (here + 1) & kMask;
-    std::size_t n = far_.size() + count(batch_) + count(heads_[here]) + count(heads_[next]);
+    std::size_t n = soon_count_ + far_.size() + count(batch_) + count(heads_[here]) + count(heads_[next]);
     for (std::size_t word = 0; word < kWords; ++word) {
         for (std::uint64_t bits = occupied_[word]; bits != 0; bits &= bits - 1) {
             const std::size_t slot = (word << 6) | static_cast<std::size_t>(std::countr_zero(bits));
@@ -259,7 +299,24 @@ Cycles EventQueue::next_time() const
 void EventQueue::pull_far_into_wheel()
 {
     // In (time, sequence) order, so that same-time far events keep their
-    // scheduling order in the slot, ahead of anything scheduled there later.
+    // scheduling order in the slot, ahead of anything scheduled there later:
+    // soon_ from its end (its earliest), then the tree.
+    while (soon_count_ != 0) {
+        Event& ev = *soon_[soon_count_ - 1];
+        const std::uint64_t ahead = ev.when_.count() - now_.count();
+        if (ahead >= kWheelSlots) {
+            far_next_ = ev.when_;
+            return;
+        }
+        --soon_count_;
+        ev.next_ = nullptr; // was its sequence number
+        push_wheel(ev, ev.when_, ahead);
+    }
+    pull_tree_into_wheel();
+}
+
+void EventQueue::pull_tree_into_wheel()
+{
     while (!far_.empty()) {
         Event& ev = *far_.begin();
         const std::uint64_t ahead = ev.when_.count() - now_.count();
@@ -327,7 +384,7 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
                 } else if (marked_next_ != kMarkedUnknown) {
                     if (marked_next_ != Cycles::max()) {
                         t = marked_next_;
-                    } else if (!far_.empty()) {
+                    } else if (!far_empty()) {
                         t = far_next_;
                     } else {
                         break;
@@ -335,7 +392,7 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
                 } else if (const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
                            slot != kNone) {
                     t = t + Cycles{(slot - here) & kMask};
-                } else if (!far_.empty()) {
+                } else if (!far_empty()) {
                     t = far_next_;
                 } else {
                     break;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -497,14 +498,20 @@ TEST_CASE("a random mix of schedules, cancels and partial runs keeps time and FI
         return state % n;
     };
     auto delay = [&]() -> std::uint64_t {
-        switch (draw(4)) {
-        case 0: return draw(3);                             // this cycle or the next two
-        case 1: return 2 + draw(200);                       // near, in the bitmap
-        case 2: return 2 + draw(EventQueue::kWheelSlots);   // up to just past the window
-        default: return draw(6 * EventQueue::kWheelSlots); // often the far set
+        switch (draw(5)) {
+        case 0: return draw(3);                                       // this cycle or the next two
+        case 1: return 2 + draw(200);                                 // near, in the bitmap
+        case 2: return 2 + draw(EventQueue::kWheelSlots);             // up to just past the window
+        case 3: {
+            // Far, on a coarse grid of absolute times: many ties, also at
+            // the edges between the far set's parts.
+            const std::uint64_t at = (q.now().count() / 1024 + 5 + draw(3)) * 1024;
+            return at - q.now().count();
+        }
+        default: return draw(6 * EventQueue::kWheelSlots);           // often far
         }
     };
-    constexpr int kEvents = 64;
+    constexpr int kEvents = 160;
     std::vector<std::unique_ptr<FunctionEvent>> events;
     auto forget = [&](int id) {
         std::erase_if(due, [id](const Due& d) { return d.id == id; });
@@ -533,16 +540,63 @@ TEST_CASE("a random mix of schedules, cancels and partial runs keeps time and FI
             if (draw(16) == 0) q.stop();
         }));
     }
-    for (int id = 0; id < kEvents; id += 2) put(id, delay());
-    for (int round = 0; round < 4000 && in_order; ++round) {
-        switch (draw(3)) {
-        case 0: q.run_until(q.now() + Cycles{draw(3000)}); break;
-        case 1: (void)q.step(); break;
-        default: (void)q.run_until_idle(); break;
+    for (int id = 0; id < kEvents; ++id) put(id, delay());
+    for (int round = 0; round < 6000 && in_order; ++round) {
+        switch (draw(8)) {
+        case 0: (void)q.run_until_idle(); break;
+        case 1:
+        case 2: (void)q.step(); break;
+        default: q.run_until(q.now() + Cycles{draw(3000)}); break;
         }
-        if (due.empty() || draw(2) == 0) put(static_cast<int>(draw(kEvents)), q.now().count() + delay());
+        // Keep the queue busy, with many far events at a time.
+        for (std::uint64_t k = draw(4); k > 0; --k) put(static_cast<int>(draw(kEvents)), q.now().count() + delay());
         CHECK(q.size() == due.size());
     }
     CHECK(in_order);
     CHECK(ran > 10'000);
+}
+
+TEST_CASE("far events at equal times keep their scheduling order wherever the far set keeps them")
+{
+    // The far set keeps its earliest events in a short sorted array and the
+    // rest in a tree.  Ties across that boundary, whatever its size, must
+    // still run in scheduling order.  Each case fills the far set with 20
+    // events in ascending time, maybe moves the earliest into the wheel,
+    // and then schedules more at the same times: one at each time in
+    // reverse, one at a single time, or earlier ones first that push the
+    // array's last events into the tree.
+    const std::uint64_t base = 3 * EventQueue::kWheelSlots;
+    auto check = [&](std::uint64_t pulled_up_to, auto&& more) {
+        EventQueue q;
+        Log log;
+        std::vector<std::unique_ptr<Probe>> probes;
+        std::vector<std::pair<std::uint64_t, int>> order; // (time, scheduling order)
+        auto at = [&](std::uint64_t t) {
+            probes.push_back(std::make_unique<Probe>(&log, &q, std::to_string(probes.size())));
+            q.schedule(probes.back()->ev, Cycles{t});
+            order.emplace_back(t, static_cast<int>(order.size()));
+        };
+        for (std::uint64_t k = 1; k <= 20; ++k) at(base + 100 * k);
+        // Far events up to pulled_up_to enter the wheel, none runs yet.
+        if (pulled_up_to != 0) q.run_until(Cycles{pulled_up_to - EventQueue::kWheelSlots + 1});
+        more(at);
+        q.run_until_idle();
+        std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        Log expected;
+        for (const auto& [t, n] : order) expected.emplace_back(t, std::to_string(n));
+        return log == expected;
+    };
+    CHECK(check(0, [&](auto& at) {
+        for (std::uint64_t k = 20; k > 0; --k) at(base + 100 * k);
+    }));
+    CHECK(check(0, [&](auto& at) {
+        for (std::uint64_t k = 0; k < 20; ++k) at(base + 50 - k);
+        for (std::uint64_t k = 1; k <= 20; ++k) at(base + 100 * k);
+    }));
+    for (std::uint64_t pulled = 0; pulled <= 20; ++pulled) {
+        for (std::uint64_t tie = pulled + 1; tie <= 20; ++tie) {
+            INFO("pulled up to " << pulled << ", tie at " << tie);
+            CHECK(check(pulled == 0 ? 0 : base + 100 * pulled, [&](auto& at) { at(base + 100 * tie); }));
+        }
+    }
 }

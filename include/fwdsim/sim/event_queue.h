@@ -16,7 +16,9 @@
 // scheduled for the current cycle while the batch runs go into the emptied
 // slot and run after it -- FIFO order holds.  Cancelling an event in the
 // wheel walks its own cycle's FIFO -- O(events due in that same cycle); in
-// the far set it is O(log n).  docs/performance.md has the measurements.
+// the far set it is O(log n) (O(8) among its earliest events, which a short
+// sorted array holds in front of the tree).  docs/performance.md has the
+// measurements.
 #pragma once
 
 #include <fwdsim/sim/cycles.h>
@@ -103,6 +105,8 @@ private:
     void insert(Event& ev, Cycles when);
     void push_wheel(Event& ev, Cycles when, std::uint64_t ahead);
     void insert_far(Event& ev, Cycles when);
+    /// Removes soon_[i], keeping the rest in order.
+    void remove_soon(std::size_t i);
     [[noreturn]] static void refuse(const char* why);
     void unlink(Event& ev);
     static bool remove_from(Event*& head, Event**& tail, Event& ev);
@@ -110,6 +114,9 @@ private:
     void put_back_batch();
     void advance_to(Cycles t);
     void pull_far_into_wheel();
+    /// The tree's part of it, once soon_ is empty: out of line, so that
+    /// the usual pull of one or two events from soon_ saves few registers.
+    [[gnu::noinline]] void pull_tree_into_wheel();
     /// Sets `t` to the time of the earliest event in the wheel's slots (not
     /// the batch); false when they are empty.
     bool next_wheel_time(Cycles& t) const;
@@ -159,8 +166,19 @@ private:
     /// real value -- a batch put back at time 0 -- only reads as unknown.)
     Cycles marked_next_ = Cycles::max();
     static constexpr Cycles kMarkedUnknown{0};
+    /// The earliest far events, sorted by (time, sequence) from the latest
+    /// down (the next to enter the wheel is the last: taking it moves
+    /// nothing), all of them before everything in far_.  Most runs keep
+    /// only two or three events beyond the wheel, and a short sorted array
+    /// takes and gives them for a fraction of the tree's insert and
+    /// rebalancing erase.  The tree takes what is later than its own first
+    /// event, and what does not fit.
+    static constexpr std::size_t kSoonSlots = 8;
+    std::array<Event*, kSoonSlots> soon_{};
+    std::size_t soon_count_ = 0;
     FarSet far_;
-    /// The time of far_'s first event (Cycles::max() when far_ is empty), so
+    bool far_empty() const { return soon_count_ == 0 && far_.empty(); }
+    /// The time of the first far event (Cycles::max() when there is none), so
     /// that each advance of time tests one cached value instead of walking
     /// into the tree to decide whether far events enter the window.
     Cycles far_next_ = Cycles::max();
