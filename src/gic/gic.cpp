@@ -426,6 +426,12 @@ struct Gic::Impl {
     {
         std::uint32_t m = 0;
         if (ci.lr_eoi != 0) m |= gich::misr_eoi;
+        // Every other source needs its enable in GICH_HCR[7:1], and KVM
+        // usually sets none: the outputs are re-derived after every
+        // virtual-interface access, so skip the tests below then.
+        constexpr std::uint32_t kEnables = gich::hcr_uie | gich::hcr_lrenpie | gich::hcr_npie | gich::hcr_vgrp0eie |
+                                           gich::hcr_vgrp0die | gich::hcr_vgrp1eie | gich::hcr_vgrp1die;
+        if ((ci.hcr & kEnables) == 0) return m;
         // Underflow: at most one valid LR.
         if ((ci.hcr & gich::hcr_uie) && (ci.lr_valid & (ci.lr_valid - 1)) == 0) m |= gich::misr_u;
         if ((ci.hcr & gich::hcr_lrenpie) && (ci.hcr >> gich::hcr_eoicount_shift) != 0) m |= gich::misr_lrenp;
