@@ -18,6 +18,14 @@ void Work::cancel()
     if (cpu_) cpu_->cancel(*this);
 }
 
+// Inline: every step of the IRQ flow and every work item ends here.
+[[gnu::always_inline]] inline void Cpu::schedule_step(sim::Cycles duration)
+{
+    step_start_ = events_.now();
+    busy_ += duration;
+    events_.schedule(step_event_, events_.now() + duration);
+}
+
 Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
@@ -231,13 +239,6 @@ void Cpu::dispatch()
         const sim::Cycles sw = w->owner_ != nullptr ? switch_to(w->owner_) : sim::Cycles{};
         schedule_step(w->cost_ + sw);
     }
-}
-
-void Cpu::schedule_step(sim::Cycles duration)
-{
-    step_start_ = events_.now();
-    busy_ += duration;
-    events_.schedule(step_event_, events_.now() + duration);
 }
 
 void Cpu::begin_irq()
