@@ -373,6 +373,9 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
     std::uint64_t n = first;
     while (!kCounted || n != last) {
         if (batch_ == nullptr) {
+        // A batch that runs out comes straight here: batch_ is known to be
+        // empty, no need to read it back after the handler.
+        find_batch:
             Cycles t = now_;
             const std::size_t here = t.count() & kMask;
             // Most models schedule close ahead: look at this cycle and the
@@ -445,8 +448,11 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
                 n = processed_;
                 break;
             }
-            if (next == nullptr || (kCounted && n == last)) {
+            if (kCounted && n == last) {
                 break;
+            }
+            if (next == nullptr) {
+                goto find_batch;
             }
             ev = next;
         }
