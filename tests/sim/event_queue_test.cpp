@@ -600,3 +600,26 @@ TEST_CASE("far events at equal times keep their scheduling order wherever the fa
         }
     }
 }
+
+TEST_CASE("a cycle cut short by stop() leaves the later marked events where a run finds them")
+{
+    // stop() returns the rest of the cycle to its slot, ahead of the
+    // earliest event scheduled further on (whose time the run loop caches):
+    // both must still be found, counted and run afterwards, in order.
+    EventQueue q;
+    Log log;
+    Probe later{&log, &q, "later"}, second{&log, &q, "second"};
+    FunctionEvent first([&] {
+        log.emplace_back(q.now().count(), "first");
+        q.schedule(later.ev, 100_cy);
+        q.stop();
+    });
+    q.schedule(first, 5_cy);
+    q.schedule(second.ev, 5_cy);
+    CHECK(q.run_until_idle() == 1);
+    CHECK(q.size() == 2);
+    CHECK(q.next_time() == 5_cy);
+    CHECK(q.run_until_idle() == 2);
+    const Log expected{{5, "first"}, {5, "second"}, {100, "later"}};
+    CHECK(log == expected);
+}
