@@ -42,8 +42,19 @@ def main(argv):
         ax.plot(xs, ys, marker="o")
         ax.axhline(1.5 * ys[0], linestyle="--", color="grey", label="1.5x first point")
         ax.set_xscale("log", base=2)
+        # On a log axis 992 and 1020 would print over each other: label a
+        # tick only if it is at least 1.5x the last labelled one, or the end.
+        labels, last = [], None
+        for i, x in enumerate(xs):
+            keep = last is None or x >= 1.5 * last
+            if i == len(xs) - 1 and not keep and labels:
+                labels[-1] = ""  # the end wins over its close neighbour
+                keep = True
+            labels.append(str(int(x)) if keep else "")
+            if keep:
+                last = x
         ax.set_xticks(xs)
-        ax.set_xticklabels([str(int(x)) for x in xs])
+        ax.set_xticklabels(labels)
         ax.set_title(title, fontsize=9)
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
