@@ -138,7 +138,7 @@ void EventQueue::unlink(Event& ev)
     // The far hook is a safe-mode hook: it knows whether it is linked.
     if (ev.far_hook_.is_linked()) {
         far_.erase(far_.iterator_to(ev));
-        if (soon_count_ == 0) far_next_ = far_.empty() ? Cycles::max() : far_.begin()->when_;
+        far_next_ = first_far_time();
     } else if (ev.when_.count() - now_.count() >= kWheelSlots) {
         // Beyond the window and not in the tree: in soon_ (far events enter
         // the wheel as soon as the window reaches them).
@@ -146,7 +146,7 @@ void EventQueue::unlink(Event& ev)
         while (soon_[i] != &ev) ++i;
         assert(i < soon_count_);
         remove_soon(i);
-        far_next_ = soon_count_ != 0 ? soon_[soon_count_ - 1]->when_ : far_.empty() ? Cycles::max() : far_.begin()->when_;
+        far_next_ = first_far_time();
     } else {
         // An event due now may be in the running batch rather than its slot.
         if (ev.when_ == now_ && batch_ != nullptr && remove_from(batch_, batch_tail_, ev)) {

@@ -178,6 +178,12 @@ private:
     std::size_t soon_count_ = 0;
     FarSet far_;
     bool far_empty() const { return soon_count_ == 0 && far_.empty(); }
+    /// soon_'s earliest (its last), else the tree's first, else Cycles::max().
+    Cycles first_far_time() const
+    {
+        if (soon_count_ != 0) return soon_[soon_count_ - 1]->when_;
+        return far_.empty() ? Cycles::max() : far_.begin()->when_;
+    }
     /// The time of the first far event (Cycles::max() when there is none), so
     /// that each advance of time tests one cached value instead of walking
     /// into the tree to decide whether far events enter the window.
