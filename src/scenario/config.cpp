@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -97,8 +98,12 @@ TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, c
     return t;
 }
 
+/// The VMs a device may name, with the size of each one's vgic.
+using VgicSizes = std::map<std::string, unsigned>;
+
 DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, DeviceKind kind, unsigned gic_irqs)
+                          const std::string& base_dir, DeviceKind kind, unsigned gic_irqs,
+                          const VgicSizes::value_type& vm)
 {
     YamlReader r(node, origin, path);
     DeviceIrqConfig irq;
@@ -115,7 +120,12 @@ DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, con
     } else {
         check(irq.host_irq >= 32 && irq.host_irq < gic_irqs, r, "host_irq",
               fmt::format("must be an SPI of the GIC (32..{})", gic_irqs - 1));
-        check(irq.guest_irq >= 32 && irq.guest_irq < 1020, r, "guest_irq", "must be an SPI INTID (32..1019)");
+        // The guest's INTID must exist in its VM's vgic, which may be
+        // smaller than the GIC (at most 992 interrupts where the GIC has 1020).
+        const auto& [vm_name, vgic_irqs] = vm;
+        check(irq.guest_irq >= 32 && irq.guest_irq < vgic_irqs, r, "guest_irq",
+              fmt::format("must be an SPI of {}'s vgic (32..{}){}", vm_name, vgic_irqs - 1,
+                          r.has("guest_irq") ? "" : "; without guest_irq it is host_irq"));
     }
     if (r.has("traffic")) {
         irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir);
@@ -125,7 +135,7 @@ DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, con
 }
 
 DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, unsigned gic_irqs)
+                          const std::string& base_dir, unsigned gic_irqs, const VgicSizes& vms)
 {
     YamlReader r(node, origin, path);
     DeviceConfig d;
@@ -133,11 +143,14 @@ DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, con
     r.get_enum("kind", d.kind,
                {{"platform", DeviceKind::platform}, {"pci", DeviceKind::pci}, {"timer", DeviceKind::timer}});
     r.require("vm", d.vm);
+    const auto vm = vms.find(d.vm);
+    check(vm != vms.end(), r, "vm", "no VM is named '" + d.vm + "'");
     r.get("iommu_group", d.iommu_group);
     const auto irqs = sequence(r, "irqs");
     check(!irqs.empty(), r, "irqs", "a device needs at least one interrupt");
     for (std::size_t i = 0; i < irqs.size(); ++i) {
-        d.irqs.push_back(parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, gic_irqs));
+        d.irqs.push_back(
+            parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, gic_irqs, *vm));
     }
     r.finish();
     return d;
@@ -263,24 +276,14 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         g.get_enum("workload", c.guest.busy, {{"idle", false}, {"busy", true}});
         g.finish();
     }
+    VgicSizes vgic_sizes;
+    for (const VmConfig& vm : c.vms) vgic_sizes.emplace(vm.name, vm_irqs(c, vm));
     std::set<std::string> dev_names;
     const auto devices = sequence(r, "devices");
     for (std::size_t i = 0; i < devices.size(); ++i) {
-        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c.gic_irqs);
+        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c.gic_irqs, vgic_sizes);
         YamlReader dr(devices[i], origin, fmt::format("devices.{}", i));
         check(dev_names.insert(d.name).second, dr, "name", "another device has this name");
-        check(vm_names.count(d.vm) != 0, dr, "vm", "no VM is named '" + d.vm + "'");
-        // A guest INTID must exist in its VM's vgic, which may be smaller
-        // than the GIC (and at most 992 interrupts where the GIC has 1020).
-        const VmConfig& vm = *std::find_if(c.vms.begin(), c.vms.end(), [&](const VmConfig& m) { return m.name == d.vm; });
-        const unsigned n = vm_irqs(c, vm);
-        for (std::size_t k = 0; k < d.irqs.size(); ++k) {
-            if (d.kind == DeviceKind::timer) continue;
-            YamlReader ir(dr.child("irqs")[k], origin, fmt::format("devices.{}.irqs.{}", i, k));
-            check(d.irqs[k].guest_irq < n, ir, "guest_irq",
-                  fmt::format("must be an SPI of {}'s vgic (32..{}){}", vm.name, n - 1,
-                              ir.has("guest_irq") ? "" : "; without guest_irq it is host_irq"));
-        }
         c.devices.push_back(std::move(d));
     }
     if (r.has("vmm")) {
