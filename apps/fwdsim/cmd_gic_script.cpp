@@ -35,12 +35,6 @@ options: --irqs N (interrupt IDs, default 256) --cpus N (default 1)
          --lrs N (list registers, default 4) --priority-bits N (default 5)
 )";
 
-bool parse_uint(std::string_view s, unsigned& out)
-{
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc{} && ptr == s.data() + s.size() && !s.empty();
-}
-
 } // namespace
 
 int gic_script_main(int argc, char** argv)
@@ -59,7 +53,7 @@ int gic_script_main(int argc, char** argv)
                            : a == "--priority-bits" ? &options.priority_bits
                                                     : nullptr;
         if (target != nullptr) {
-            if (i + 1 >= argc || !parse_uint(argv[i + 1], *target)) {
+            if (i + 1 >= argc || !parse_number(argv[i + 1], *target)) {
                 fmt::print(stderr, "fwdsim gic-script: {} needs a number\n", a);
                 return 2;
             }

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -63,36 +65,51 @@ void usage(bool sweep)
 
 int parse(int argc, char** argv, bool sweep, Options& o)
 {
+    const char* cmd = sweep ? "sweep" : "run";
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        auto value = [&](const char* what) -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim {}: {} needs {}\n", sweep ? "sweep" : "run", a, what);
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
         if (a == "--help" || a == "-h") {
             usage(sweep);
             return 0;
         }
-        std::optional<std::string> v;
-        if (a == "--json" && (v = value("a file name"))) o.json = *v;
-        else if (a == "--csv" && (v = value("a file name"))) o.csv = *v;
-        else if (a == "--trace" && !sweep && (v = value("a file name"))) o.trace = *v;
-        else if (a == "--seed" && (v = value("a number"))) o.seed = std::stoull(*v);
-        else if (a == "--duration-us" && (v = value("a number"))) o.duration_us = std::stod(*v);
-        else if (a == "--jobs" && sweep && (v = value("a number"))) o.jobs = static_cast<unsigned>(std::stoul(*v));
-        else if (a == "--shard" && sweep && (v = value("I/N"))) o.shard = *v;
+        // An option's value, or nullopt after telling stderr what is missing.
+        auto value = [&](const char* what) -> std::optional<std::string> {
+            if (i + 1 >= argc) {
+                fmt::print(stderr, "fwdsim {}: {} needs {}\n", cmd, a, what);
+                return std::nullopt;
+            }
+            return std::string(argv[++i]);
+        };
+        auto number = [&]<class T>(T& out) -> bool {
+            const std::optional<std::string> s = value("a number");
+            if (!s) return false;
+            if (parse_number(*s, out)) return true;
+            fmt::print(stderr, "fwdsim {}: {} needs a number, not '{}'\n", cmd, a, *s);
+            return false;
+        };
+        auto text = [&](const char* what, std::string& out) -> bool {
+            const std::optional<std::string> s = value(what);
+            if (s) out = *s;
+            return s.has_value();
+        };
+        bool ok = true;
+        if (a == "--json") ok = text("a file name", o.json);
+        else if (a == "--csv") ok = text("a file name", o.csv);
+        else if (a == "--trace" && !sweep) ok = text("a file name", o.trace);
+        else if (a == "--seed") ok = number(o.seed.emplace());
+        else if (a == "--duration-us") ok = number(o.duration_us.emplace());
+        else if (a == "--jobs" && sweep) ok = number(o.jobs);
+        else if (a == "--shard" && sweep) ok = text("I/N", o.shard);
         else if (a == "--quiet") o.quiet = true;
         else if (!a.empty() && a[0] != '-' && o.file.empty()) o.file = std::string(a);
         else {
-            if (!v) fmt::print(stderr, "fwdsim {}: unknown option '{}' (see --help)\n", sweep ? "sweep" : "run", a);
+            fmt::print(stderr, "fwdsim {}: unknown option '{}' (see --help)\n", cmd, a);
             return 2;
         }
+        if (!ok) return 2;
     }
     if (o.file.empty()) {
-        fmt::print(stderr, "fwdsim {}: which scenario file? (see --help)\n", sweep ? "sweep" : "run");
+        fmt::print(stderr, "fwdsim {}: which scenario file? (see --help)\n", cmd);
         return 2;
     }
     return -1;
@@ -101,7 +118,13 @@ int parse(int argc, char** argv, bool sweep, Options& o)
 void apply(const Options& o, scenario::ScenarioConfig& c)
 {
     if (o.seed) c.seed = *o.seed;
-    if (o.duration_us) c.duration_us = *o.duration_us;
+    if (o.duration_us) {
+        // The file's own duration_us is held to this when it is read.
+        if (!std::isfinite(*o.duration_us) || *o.duration_us <= c.warmup_us)
+            throw sim::ConfigError(o.file, 0, "--duration-us",
+                                   fmt::format("must be above the scenario's warmup_us ({})", c.warmup_us));
+        c.duration_us = *o.duration_us;
+    }
 }
 
 void write_outputs(const Options& o, const scenario::ScenarioConfig& c, const std::vector<scenario::RunResult>& runs)

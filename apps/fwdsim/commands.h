@@ -2,6 +2,7 @@
 // is the subcommand's name) and returns the process exit status.
 #pragma once
 
+#include <charconv>
 #include <functional>
 #include <iosfwd>
 #include <span>
@@ -22,6 +23,15 @@ std::span<const Command> commands();
 /// script-driven subcommands read their input.  Returns 0, or 1 after
 /// telling stderr that `tool` cannot open the file.
 int with_script_input(std::string_view tool, const std::string& file, const std::function<void(std::istream&)>& run);
+
+/// Reads all of `s` as one number (decimal; no sign for unsigned types),
+/// as the subcommands read their numeric options: false on anything else.
+template <class T>
+bool parse_number(std::string_view s, T& out)
+{
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return !s.empty() && ec == std::errc{} && end == s.data() + s.size();
+}
 
 int demo_main(int argc, char** argv);
 int profile_main(int argc, char** argv);
