@@ -161,6 +161,10 @@ int main(int argc, char** argv)
         else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else path = argv[i];
     }
+    if (only != nullptr && std::string_view(only) != "forwarded" && std::string_view(only) != "irqfd") {
+        std::fprintf(stderr, "e2e-speed: --only takes forwarded or irqfd, not '%s'\n", only);
+        return 2;
+    }
     try {
         ScenarioConfig base = load_scenario(path);
         if (csv_path != nullptr) {
