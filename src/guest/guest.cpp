@@ -121,6 +121,14 @@ void Guest::take_irq()
 void Guest::acknowledge()
 {
     iar_ = vcpu_->gicv_read(gic::gicc::iar);
+    if ((iar_ & 0x3FF) == gic::spurious_intid) {
+        // Nothing (more) to handle: the read and the way out are one
+        // segment -- nothing happens at the boundary between them that
+        // anyone could see (virq() ignores a line rising in the handler).
+        if (!acked_in_entry_) spurious_.add(); // nVIRQ fell before we read IAR
+        run(Phase::irq_exit, vcpu_->gicv_access_cost() + costs_.irq_exit);
+        return;
+    }
     run(Phase::irq_ack, vcpu_->gicv_access_cost());
 }
 
@@ -152,12 +160,7 @@ void Guest::segment_done(kvm::Vcpu&)
     case Phase::wfi: return;
     case Phase::irq_entry: acknowledge(); return;
     case Phase::irq_ack: {
-        const unsigned intid = iar_ & 0x3FF;
-        if (intid == gic::spurious_intid) {
-            if (!acked_in_entry_) spurious_.add(); // nVIRQ fell before we read IAR
-            run(Phase::irq_exit, costs_.irq_exit);
-            return;
-        }
+        const unsigned intid = iar_ & 0x3FF; // not spurious: acknowledge() saw to that
         const auto it = irqs_.find(intid);
         if (it == irqs_.end()) {
             // No driver: complete it at once so it cannot block the CPU interface.

@@ -248,27 +248,36 @@ void Cpu::begin_irq()
 
 void Cpu::run_phase(Phase p)
 {
-    phase_ = p;
-    sim::Cycles fixed{};
-    auto saved = this_cpu_.enter(this);
-    in_step_ = true;
-    switch (p) {
-    case Phase::entry: fixed = costs_.irq_entry; break;
-    case Phase::acknowledge: irq_ = irqs_->flow_acknowledge(id_); break;
-    case Phase::drop: irqs_->flow_priority_drop(id_, static_cast<unsigned>(irq_)); break;
-    case Phase::handle:
-        fixed = costs_.irq_dispatch;
-        irqs_taken_.add();
-        irqs_->flow_handle(id_, static_cast<unsigned>(irq_));
-        break;
-    case Phase::finish: irqs_->flow_finish(id_, static_cast<unsigned>(irq_)); break;
-    case Phase::exit: fixed = costs_.irq_exit; break;
-    case Phase::none: break;
+    for (;;) {
+        phase_ = p;
+        sim::Cycles fixed{};
+        auto saved = this_cpu_.enter(this);
+        in_step_ = true;
+        switch (p) {
+        case Phase::entry: fixed = costs_.irq_entry; break;
+        case Phase::acknowledge: irq_ = irqs_->flow_acknowledge(id_); break;
+        case Phase::drop: irqs_->flow_priority_drop(id_, static_cast<unsigned>(irq_)); break;
+        case Phase::handle:
+            fixed = costs_.irq_dispatch;
+            irqs_taken_.add();
+            irqs_->flow_handle(id_, static_cast<unsigned>(irq_));
+            break;
+        case Phase::finish: irqs_->flow_finish(id_, static_cast<unsigned>(irq_)); break;
+        case Phase::exit: fixed = costs_.irq_exit; break;
+        case Phase::none: break;
+        }
+        in_step_ = false;
+        const sim::Cycles took = fixed + this_cpu_.leave(saved);
+        if (tracer_ && tracer_->enabled()) tracer_->span(track_, phase_name(p), events_.now(), took);
+        // A step that took no time (a forwarded IRQ's finish: no DIR) ends
+        // where it began; the next starts at once instead of an event later.
+        if (took != sim::Cycles{} || p == Phase::exit) {
+            schedule_step(took);
+            return;
+        }
+        step_start_ = events_.now();
+        p = next_phase();
     }
-    in_step_ = false;
-    sim::Cycles charged = this_cpu_.leave(saved);
-    schedule_step(fixed + charged);
-    if (tracer_ && tracer_->enabled()) tracer_->span(track_, phase_name(p), events_.now(), fixed + charged);
 }
 
 const char* Cpu::phase_name(Phase p)
@@ -285,37 +294,42 @@ const char* Cpu::phase_name(Phase p)
     return "work";
 }
 
-void Cpu::on_step()
+Cpu::Phase Cpu::next_phase()
 {
     switch (phase_) {
-    case Phase::entry: run_phase(Phase::acknowledge); return;
+    case Phase::entry: return Phase::acknowledge;
     case Phase::acknowledge:
         if (irq_ < 0) {
             if (!acked_any_) spurious_.add();
             acked_any_ = false;
-            run_phase(Phase::exit);
-        } else {
-            acked_any_ = true;
-            run_phase(Phase::drop);
+            return Phase::exit;
         }
-        return;
-    case Phase::drop: run_phase(Phase::handle); return;
-    case Phase::handle: run_phase(Phase::finish); return;
+        acked_any_ = true;
+        return Phase::drop;
+    case Phase::drop: return Phase::handle;
+    case Phase::handle: return Phase::finish;
     case Phase::finish:
         // gic_handle_irq loops while something is pending for this CPU.
-        if (irq_line_) {
-            run_phase(Phase::acknowledge);
+        if (irq_line_) return Phase::acknowledge;
+        acked_any_ = false;
+        return Phase::exit;
+    case Phase::exit:
+    case Phase::none: break;
+    }
+    return Phase::none;
+}
+
+void Cpu::on_step()
+{
+    if (phase_ != Phase::none) {
+        if (phase_ == Phase::exit) {
+            phase_ = Phase::none;
+            irq_ = -1;
+            dispatch();
         } else {
-            acked_any_ = false;
-            run_phase(Phase::exit);
+            run_phase(next_phase());
         }
         return;
-    case Phase::exit:
-        phase_ = Phase::none;
-        irq_ = -1;
-        dispatch();
-        return;
-    case Phase::none: break;
     }
 
     if (tail_) {

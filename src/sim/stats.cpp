@@ -48,7 +48,7 @@ void Histogram::record(std::uint64_t value, std::uint64_t times)
     count_ += times;
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
-    sum_ += static_cast<long double>(value) * times;
+    sum_ += static_cast<Sum>(value) * times;
 }
 
 void Histogram::merge(const Histogram& other)
@@ -72,7 +72,7 @@ void Histogram::reset()
 
 double Histogram::mean() const
 {
-    return count_ ? static_cast<double>(sum_ / count_) : 0.0;
+    return count_ ? static_cast<double>(static_cast<long double>(sum_) / count_) : 0.0;
 }
 
 std::uint64_t Histogram::percentile(double p) const

@@ -183,7 +183,10 @@ private:
     Work* next_work();
     sim::Cycles switch_to(GuestContext* task);
     void begin_irq();
+    /// Runs phase `p` and, while a phase takes no time, the ones after it.
     void run_phase(Phase p);
+    /// The phase after phase_ when it ends (none: the flow is over).
+    Phase next_phase();
     void schedule_step(sim::Cycles duration);
     static const char* phase_name(Phase p);
 

@@ -50,7 +50,11 @@ private:
     std::uint64_t count_ = 0;
     std::uint64_t min_ = ~std::uint64_t{0};
     std::uint64_t max_ = 0;
-    long double sum_ = 0;
+    // The exact sum, as an integer: a long double add per sample is x87
+    // code, several times the cost of the rest of record().  128 bits
+    // cannot overflow for any count a run reaches.
+    __extension__ using Sum = unsigned __int128;
+    Sum sum_ = 0;
 };
 
 } // namespace fwdsim::sim
