@@ -91,18 +91,28 @@ void Guest::boot_step()
 
 void Guest::start_workload()
 {
-    if (params_.workload == Workload::busy) run(Phase::busy, kBusyChunk);
-    else run(Phase::idle_loop, costs_.idle_loop);
-    if (vcpu_->virq_line()) take_irq();
+    if (params_.workload == Workload::busy) begin_workload(Phase::busy, kBusyChunk);
+    else begin_workload(Phase::idle_loop, costs_.idle_loop);
 }
 
 void Guest::resume_workload()
 {
     if (preempted_left_ > sim::Cycles{0} && (preempted_phase_ == Phase::busy || preempted_phase_ == Phase::idle_loop)) {
-        run(preempted_phase_, preempted_left_);
-        if (vcpu_->virq_line()) take_irq();
+        begin_workload(preempted_phase_, preempted_left_);
     } else {
         start_workload();
+    }
+}
+
+void Guest::begin_workload(Phase phase, sim::Cycles cycles)
+{
+    // An interrupt already signalled is taken before the workload runs a
+    // cycle: it is preempted whole, without a segment started and stopped.
+    if (vcpu_->virq_line()) {
+        phase_ = phase;
+        enter_irq(cycles);
+    } else {
+        run(phase, cycles);
     }
 }
 
@@ -110,7 +120,12 @@ void Guest::resume_workload()
 
 void Guest::take_irq()
 {
-    preempted_left_ = vcpu_->guest_preempt();
+    enter_irq(vcpu_->guest_preempt());
+}
+
+void Guest::enter_irq(sim::Cycles preempted_left)
+{
+    preempted_left_ = preempted_left;
     preempted_phase_ = phase_;
     in_irq_ = true;
     acked_in_entry_ = false;

@@ -71,7 +71,20 @@ bool Cpu::cancel(Work& work)
 
 bool Cpu::idle() const
 {
-    return !guest_ && phase_ == Phase::none && !running_ && work_.empty() && !step_event_.scheduled();
+    return !guest_ && phase_ == Phase::none && !running_ && work_.empty() && !step_event_.scheduled() &&
+           !(tail_ && events_.now() < tail_end_);
+}
+
+bool Cpu::stepping()
+{
+    if (tail_ && !step_event_.scheduled()) {
+        if (events_.now() < tail_end_) {
+            events_.schedule(step_event_, tail_end_); // something waits for the tail's end
+        } else {
+            tail_ = false; // it ended with nothing waiting
+        }
+    }
+    return step_event_.scheduled();
 }
 
 void Cpu::set_irq_line(bool level)
@@ -92,7 +105,7 @@ void Cpu::set_irq_line(bool level)
         events_.deschedule(step_event_);
         work_paused_ = true;
         begin_irq();
-    } else if (!step_event_.scheduled()) {
+    } else if (!stepping()) {
         begin_irq();
     }
 }
@@ -120,7 +133,7 @@ void Cpu::exit_guest()
     guest_ = nullptr;
     irq_notify_ = work_notify_ = false;
     events_.deschedule(guest_event_);
-    if (!step_event_.scheduled() && phase_ == Phase::none && !in_step_) dispatch();
+    if (!stepping() && phase_ == Phase::none && !in_step_) dispatch();
 }
 
 // --- the scheduler: vCPU threads and the time slice ------------------------------
@@ -350,9 +363,15 @@ void Cpu::on_step()
         in_step_ = false;
         sim::Cycles charged = this_cpu_.leave(saved);
         if (charged > sim::Cycles{}) {
-            // What the completion charged keeps this CPU busy before anything else.
+            // What the completion charged keeps this CPU busy before anything
+            // else -- but only something that arrives meanwhile needs an
+            // event at its end (stepping()); usually nothing does.
             tail_ = true;
-            schedule_step(charged);
+            tail_end_ = events_.now() + charged;
+            step_start_ = events_.now();
+            busy_ += charged;
+            // Something that arrived during the completion itself waits too.
+            if ((irq_line_ && irqs_ != nullptr) || !work_.empty() || work_paused_) (void)stepping();
             return;
         }
     }

@@ -92,7 +92,11 @@ private:
     void boot_step();
     void start_workload();
     void resume_workload();
+    /// Starts the workload's `phase` for `cycles`, or the IRQ if one waits.
+    void begin_workload(Phase phase, sim::Cycles cycles);
     void take_irq();
+    /// The IRQ path, preempting phase_ with `preempted_left` cycles to go.
+    void enter_irq(sim::Cycles preempted_left);
     void acknowledge();
     void run(Phase phase, sim::Cycles cycles);
     sim::Cycles now() const;

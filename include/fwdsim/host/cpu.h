@@ -176,7 +176,10 @@ private:
     bool may_run(const Work& w) const;
     /// Between steps: no step under way or due, not in the IRQ flow, no
     /// work started; dispatch() may pick what comes next.
-    bool may_dispatch() const { return !step_event_.scheduled() && phase_ == Phase::none && !running_ && !in_step_; }
+    bool may_dispatch() { return phase_ == Phase::none && !running_ && !in_step_ && !stepping(); }
+    /// A step is under way: its event is due, or a completion's tail has
+    /// not ended (which schedules the event then, for whoever asks).
+    bool stepping();
     bool slice_over() const;
     void arm_slice();
     void notify_work();
@@ -202,7 +205,8 @@ private:
     Work* running_ = nullptr;          ///< work in progress (maybe preempted)
     sim::Cycles running_left_{};       ///< its remaining cycles while preempted
     bool work_paused_ = false;         ///< running_ is preempted by the IRQ flow
-    bool tail_ = false;                ///< busy with what a completion charged
+    bool tail_ = false;                ///< busy with what a completion charged, until tail_end_
+    sim::Cycles tail_end_{};
     bool in_step_ = false;             ///< executing a step's action now
     bool acked_any_ = false;           ///< this IRQ entry acknowledged something
     sim::Cycles step_start_{};
