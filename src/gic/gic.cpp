@@ -29,6 +29,16 @@ GicCosts GicCosts::from_profile(const sim::CostProfile& p)
 
 namespace {
 
+/// The front doors' argument errors, out of their hot paths.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_out_of_range(const char* what, unsigned value)
+{
+    throw std::out_of_range(what + std::to_string(value));
+}
+[[noreturn, gnu::cold, gnu::noinline]] void throw_no_ppi(unsigned cpu, unsigned intid)
+{
+    throw std::out_of_range("Gic::set_ppi_level: no PPI " + std::to_string(intid) + " at CPU " + std::to_string(cpu));
+}
+
 constexpr unsigned kBanked = 32; // SGIs and PPIs: one copy per CPU interface
 constexpr unsigned kSgis = 16;
 constexpr std::uint32_t gicc_ctlr_ackctl = 1u << 2;
@@ -947,7 +957,7 @@ const GicParams& Gic::params() const { return impl_->params; }
 std::uint32_t Gic::read(Block block, unsigned cpu, std::uint32_t offset, unsigned size)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::read: no CPU interface " + std::to_string(cpu));
+    if (cpu >= g.params.num_cpus) [[unlikely]] throw_out_of_range("Gic::read: no CPU interface ", cpu);
     switch (block) {
     case Block::gicd:
         if (offset >= 0x1000) return 0;
@@ -965,7 +975,7 @@ std::uint32_t Gic::read(Block block, unsigned cpu, std::uint32_t offset, unsigne
 void Gic::write(Block block, unsigned cpu, std::uint32_t offset, std::uint32_t value, unsigned size)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::write: no CPU interface " + std::to_string(cpu));
+    if (cpu >= g.params.num_cpus) [[unlikely]] throw_out_of_range("Gic::write: no CPU interface ", cpu);
     switch (block) {
     case Block::gicd:
         if (offset >= 0x1000) return;
@@ -1010,7 +1020,7 @@ sim::Cycles Gic::access_cost(Block block) const
 void Gic::set_spi_level(unsigned intid, bool level)
 {
     Impl& g = *impl_;
-    if (intid < kBanked || intid >= g.params.num_irqs) throw std::out_of_range("Gic::set_spi_level: not an SPI: " + std::to_string(intid));
+    if (intid < kBanked || intid >= g.params.num_irqs) [[unlikely]] throw_out_of_range("Gic::set_spi_level: not an SPI: ", intid);
     IrqState& s = g.spis[intid - kBanked];
     if (level && !s.line && s.edge) s.latch = true; // a rising edge latches (E01)
     s.line = level;
@@ -1020,9 +1030,7 @@ void Gic::set_spi_level(unsigned intid, bool level)
 void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus || intid < kSgis || intid >= kBanked) {
-        throw std::out_of_range("Gic::set_ppi_level: no PPI " + std::to_string(intid) + " at CPU " + std::to_string(cpu));
-    }
+    if (cpu >= g.params.num_cpus || intid < kSgis || intid >= kBanked) [[unlikely]] throw_no_ppi(cpu, intid);
     IrqState& s = g.cpus[cpu].banked[intid];
     if (level && !s.line && s.edge) s.latch = true;
     s.line = level;
