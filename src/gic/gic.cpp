@@ -338,7 +338,8 @@ struct Gic::Impl {
     {
         const LrClass c = classify(ci.lrs[n]);
         const std::uint64_t bit = std::uint64_t{1} << n;
-        auto put = [bit](std::uint64_t& set, bool in) { set = in ? set | bit : set & ~bit; };
+        // Without branches: an LR's class changes at nearly every write.
+        auto put = [bit](std::uint64_t& set, bool in) { set = (set & ~bit) | (bit & (std::uint64_t{0} - in)); };
         put(ci.lr_pending, c.pending);
         put(ci.lr_valid, c.valid);
         put(ci.lr_eoi, c.eoi);
@@ -465,13 +466,21 @@ struct Gic::Impl {
             maint = misr(ci) != 0;
             virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
         }
-        IrqState& m = ci.banked[maintenance_ppi];
-        if (m.line != maint) {
-            m.line = maint;
-            changed(cpu, maintenance_ppi);
-        }
+        if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
+        if (virq != ci.virq_out) schedule_virq_update(cpu);
+    }
+    /// Out of line, so that virtual_changed() stays a small leaf.
+    [[gnu::noinline]] void schedule_virq_update(unsigned cpu)
+    {
         auto& ev = signals[cpu]->nvirq;
-        if (!ev.scheduled() && virq != ci.virq_out) queue.schedule_after(ev, costs.lr_update_to_virq);
+        if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
+    }
+    /// The maintenance interrupt's input line moves (rare: KVM asks for
+    /// maintenance only on overflow and for level EOIs).
+    [[gnu::noinline]] void set_maintenance_line(unsigned cpu, bool level)
+    {
+        cpus[cpu].banked[maintenance_ppi].line = level;
+        changed(cpu, maintenance_ppi);
     }
 
     // --- outputs -------------------------------------------------------------------
@@ -798,11 +807,8 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
     case gicc::pmr: return ci.pmr;
     case gicc::bpr: return ci.bpr;
     case gicc::abpr: return ci.abpr;
-    case gicc::iar: {
-        const std::uint32_t id = acknowledge(cpu);
-        schedule_irq_update(cpu);
-        return id;
-    }
+    // acknowledge() schedules the nIRQ update when it changes the state.
+    case gicc::iar: return acknowledge(cpu);
     case gicc::rpr: return running_priority(cpu);
     case gicc::hppir: {
         const Candidate* c = highest(cpu, false);
@@ -892,7 +898,17 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     // every change re-derives them, so an unchanged register needs nothing.
     if (*reg == v) return;
     *reg = v;
-    if (is_lr) note_lr(ci, lr);
+    if (is_lr) {
+        // An LR that neither was nor is pending, and whose write leaves the
+        // valid and EOI sets as they were, feeds neither nVIRQ nor GICH_MISR:
+        // e.g. the fold's clearing of an LR the guest already deactivated.
+        const std::uint64_t bit = std::uint64_t{1} << lr;
+        const std::uint64_t was_pending = ci.lr_pending & bit;
+        const std::uint64_t was_valid = ci.lr_valid;
+        const std::uint64_t was_eoi = ci.lr_eoi;
+        note_lr(ci, lr);
+        if ((was_pending | (ci.lr_pending & bit)) == 0 && was_valid == ci.lr_valid && was_eoi == ci.lr_eoi) return;
+    }
     virtual_changed(cpu);
 }
 
