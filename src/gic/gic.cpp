@@ -133,17 +133,20 @@ struct Gic::Impl {
     /// One of a CPU interface's three signal paths, as an event: an input
     /// change reaching the distributor, nIRQ and nVIRQ settling.  A typed
     /// event rather than a FunctionEvent: these run several times per
-    /// interrupt, and a std::function call is an indirect call more.
+    /// interrupt, and a std::function call is an indirect call more.  One
+    /// type per path, so that each process() is only its own path.
+    enum class SignalKind : std::uint8_t { line_arrival, nirq, nvirq };
+    template <SignalKind K>
     struct Signal final : sim::Event {
-        enum class Kind : std::uint8_t { line_arrival, nirq, nvirq };
-        Signal(Impl& g, unsigned cpu, Kind kind, const char* name) : sim::Event(name), g(g), cpu(cpu), kind(kind) {}
+        Signal(Impl& g, unsigned cpu, const char* name) : sim::Event(name), g(g), cpu(cpu) {}
         void process() override;
         Impl& g;
         unsigned cpu;
-        Kind kind;
     };
     struct CpuSignals {
-        Signal line_arrival, nirq, nvirq;
+        Signal<SignalKind::line_arrival> line_arrival;
+        Signal<SignalKind::nirq> nirq;
+        Signal<SignalKind::nvirq> nvirq;
     };
     std::vector<std::unique_ptr<CpuSignals>> signals; ///< per CPU interface
 
@@ -570,6 +573,22 @@ struct Gic::Impl {
     void write_sgir(unsigned cpu, std::uint32_t v);
 };
 
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::line_arrival>::process()
+{
+    g.schedule_irq_update(cpu);
+}
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::nirq>::process()
+{
+    g.update_irq(cpu);
+}
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::nvirq>::process()
+{
+    g.update_virq(cpu);
+}
+
 Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& c)
     : owner(o), queue(q), params(p), costs(c)
 {
@@ -608,19 +627,10 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
         }
         // Events cannot move: build each CpuSignals in place.
         signals.push_back(std::unique_ptr<CpuSignals>(new CpuSignals{
-            Signal{*this, cpu, Signal::Kind::line_arrival, "gic.line_arrival"},
-            Signal{*this, cpu, Signal::Kind::nirq, "gic.nirq"},
-            Signal{*this, cpu, Signal::Kind::nvirq, "gic.nvirq"},
+            {*this, cpu, "gic.line_arrival"},
+            {*this, cpu, "gic.nirq"},
+            {*this, cpu, "gic.nvirq"},
         }));
-    }
-}
-
-void Gic::Impl::Signal::process()
-{
-    switch (kind) {
-    case Kind::line_arrival: g.schedule_irq_update(cpu); break;
-    case Kind::nirq: g.update_irq(cpu); break;
-    case Kind::nvirq: g.update_virq(cpu); break;
     }
 }
 
