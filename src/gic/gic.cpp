@@ -179,6 +179,14 @@ struct Gic::Impl {
         const bool group_on = (dist_ctlr & group_bit) != 0 && (cpus[cpu].ctlr & group_bit) != 0;
         return group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid);
     }
+    /// Whether refresh() of SPI `s` could change a candidate set: not when
+    /// it is filed nowhere and is no CPU's candidate for being active or
+    /// not pending (a device lowering its line while its interrupt is
+    /// active; the deactivation of an interrupt whose line is low).
+    static bool may_be_filed(const IrqState& s)
+    {
+        return s.listed_on != 0 || (!s.active && (s.latch || (!s.edge && s.line)));
+    }
     void refresh(unsigned cpu, unsigned intid)
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
@@ -210,11 +218,12 @@ struct Gic::Impl {
             return;
         }
         const IrqState& s = spis[intid - kBanked];
+        const bool refile = may_be_filed(s);
         unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
         while (cpus_to_visit != 0) {
             const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
             cpus_to_visit &= cpus_to_visit - 1;
-            refresh(c, intid);
+            if (refile) refresh(c, intid);
             schedule_line_arrival(c);
         }
     }
@@ -236,11 +245,12 @@ struct Gic::Impl {
             // Only the CPUs it targets, or on whose candidate list it still
             // sits, can see a difference.
             const IrqState& s = spis[intid - kBanked];
+            const bool refile = may_be_filed(s);
             unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
             while (cpus_to_visit != 0) {
                 const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
                 cpus_to_visit &= cpus_to_visit - 1;
-                refresh(c, intid);
+                if (refile) refresh(c, intid);
                 schedule_irq_update(c);
             }
         }
