@@ -346,16 +346,23 @@ struct Gic::Impl {
         return {st == ListRegister::State::pending, st != ListRegister::State::invalid,
                 st == ListRegister::State::invalid && lr.eoi()};
     }
-    /// Files LR `n` in the state masks; every change of an LR calls it.
-    static void note_lr(CpuInterface& ci, unsigned n)
+    /// classify() as bits, for moving an LR between the state sets.
+    enum : unsigned { kInPending = 1, kInValid = 2, kInEoi = 4 };
+    static unsigned lr_sets(std::uint32_t raw)
     {
-        const LrClass c = classify(ci.lrs[n]);
+        const auto st = static_cast<ListRegister::State>((raw >> ListRegister::state_shift) & 3);
+        if (st == ListRegister::State::invalid) return ListRegister{raw}.eoi() ? kInEoi : 0u;
+        return kInValid | (st == ListRegister::State::pending ? kInPending : 0u);
+    }
+    /// Refiles LR `n`, which was in the state sets `was`, by its value now;
+    /// every change of an LR calls it.
+    static void note_lr(CpuInterface& ci, unsigned n, unsigned was)
+    {
+        const unsigned moved = was ^ lr_sets(ci.lrs[n].raw);
         const std::uint64_t bit = std::uint64_t{1} << n;
-        // Without branches: an LR's class changes at nearly every write.
-        auto put = [bit](std::uint64_t& set, bool in) { set = (set & ~bit) | (bit & (std::uint64_t{0} - in)); };
-        put(ci.lr_pending, c.pending);
-        put(ci.lr_valid, c.valid);
-        put(ci.lr_eoi, c.eoi);
+        if (moved & kInPending) ci.lr_pending ^= bit;
+        if (moved & kInValid) ci.lr_valid ^= bit;
+        if (moved & kInEoi) ci.lr_eoi ^= bit;
     }
     /// The highest-priority pending LR (the lowest index on a tie), or -1.
     static int best_pending_lr(const CpuInterface& ci)
@@ -400,8 +407,9 @@ struct Gic::Impl {
         const int n = highest_lr(cpu, true);
         if (n < 0) return spurious_intid;
         ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+        const unsigned was = lr_sets(lr.raw);
         lr.set_state(ListRegister::State::active);
-        note_lr(ci, static_cast<unsigned>(n));
+        note_lr(ci, static_cast<unsigned>(n), was);
         ci.apr |= 1u << (lr.priority() >> 3);
         std::uint32_t id = lr.virtual_id();
         if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
@@ -420,9 +428,10 @@ struct Gic::Impl {
             const auto st = lr.state();
             if (lr.virtual_id() != vintid) continue;
             if (!lr.hw() && vintid < kSgis && lr.cpuid() != source) continue;
+            const unsigned was = lr_sets(lr.raw);
             lr.set_state(st == ListRegister::State::pending_active ? ListRegister::State::pending
                                                                     : ListRegister::State::invalid);
-            note_lr(ci, n);
+            note_lr(ci, n, was);
             if (lr.hw()) {
                 // 5.4: the guest's deactivation of a hardware interrupt
                 // deactivates the physical one in the distributor.
@@ -917,17 +926,15 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     // with what they already hold.  The outputs depend only on the state, and
     // every change re-derives them, so an unchanged register needs nothing.
     if (*reg == v) return;
+    const std::uint32_t old = *reg;
     *reg = v;
     if (is_lr) {
-        // An LR that neither was nor is pending, and whose write leaves the
-        // valid and EOI sets as they were, feeds neither nVIRQ nor GICH_MISR:
+        // An LR that neither was nor is pending, and whose write leaves it
+        // in the same valid and EOI sets, feeds neither nVIRQ nor GICH_MISR:
         // e.g. the fold's clearing of an LR the guest already deactivated.
-        const std::uint64_t bit = std::uint64_t{1} << lr;
-        const std::uint64_t was_pending = ci.lr_pending & bit;
-        const std::uint64_t was_valid = ci.lr_valid;
-        const std::uint64_t was_eoi = ci.lr_eoi;
-        note_lr(ci, lr);
-        if ((was_pending | (ci.lr_pending & bit)) == 0 && was_valid == ci.lr_valid && was_eoi == ci.lr_eoi) return;
+        const unsigned was = lr_sets(old);
+        if (was == lr_sets(v) && !(was & kInPending)) return;
+        note_lr(ci, lr, was);
     }
     virtual_changed(cpu);
 }
