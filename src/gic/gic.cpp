@@ -29,6 +29,16 @@ GicCosts GicCosts::from_profile(const sim::CostProfile& p)
 
 namespace {
 
+/// The front doors' argument errors, out of their hot paths.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_out_of_range(const char* what, unsigned value)
+{
+    throw std::out_of_range(what + std::to_string(value));
+}
+[[noreturn, gnu::cold, gnu::noinline]] void throw_no_ppi(unsigned cpu, unsigned intid)
+{
+    throw std::out_of_range("Gic::set_ppi_level: no PPI " + std::to_string(intid) + " at CPU " + std::to_string(cpu));
+}
+
 constexpr unsigned kBanked = 32; // SGIs and PPIs: one copy per CPU interface
 constexpr unsigned kSgis = 16;
 constexpr std::uint32_t gicc_ctlr_ackctl = 1u << 2;
@@ -123,17 +133,20 @@ struct Gic::Impl {
     /// One of a CPU interface's three signal paths, as an event: an input
     /// change reaching the distributor, nIRQ and nVIRQ settling.  A typed
     /// event rather than a FunctionEvent: these run several times per
-    /// interrupt, and a std::function call is an indirect call more.
+    /// interrupt, and a std::function call is an indirect call more.  One
+    /// type per path, so that each process() is only its own path.
+    enum class SignalKind : std::uint8_t { line_arrival, nirq, nvirq };
+    template <SignalKind K>
     struct Signal final : sim::Event {
-        enum class Kind : std::uint8_t { line_arrival, nirq, nvirq };
-        Signal(Impl& g, unsigned cpu, Kind kind, const char* name) : sim::Event(name), g(g), cpu(cpu), kind(kind) {}
+        Signal(Impl& g, unsigned cpu, const char* name) : sim::Event(name), g(g), cpu(cpu) {}
         void process() override;
         Impl& g;
         unsigned cpu;
-        Kind kind;
     };
     struct CpuSignals {
-        Signal line_arrival, nirq, nvirq;
+        Signal<SignalKind::line_arrival> line_arrival;
+        Signal<SignalKind::nirq> nirq;
+        Signal<SignalKind::nvirq> nvirq;
     };
     std::vector<std::unique_ptr<CpuSignals>> signals; ///< per CPU interface
 
@@ -166,6 +179,14 @@ struct Gic::Impl {
         const bool group_on = (dist_ctlr & group_bit) != 0 && (cpus[cpu].ctlr & group_bit) != 0;
         return group_on && s->enabled && !s->active && pending(cpu, intid) && targets_cpu(cpu, intid);
     }
+    /// Whether refresh() of SPI `s` could change a candidate set: not when
+    /// it is filed nowhere and is no CPU's candidate for being active or
+    /// not pending (a device lowering its line while its interrupt is
+    /// active; the deactivation of an interrupt whose line is low).
+    static bool may_be_filed(const IrqState& s)
+    {
+        return s.listed_on != 0 || (!s.active && (s.latch || (!s.edge && s.line)));
+    }
     void refresh(unsigned cpu, unsigned intid)
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
@@ -197,11 +218,12 @@ struct Gic::Impl {
             return;
         }
         const IrqState& s = spis[intid - kBanked];
+        const bool refile = may_be_filed(s);
         unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
         while (cpus_to_visit != 0) {
             const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
             cpus_to_visit &= cpus_to_visit - 1;
-            refresh(c, intid);
+            if (refile) refresh(c, intid);
             schedule_line_arrival(c);
         }
     }
@@ -223,11 +245,12 @@ struct Gic::Impl {
             // Only the CPUs it targets, or on whose candidate list it still
             // sits, can see a difference.
             const IrqState& s = spis[intid - kBanked];
+            const bool refile = may_be_filed(s);
             unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
             while (cpus_to_visit != 0) {
                 const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
                 cpus_to_visit &= cpus_to_visit - 1;
-                refresh(c, intid);
+                if (refile) refresh(c, intid);
                 schedule_irq_update(c);
             }
         }
@@ -323,15 +346,23 @@ struct Gic::Impl {
         return {st == ListRegister::State::pending, st != ListRegister::State::invalid,
                 st == ListRegister::State::invalid && lr.eoi()};
     }
-    /// Files LR `n` in the state masks; every change of an LR calls it.
-    static void note_lr(CpuInterface& ci, unsigned n)
+    /// classify() as bits, for moving an LR between the state sets.
+    enum : unsigned { kInPending = 1, kInValid = 2, kInEoi = 4 };
+    static unsigned lr_sets(std::uint32_t raw)
     {
-        const LrClass c = classify(ci.lrs[n]);
+        const auto st = static_cast<ListRegister::State>((raw >> ListRegister::state_shift) & 3);
+        if (st == ListRegister::State::invalid) return ListRegister{raw}.eoi() ? kInEoi : 0u;
+        return kInValid | (st == ListRegister::State::pending ? kInPending : 0u);
+    }
+    /// Refiles LR `n`, which was in the state sets `was`, by its value now;
+    /// every change of an LR calls it.
+    static void note_lr(CpuInterface& ci, unsigned n, unsigned was)
+    {
+        const unsigned moved = was ^ lr_sets(ci.lrs[n].raw);
         const std::uint64_t bit = std::uint64_t{1} << n;
-        auto put = [bit](std::uint64_t& set, bool in) { set = in ? set | bit : set & ~bit; };
-        put(ci.lr_pending, c.pending);
-        put(ci.lr_valid, c.valid);
-        put(ci.lr_eoi, c.eoi);
+        if (moved & kInPending) ci.lr_pending ^= bit;
+        if (moved & kInValid) ci.lr_valid ^= bit;
+        if (moved & kInEoi) ci.lr_eoi ^= bit;
     }
     /// The highest-priority pending LR (the lowest index on a tie), or -1.
     static int best_pending_lr(const CpuInterface& ci)
@@ -376,8 +407,9 @@ struct Gic::Impl {
         const int n = highest_lr(cpu, true);
         if (n < 0) return spurious_intid;
         ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+        const unsigned was = lr_sets(lr.raw);
         lr.set_state(ListRegister::State::active);
-        note_lr(ci, static_cast<unsigned>(n));
+        note_lr(ci, static_cast<unsigned>(n), was);
         ci.apr |= 1u << (lr.priority() >> 3);
         std::uint32_t id = lr.virtual_id();
         if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
@@ -396,9 +428,10 @@ struct Gic::Impl {
             const auto st = lr.state();
             if (lr.virtual_id() != vintid) continue;
             if (!lr.hw() && vintid < kSgis && lr.cpuid() != source) continue;
+            const unsigned was = lr_sets(lr.raw);
             lr.set_state(st == ListRegister::State::pending_active ? ListRegister::State::pending
                                                                     : ListRegister::State::invalid);
-            note_lr(ci, n);
+            note_lr(ci, n, was);
             if (lr.hw()) {
                 // 5.4: the guest's deactivation of a hardware interrupt
                 // deactivates the physical one in the distributor.
@@ -455,13 +488,21 @@ struct Gic::Impl {
             maint = misr(ci) != 0;
             virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
         }
-        IrqState& m = ci.banked[maintenance_ppi];
-        if (m.line != maint) {
-            m.line = maint;
-            changed(cpu, maintenance_ppi);
-        }
+        if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
+        if (virq != ci.virq_out) schedule_virq_update(cpu);
+    }
+    /// Out of line, so that virtual_changed() stays a small leaf.
+    [[gnu::noinline]] void schedule_virq_update(unsigned cpu)
+    {
         auto& ev = signals[cpu]->nvirq;
-        if (!ev.scheduled() && virq != ci.virq_out) queue.schedule_after(ev, costs.lr_update_to_virq);
+        if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
+    }
+    /// The maintenance interrupt's input line moves (rare: KVM asks for
+    /// maintenance only on overflow and for level EOIs).
+    [[gnu::noinline]] void set_maintenance_line(unsigned cpu, bool level)
+    {
+        cpus[cpu].banked[maintenance_ppi].line = level;
+        changed(cpu, maintenance_ppi);
     }
 
     // --- outputs -------------------------------------------------------------------
@@ -551,6 +592,22 @@ struct Gic::Impl {
     void write_sgir(unsigned cpu, std::uint32_t v);
 };
 
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::line_arrival>::process()
+{
+    g.schedule_irq_update(cpu);
+}
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::nirq>::process()
+{
+    g.update_irq(cpu);
+}
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::nvirq>::process()
+{
+    g.update_virq(cpu);
+}
+
 Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& c)
     : owner(o), queue(q), params(p), costs(c)
 {
@@ -589,19 +646,10 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
         }
         // Events cannot move: build each CpuSignals in place.
         signals.push_back(std::unique_ptr<CpuSignals>(new CpuSignals{
-            Signal{*this, cpu, Signal::Kind::line_arrival, "gic.line_arrival"},
-            Signal{*this, cpu, Signal::Kind::nirq, "gic.nirq"},
-            Signal{*this, cpu, Signal::Kind::nvirq, "gic.nvirq"},
+            {*this, cpu, "gic.line_arrival"},
+            {*this, cpu, "gic.nirq"},
+            {*this, cpu, "gic.nvirq"},
         }));
-    }
-}
-
-void Gic::Impl::Signal::process()
-{
-    switch (kind) {
-    case Kind::line_arrival: g.schedule_irq_update(cpu); break;
-    case Kind::nirq: g.update_irq(cpu); break;
-    case Kind::nvirq: g.update_virq(cpu); break;
     }
 }
 
@@ -788,11 +836,8 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
     case gicc::pmr: return ci.pmr;
     case gicc::bpr: return ci.bpr;
     case gicc::abpr: return ci.abpr;
-    case gicc::iar: {
-        const std::uint32_t id = acknowledge(cpu);
-        schedule_irq_update(cpu);
-        return id;
-    }
+    // acknowledge() schedules the nIRQ update when it changes the state.
+    case gicc::iar: return acknowledge(cpu);
     case gicc::rpr: return running_priority(cpu);
     case gicc::hppir: {
         const Candidate* c = highest(cpu, false);
@@ -881,8 +926,16 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     // with what they already hold.  The outputs depend only on the state, and
     // every change re-derives them, so an unchanged register needs nothing.
     if (*reg == v) return;
+    const std::uint32_t old = *reg;
     *reg = v;
-    if (is_lr) note_lr(ci, lr);
+    if (is_lr) {
+        // An LR that neither was nor is pending, and whose write leaves it
+        // in the same valid and EOI sets, feeds neither nVIRQ nor GICH_MISR:
+        // e.g. the fold's clearing of an LR the guest already deactivated.
+        const unsigned was = lr_sets(old);
+        if (was == lr_sets(v) && !(was & kInPending)) return;
+        note_lr(ci, lr, was);
+    }
     virtual_changed(cpu);
 }
 
@@ -947,7 +1000,7 @@ const GicParams& Gic::params() const { return impl_->params; }
 std::uint32_t Gic::read(Block block, unsigned cpu, std::uint32_t offset, unsigned size)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::read: no CPU interface " + std::to_string(cpu));
+    if (cpu >= g.params.num_cpus) [[unlikely]] throw_out_of_range("Gic::read: no CPU interface ", cpu);
     switch (block) {
     case Block::gicd:
         if (offset >= 0x1000) return 0;
@@ -965,7 +1018,7 @@ std::uint32_t Gic::read(Block block, unsigned cpu, std::uint32_t offset, unsigne
 void Gic::write(Block block, unsigned cpu, std::uint32_t offset, std::uint32_t value, unsigned size)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus) throw std::out_of_range("Gic::write: no CPU interface " + std::to_string(cpu));
+    if (cpu >= g.params.num_cpus) [[unlikely]] throw_out_of_range("Gic::write: no CPU interface ", cpu);
     switch (block) {
     case Block::gicd:
         if (offset >= 0x1000) return;
@@ -1010,7 +1063,7 @@ sim::Cycles Gic::access_cost(Block block) const
 void Gic::set_spi_level(unsigned intid, bool level)
 {
     Impl& g = *impl_;
-    if (intid < kBanked || intid >= g.params.num_irqs) throw std::out_of_range("Gic::set_spi_level: not an SPI: " + std::to_string(intid));
+    if (intid < kBanked || intid >= g.params.num_irqs) [[unlikely]] throw_out_of_range("Gic::set_spi_level: not an SPI: ", intid);
     IrqState& s = g.spis[intid - kBanked];
     if (level && !s.line && s.edge) s.latch = true; // a rising edge latches (E01)
     s.line = level;
@@ -1020,9 +1073,7 @@ void Gic::set_spi_level(unsigned intid, bool level)
 void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
 {
     Impl& g = *impl_;
-    if (cpu >= g.params.num_cpus || intid < kSgis || intid >= kBanked) {
-        throw std::out_of_range("Gic::set_ppi_level: no PPI " + std::to_string(intid) + " at CPU " + std::to_string(cpu));
-    }
+    if (cpu >= g.params.num_cpus || intid < kSgis || intid >= kBanked) [[unlikely]] throw_no_ppi(cpu, intid);
     IrqState& s = g.cpus[cpu].banked[intid];
     if (level && !s.line && s.edge) s.latch = true;
     s.line = level;
