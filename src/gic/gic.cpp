@@ -92,6 +92,13 @@ struct CpuInterface {
     CandidateSet candidates;
     bool irq_out = false;
     bool virq_out = false;
+    // An output's fall on its way without an event (Impl::falls_lazily):
+    // when it lands, and the level it samples then -- the level after the
+    // last change before it, as the update event would have sampled it.
+    sim::Cycles irq_fall_at = sim::Cycles::max();
+    sim::Cycles virq_fall_at = sim::Cycles::max();
+    bool irq_fall_level = false;
+    bool virq_fall_level = false;
     // Virtualization extensions (5.3): GICH of this CPU.
     std::uint32_t hcr = 0;
     std::uint32_t vmcr = 0;
@@ -128,8 +135,33 @@ struct Gic::Impl {
     std::vector<IrqState> spis;                 // index intid - 32
     std::vector<CpuInterface> cpus;
     std::vector<Candidate> candidate_nodes;     // [cpu * num_irqs + intid]
-    std::vector<LineListener> irq_listeners;
-    std::vector<LineListener> virq_listeners;
+    struct Listener {
+        LineListener fn;
+        bool falls; ///< told of falls too (LineEdges::both)
+    };
+    std::vector<Listener> irq_listeners;
+    std::vector<Listener> virq_listeners;
+    // Whether an output may fall without an event: it has listeners and
+    // none of them asks to be told of falls (with none, e.g. under
+    // gic-script, every edge stays an event, so time advances through it).
+    bool lazy_irq_falls = false;
+    bool lazy_virq_falls = false;
+    static bool falls_lazily(const std::vector<Listener>& ls)
+    {
+        if (ls.empty()) return false;
+        for (const Listener& l : ls) {
+            if (l.falls) return false;
+        }
+        return true;
+    }
+    /// A fall due `delay` from now can skip its event when nothing is
+    /// already due at that time: an event scheduled for then from now on
+    /// would run after the update anyway, so settling the fall when the
+    /// output is next read or changed, at or after that time, is exact.
+    bool fall_without_event(sim::Cycles delay) const
+    {
+        return delay > sim::Cycles{} && !queue.has_events_at(queue.now() + delay);
+    }
     /// One of a CPU interface's three signal paths, as an event: an input
     /// change reaching the distributor, nIRQ and nVIRQ settling.  A typed
     /// event rather than a FunctionEvent: these run several times per
@@ -489,13 +521,27 @@ struct Gic::Impl {
             virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
         }
         if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
-        if (virq != ci.virq_out) schedule_virq_update(cpu);
+        if (ci.virq_fall_at != sim::Cycles::max()) [[unlikely]] {
+            if (queue.now() < ci.virq_fall_at) {
+                ci.virq_fall_level = virq; // the fall in flight samples this when it lands
+                return;
+            }
+            ci.virq_out = ci.virq_fall_level; // it has landed
+            ci.virq_fall_at = sim::Cycles::max();
+        }
+        if (virq != ci.virq_out) schedule_virq_update(cpu, virq);
     }
     /// Out of line, so that virtual_changed() stays a small leaf.
-    [[gnu::noinline]] void schedule_virq_update(unsigned cpu)
+    [[gnu::noinline]] void schedule_virq_update(unsigned cpu, bool level)
     {
         auto& ev = signals[cpu]->nvirq;
-        if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
+        if (ev.scheduled()) return;
+        if (!level && lazy_virq_falls && fall_without_event(costs.lr_update_to_virq)) {
+            cpus[cpu].virq_fall_at = queue.now() + costs.lr_update_to_virq;
+            cpus[cpu].virq_fall_level = false;
+            return;
+        }
+        queue.schedule_after(ev, costs.lr_update_to_virq);
     }
     /// The maintenance interrupt's input line moves (rare: KVM asks for
     /// maintenance only on overflow and for level EOIs).
@@ -519,14 +565,40 @@ struct Gic::Impl {
     void schedule_irq_update(unsigned cpu)
     {
         auto& ev = signals[cpu]->nirq;
-        if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) {
-            queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
+        if (ev.scheduled()) return;
+        if (irq_fall_in_flight(cpu)) return;
+        CpuInterface& ci = cpus[cpu];
+        const bool level = irq_level(cpu);
+        if (level == ci.irq_out) return;
+        const sim::Cycles delay = costs.distributor_to_cpuif + costs.cpuif_to_irq;
+        if (!level && lazy_irq_falls && fall_without_event(delay)) {
+            ci.irq_fall_at = queue.now() + delay;
+            ci.irq_fall_level = false;
+            return;
         }
+        queue.schedule_after(ev, delay);
+    }
+    /// After a change, with nIRQ's fall on its way without an event: while
+    /// it is, the state it will sample is noted (true); once it has landed,
+    /// the output takes the level it sampled.
+    bool irq_fall_in_flight(unsigned cpu)
+    {
+        CpuInterface& ci = cpus[cpu];
+        if (ci.irq_fall_at == sim::Cycles::max()) [[likely]] return false;
+        if (queue.now() < ci.irq_fall_at) {
+            ci.irq_fall_level = irq_level(cpu);
+            return true;
+        }
+        ci.irq_out = ci.irq_fall_level;
+        ci.irq_fall_at = sim::Cycles::max();
+        return false;
     }
     /// An input line changed: the outputs follow after the line reaches the
     /// distributor (gic.line_to_distributor) and then the CPU interface.
     void schedule_line_arrival(unsigned cpu)
     {
+        // The distributor holds the new state already: a fall on its way samples it.
+        (void)irq_fall_in_flight(cpu);
         auto& ev = signals[cpu]->line_arrival;
         if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) queue.schedule_after(ev, costs.line_to_distributor);
     }
@@ -535,7 +607,9 @@ struct Gic::Impl {
         const bool level = irq_level(cpu);
         if (level != cpus[cpu].irq_out) {
             cpus[cpu].irq_out = level;
-            for (auto& l : irq_listeners) l(cpu, level);
+            for (auto& l : irq_listeners) {
+                if (level || l.falls) l.fn(cpu, level);
+            }
         }
     }
     void update_virq(unsigned cpu)
@@ -543,8 +617,21 @@ struct Gic::Impl {
         const bool level = virq_level(cpu);
         if (level != cpus[cpu].virq_out) {
             cpus[cpu].virq_out = level;
-            for (auto& l : virq_listeners) l(cpu, level);
+            for (auto& l : virq_listeners) {
+                if (level || l.falls) l.fn(cpu, level);
+            }
         }
+    }
+    /// The outputs as they stand now, a fall that has landed taken in.
+    bool irq_now(unsigned cpu) const
+    {
+        const CpuInterface& ci = cpus.at(cpu);
+        return ci.irq_fall_at <= queue.now() ? ci.irq_fall_level : ci.irq_out;
+    }
+    bool virq_now(unsigned cpu) const
+    {
+        const CpuInterface& ci = cpus.at(cpu);
+        return ci.virq_fall_at <= queue.now() ? ci.virq_fall_level : ci.virq_out;
     }
 
     // --- what the model caches for speed, recomputed ---------------------------
@@ -1080,10 +1167,18 @@ void Gic::set_ppi_level(unsigned cpu, unsigned intid, bool level)
     g.refile_from_line(intid, cpu);
 }
 
-void Gic::add_irq_listener(LineListener listener) { impl_->irq_listeners.push_back(std::move(listener)); }
-void Gic::add_virq_listener(LineListener listener) { impl_->virq_listeners.push_back(std::move(listener)); }
-bool Gic::irq_line(unsigned cpu) const { return impl_->cpus.at(cpu).irq_out; }
-bool Gic::virq_line(unsigned cpu) const { return impl_->cpus.at(cpu).virq_out; }
+void Gic::add_irq_listener(LineListener listener, LineEdges edges)
+{
+    impl_->irq_listeners.push_back({std::move(listener), edges == LineEdges::both});
+    impl_->lazy_irq_falls = Impl::falls_lazily(impl_->irq_listeners);
+}
+void Gic::add_virq_listener(LineListener listener, LineEdges edges)
+{
+    impl_->virq_listeners.push_back({std::move(listener), edges == LineEdges::both});
+    impl_->lazy_virq_falls = Impl::falls_lazily(impl_->virq_listeners);
+}
+bool Gic::irq_line(unsigned cpu) const { return impl_->irq_now(cpu); }
+bool Gic::virq_line(unsigned cpu) const { return impl_->virq_now(cpu); }
 
 bool Gic::is_pending(unsigned intid, unsigned cpu) const
 {

@@ -147,9 +147,9 @@ void Guest::acknowledge()
     run(Phase::irq_ack, vcpu_->gicv_access_cost());
 }
 
-void Guest::virq(kvm::Vcpu&, bool level)
+void Guest::virq(kvm::Vcpu&)
 {
-    if (!level || in_irq_) return;
+    if (in_irq_) return;
     if (phase_ == Phase::busy || phase_ == Phase::idle_loop) take_irq();
 }
 

@@ -200,7 +200,7 @@ void MicrobenchGuest::start()
     case Role::irq_idle: run(Phase::idle, costs_.idle_loop); break;
     default: run(Phase::gap, kSettle); break;
     }
-    if (vcpu_->virq_line()) virq(*vcpu_, true);
+    if (vcpu_->virq_line()) virq(*vcpu_);
 }
 
 void MicrobenchGuest::iterate()
@@ -271,9 +271,8 @@ void MicrobenchGuest::take_irq()
     run(Phase::irq_entry, costs_.irq_entry);
 }
 
-void MicrobenchGuest::virq(kvm::Vcpu&, bool level)
+void MicrobenchGuest::virq(kvm::Vcpu&)
 {
-    if (!level) return;
     if (phase_ == Phase::wait && role_ == Role::self_sgi) {
         // Virtual IRQ completion: acknowledge and complete on GICV, timed.
         (void)vcpu_->guest_preempt();

@@ -87,6 +87,19 @@ bool Cpu::stepping()
     return step_event_.scheduled();
 }
 
+bool Cpu::irq_line() const
+{
+    return irq_line_ && (irqs_ == nullptr || irqs_->chip().irq_line(id_));
+}
+
+bool Cpu::irq_asserted()
+{
+    // A controller may report only rises and let falls be read back (see
+    // Irqchip::irq_line): a line told high is checked before it is trusted.
+    if (irq_line_ && irqs_ != nullptr && !irqs_->chip().irq_line(id_)) irq_line_ = false;
+    return irq_line_;
+}
+
 void Cpu::set_irq_line(bool level)
 {
     irq_line_ = level;
@@ -114,7 +127,7 @@ void Cpu::enter_guest(GuestContext& ctx)
 {
     assert(!guest_ && phase_ == Phase::none);
     guest_ = &ctx;
-    irq_notify_ = irq_line_ && irqs_;
+    irq_notify_ = irqs_ && irq_asserted();
     work_notify_ = false;
     for (const Work& w : work_) {
         if (may_run(w)) {
@@ -228,7 +241,7 @@ void Cpu::on_guest_callback()
     if (!guest_) return;
     GuestContext* g = guest_;
     if (irq_notify_) {
-        if (irq_line_) {
+        if (irq_asserted()) {
             g->host_irq(*this); // stays notified until the next entry
             if (guest_ != g) return;
         } else {
@@ -241,7 +254,7 @@ void Cpu::on_guest_callback()
 void Cpu::dispatch()
 {
     if (guest_) return;
-    if (irq_line_ && irqs_) {
+    if (irqs_ && irq_asserted()) {
         begin_irq();
     } else if (running_ && work_paused_) {
         work_paused_ = false;
@@ -323,7 +336,7 @@ Cpu::Phase Cpu::next_phase()
     case Phase::handle: return Phase::finish;
     case Phase::finish:
         // gic_handle_irq loops while something is pending for this CPU.
-        if (irq_line_) return Phase::acknowledge;
+        if (irq_asserted()) return Phase::acknowledge;
         acked_any_ = false;
         return Phase::exit;
     case Phase::exit:
@@ -371,7 +384,7 @@ void Cpu::on_step()
             step_start_ = events_.now();
             busy_ += charged;
             // Something that arrived during the completion itself waits too.
-            if ((irq_line_ && irqs_ != nullptr) || !work_.empty() || work_paused_) (void)stepping();
+            if ((irqs_ != nullptr && irq_asserted()) || !work_.empty() || work_paused_) (void)stepping();
             return;
         }
     }

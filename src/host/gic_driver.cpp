@@ -70,9 +70,18 @@ void GicDriver::init()
 void GicDriver::wire_cpus(const std::vector<Cpu*>& cpus)
 {
     cpus_ = cpus;
-    gic_.add_irq_listener([this](unsigned cpu, bool level) {
-        if (cpu < cpus_.size() && cpus_[cpu]) cpus_[cpu]->set_irq_line(level);
-    });
+    // Rises only: a CPU reads a fall back (irq_line) when it matters, so
+    // the GIC can let nIRQ fall without an event of its own.
+    gic_.add_irq_listener(
+        [this](unsigned cpu, bool level) {
+            if (cpu < cpus_.size() && cpus_[cpu]) cpus_[cpu]->set_irq_line(level);
+        },
+        gic::LineEdges::rising);
+}
+
+bool GicDriver::irq_line(unsigned cpu) const
+{
+    return gic_.irq_line(cpu);
 }
 
 void GicDriver::irq_unmask_on(unsigned irq, unsigned cpu)

@@ -39,9 +39,13 @@ int Kvm::init()
         return err;
     }
     for (host::Cpu* c : cpus_) (void)irqs.enable_percpu_irq(kMaintenancePpi, c->id());
-    env_.gic.add_virq_listener([this](unsigned cpu, bool level) {
-        if (cpu < loaded_.size() && loaded_[cpu] != nullptr) loaded_[cpu]->virq_changed(level);
-    });
+    // Rises only: the guest takes a virtual interrupt on a rise and reads
+    // the line otherwise, so nVIRQ falls need no event of their own.
+    env_.gic.add_virq_listener(
+        [this](unsigned cpu, bool) {
+            if (cpu < loaded_.size() && loaded_[cpu] != nullptr) loaded_[cpu]->virq_rose();
+        },
+        gic::LineEdges::rising);
     return 0;
 }
 

@@ -112,7 +112,7 @@ void Vcpu::on_entered()
         guest_trapped_ = false;
         if (guest_) guest_->trap_done(*this);
     }
-    if (state_ == State::guest && guest_ && virq_line()) guest_->virq(*this, true);
+    if (state_ == State::guest && guest_ && virq_line()) guest_->virq(*this);
 }
 
 void Vcpu::host_irq(host::Cpu&)
@@ -336,9 +336,9 @@ bool Vcpu::virq_line() const
     return vm_.env().gic.virq_line(pcpu_.id());
 }
 
-void Vcpu::virq_changed(bool level)
+void Vcpu::virq_rose()
 {
-    if (state_ == State::guest && guest_) guest_->virq(*this, level);
+    if (state_ == State::guest && guest_) guest_->virq(*this);
 }
 
 void Vcpu::trap(ExitReason reason)

@@ -282,6 +282,22 @@ std::size_t EventQueue::size() const
     return n;
 }
 
+bool EventQueue::has_events_at(Cycles t) const
+{
+    if (t < now_) return false;
+    if (t == now_ && batch_ != nullptr) return true;
+    if (t.count() - now_.count() < kWheelSlots) {
+        return heads_[t.count() & kMask] != nullptr; // the window's slot holds only time t
+    }
+    for (std::size_t i = 0; i < soon_count_; ++i) {
+        if (soon_[i]->when_ == t) return true;
+    }
+    for (const Event& ev : far_) {
+        if (ev.when_ >= t) return ev.when_ == t;
+    }
+    return false;
+}
+
 Cycles EventQueue::next_time() const
 {
     if (batch_ != nullptr) {

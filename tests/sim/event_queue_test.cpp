@@ -623,3 +623,39 @@ TEST_CASE("a cycle cut short by stop() leaves the later marked events where a ru
     const Log expected{{5, "first"}, {5, "second"}, {100, "later"}};
     CHECK(log == expected);
 }
+
+TEST_CASE("has_events_at answers for the wheel, the running cycle and the far future")
+{
+    EventQueue q;
+    std::vector<bool> seen_in_run;
+    FunctionEvent near([] {}, "near");
+    FunctionEvent far([] {}, "far");
+    FunctionEvent far_later([] {}, "far-later");
+    FunctionEvent mate([] {}, "mate");
+    FunctionEvent first([&] {
+        // The batch being run: its other event still counts, itself not.
+        seen_in_run.push_back(q.has_events_at(q.now()));
+        seen_in_run.push_back(q.has_events_at(q.now() + 1_cy));
+    }, "first");
+    q.schedule(near, 3_cy);
+    q.schedule(far, 100000_cy);
+    q.schedule(far_later, 200000_cy);
+    CHECK(q.has_events_at(3_cy));
+    CHECK_FALSE(q.has_events_at(4_cy));
+    CHECK_FALSE(q.has_events_at(0_cy));
+    CHECK(q.has_events_at(100000_cy));
+    CHECK(q.has_events_at(200000_cy));
+    CHECK_FALSE(q.has_events_at(150000_cy));
+    CHECK_FALSE(q.has_events_at(300000_cy));
+    q.run_until(2_cy);
+    CHECK_FALSE(q.has_events_at(1_cy)); // the past
+    q.schedule(first, 3_cy);
+    q.schedule(mate, 3_cy);
+    q.deschedule(near);
+    q.run_until(3_cy);
+    CHECK(seen_in_run == std::vector<bool>{true, false});
+    CHECK_FALSE(q.has_events_at(3_cy)); // all of it run
+    q.run_until(100000_cy);
+    CHECK_FALSE(q.has_events_at(100000_cy));
+    CHECK(q.has_events_at(200000_cy));
+}

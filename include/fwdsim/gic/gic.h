@@ -59,8 +59,14 @@ struct GicCosts {
     static GicCosts from_profile(const sim::CostProfile& profile);
 };
 
-/// Receives every edge of a CPU's output line (nIRQ or nVIRQ).
+/// Receives the edges of a CPU's output line (nIRQ or nVIRQ).
 using LineListener = std::function<void(unsigned cpu, bool level)>;
+
+/// Which edges a listener is told of.  One that takes rises only reads the
+/// line (irq_line, virq_line) when it needs the level; when every listener
+/// of an output does, the output falls without an event of its own (it is
+/// settled when next read or changed; docs/gic.md).
+enum class LineEdges { both, rising };
 
 class Gic {
 public:
@@ -85,8 +91,10 @@ public:
     void set_ppi_level(unsigned cpu, unsigned intid, bool level); ///< intid 16..31
 
     // --- output lines ------------------------------------------------------
-    void add_irq_listener(LineListener listener);   ///< physical nIRQ of each CPU
-    void add_virq_listener(LineListener listener);  ///< virtual nVIRQ (GICV) of each CPU
+    /// Physical nIRQ of each CPU.
+    void add_irq_listener(LineListener listener, LineEdges edges = LineEdges::both);
+    /// Virtual nVIRQ (GICV) of each CPU.
+    void add_virq_listener(LineListener listener, LineEdges edges = LineEdges::both);
     bool irq_line(unsigned cpu) const;
     bool virq_line(unsigned cpu) const;
 

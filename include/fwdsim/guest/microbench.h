@@ -110,7 +110,7 @@ public:
     // --- kvm::GuestCode ----------------------------------------------------------
     void trap_done(kvm::Vcpu& vcpu) override;
     void segment_done(kvm::Vcpu& vcpu) override;
-    void virq(kvm::Vcpu& vcpu, bool level) override;
+    void virq(kvm::Vcpu& vcpu) override;
     void vcpu_destroyed(kvm::Vcpu& vcpu) override;
 
 private:

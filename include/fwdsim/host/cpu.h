@@ -128,7 +128,7 @@ public:
 
     /// The controller's nIRQ output for this CPU (wired by GicDriver).
     void set_irq_line(bool level);
-    bool irq_line() const { return irq_line_; }
+    bool irq_line() const;
 
     /// Runs `fn` as kernel code executing on this CPU now (ThisCpu is this
     /// CPU while it runs) and returns the cycles it charged, for the caller
@@ -170,6 +170,8 @@ private:
     enum class Phase { none, entry, acknowledge, drop, handle, finish, exit };
 
     void on_step();
+    /// nIRQ now: as last told, unless the controller has let it fall since.
+    bool irq_asserted();
     void on_guest_callback();
     void on_slice_end();
     void dispatch();

@@ -49,6 +49,8 @@ public:
     int irq_set_affinity(unsigned irq, unsigned cpu) override;
     int irq_set_irqchip_state(unsigned irq, IrqchipState which, bool value) override;
     int irq_get_irqchip_state(unsigned irq, IrqchipState which, bool& value) override;
+    /// nIRQ as the GIC drives it now: the CPUs are told of its rises only.
+    bool irq_line(unsigned cpu) const override;
     int acknowledge(unsigned cpu) override;
     void priority_drop(unsigned cpu, unsigned irq) override;
     void deactivate(unsigned cpu, unsigned irq) override;

@@ -60,6 +60,17 @@ public:
         return -ENOSYS;
     }
 
+    /// Whether the controller asserts CPU `cpu`'s IRQ line now.  The CPU is
+    /// told of every rise (Cpu::set_irq_line); a controller that does not
+    /// also tell it of every fall answers here, and the CPU asks before it
+    /// acts on a line it was told is high.  The default is for one that
+    /// tells both edges: the line is as last told.
+    virtual bool irq_line(unsigned cpu) const
+    {
+        (void)cpu;
+        return true;
+    }
+
     // --- the root handler's steps, on the CPU taking the interrupt ------------
     /// GICC_IAR: returns the acknowledged IRQ, or -1 when spurious (1023).
     virtual int acknowledge(unsigned cpu) = 0;

@@ -19,9 +19,10 @@ public:
     virtual void trap_done(Vcpu& vcpu) = 0;
     /// The segment started with Vcpu::guest_run has run its cycles.
     virtual void segment_done(Vcpu& vcpu) = 0;
-    /// The virtual CPU interface's nVIRQ changed while in the guest (or is
-    /// high when the guest resumes).
-    virtual void virq(Vcpu& vcpu, bool level) = 0;
+    /// The virtual CPU interface's nVIRQ rose while in the guest (or is high
+    /// when the guest resumes).  Falls are not reported: a guest that needs
+    /// the line reads Vcpu::virq_line().
+    virtual void virq(Vcpu& vcpu) = 0;
     /// The vCPU is being destroyed (its VM went with the VMM): the guest
     /// must not touch it again.
     virtual void vcpu_destroyed(Vcpu& vcpu) = 0;

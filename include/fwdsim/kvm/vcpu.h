@@ -107,8 +107,8 @@ public:
     void sched_out(host::Cpu& cpu) override;
     void sched_in(host::Cpu& cpu) override;
 
-    /// Called by KVM when the physical CPU's nVIRQ changes.
-    void virq_changed(bool level);
+    /// Called by KVM when the physical CPU's nVIRQ rises.
+    void virq_rose();
 
     // --- statistics -------------------------------------------------------------------
     std::uint64_t exits(ExitReason r) const { return exits_[static_cast<std::size_t>(r)].value(); }

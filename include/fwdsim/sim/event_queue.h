@@ -77,6 +77,11 @@ public:
     std::size_t size() const;
     /// Time of the earliest scheduled event; Cycles::max() when empty.
     Cycles next_time() const;
+    /// Whether an event is scheduled for exactly `t` (and not yet run).  An
+    /// event scheduled for `t` from now on runs after all of those: a model
+    /// that finds none may treat a change due at `t` as taking effect before
+    /// anything else at `t`, without an event (O(1) within the wheel).
+    bool has_events_at(Cycles t) const;
     std::uint64_t events_processed() const { return processed_; }
 
 private:
