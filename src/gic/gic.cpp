@@ -936,6 +936,10 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
         if (was == lr_sets(v) && !(was & kInPending)) return;
         note_lr(ci, lr, was);
     }
+    // While GICH_HCR.En stays off the interface signals nothing, and the
+    // outputs were re-derived when it went off: the world switch's writes
+    // of VMCR, APR and the LRs before it sets En change neither.
+    if (!(ci.hcr & gich::hcr_en) && reg != &ci.hcr) return;
     virtual_changed(cpu);
 }
 
