@@ -514,8 +514,8 @@ struct Gic::Impl {
         if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
         if (virq != ci.virq_out) schedule_virq_update(cpu);
     }
-    /// Out of line, so that virtual_changed() stays a small leaf.
-    [[gnu::noinline]] void schedule_virq_update(unsigned cpu)
+    /// nVIRQ follows after its propagation delay (unless on its way).
+    void schedule_virq_update(unsigned cpu)
     {
         auto& ev = signals[cpu]->nvirq;
         if (!ev.scheduled()) queue.schedule_after(ev, costs.lr_update_to_virq);
