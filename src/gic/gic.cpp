@@ -240,6 +240,16 @@ struct Gic::Impl {
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
         }
     }
+    /// refresh() of an interrupt that is no longer `cpu`'s candidate.
+    void unfile(unsigned cpu, unsigned intid, IrqState& s)
+    {
+        Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
+        if (!node.linked) return;
+        CandidateSet& set = cpus[cpu].candidates;
+        set.erase(set.iterator_to(node));
+        node.linked = false;
+        s.listed_on = static_cast<std::uint8_t>(s.listed_on & ~(1u << cpu));
+    }
     /// Like changed(), for an input line: the state is filed at once (a
     /// register read sees it), the outputs move after the line's propagation.
     void refile_from_line(unsigned intid, unsigned cpu)
@@ -325,7 +335,20 @@ struct Gic::Impl {
         s->active = true;
         ci.running.push_back({intid, source, s->priority});
         ci.running_priority = std::min(ci.running_priority, s->priority);
-        changed(cpu, intid);
+        // changed(cpu, intid), knowing that an active interrupt is no CPU's
+        // candidate: each CPU that may hold it drops it.
+        if (intid < kBanked) {
+            unfile(cpu, intid, *s);
+            schedule_irq_update(cpu);
+        } else {
+            unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s->targets | s->listed_on);
+            while (cpus_to_visit != 0) {
+                const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
+                cpus_to_visit &= cpus_to_visit - 1;
+                unfile(c, intid, *s);
+                schedule_irq_update(c);
+            }
+        }
         return intid | (source << 10);
     }
     /// The running priority those acknowledged interrupts give (0xFF: idle).
@@ -531,8 +554,9 @@ struct Gic::Impl {
         }
         if (virq != ci.virq_out) schedule_virq_update(cpu, virq);
     }
-    /// Out of line, so that virtual_changed() stays a small leaf.
-    [[gnu::noinline]] void schedule_virq_update(unsigned cpu, bool level)
+    /// nVIRQ follows after its propagation delay (unless on its way); a
+    /// fall, when it may, without an event.
+    void schedule_virq_update(unsigned cpu, bool level)
     {
         auto& ev = signals[cpu]->nvirq;
         if (ev.scheduled()) return;
@@ -1023,6 +1047,10 @@ void Gic::Impl::gich_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
         if (was == lr_sets(v) && !(was & kInPending)) return;
         note_lr(ci, lr, was);
     }
+    // While GICH_HCR.En stays off the interface signals nothing, and the
+    // outputs were re-derived when it went off: the world switch's writes
+    // of VMCR, APR and the LRs before it sets En change neither.
+    if (!(ci.hcr & gich::hcr_en) && reg != &ci.hcr) return;
     virtual_changed(cpu);
 }
 
