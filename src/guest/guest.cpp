@@ -4,6 +4,8 @@
 #include <fwdsim/guest/guest.h>
 #include <fwdsim/kvm/vm.h>
 
+#include <map>
+
 namespace fwdsim::guest {
 
 namespace {
@@ -41,12 +43,13 @@ sim::Cycles Guest::now() const
 
 void Guest::add_irq(unsigned intid, bool edge, IrqHandler& handler)
 {
+    if (irqs_.size() <= intid) irqs_.resize(intid + 1);
     irqs_[intid] = Installed{edge, &handler};
 }
 
 void Guest::remove_irq(unsigned intid)
 {
-    irqs_.erase(intid);
+    if (intid < irqs_.size()) irqs_[intid] = Installed{};
 }
 
 void Guest::run(Phase phase, sim::Cycles cycles)
@@ -65,7 +68,9 @@ void Guest::boot_step()
         // gic_dist_init / the drivers' request_irq, as trapped accesses:
         // one write per register word, then the distributor on.
         std::map<std::uint32_t, std::uint32_t> words;
-        for (const auto& [intid, irq] : irqs_) {
+        for (unsigned intid = 0; intid < irqs_.size(); ++intid) {
+            const Installed& irq = irqs_[intid];
+            if (irq.handler == nullptr) continue;
             words[d::isenabler + 4 * (intid / 32)] |= 1u << (intid % 32);
             if (intid < 32) continue; // banked SGIs/PPIs: no target, fixed trigger
             words[d::itargetsr + (intid & ~3u)] |= (1u << vcpu_->id()) << (8 * (intid % 4));
@@ -176,8 +181,8 @@ void Guest::segment_done(kvm::Vcpu&)
     case Phase::irq_entry: acknowledge(); return;
     case Phase::irq_ack: {
         const unsigned intid = iar_ & 0x3FF; // not spurious: acknowledge() saw to that
-        const auto it = irqs_.find(intid);
-        if (it == irqs_.end()) {
+        IrqHandler* const handler = handler_of(intid);
+        if (handler == nullptr) {
             // No driver: complete it at once so it cannot block the CPU interface.
             unexpected_.add();
             acked_in_entry_ = true;
@@ -187,17 +192,17 @@ void Guest::segment_done(kvm::Vcpu&)
             return;
         }
         acked_in_entry_ = true;
-        it->second.handler->acknowledged(now());
-        run(Phase::irq_handle, costs_.device_access + it->second.handler->service_time());
+        handler->acknowledged(now());
+        run(Phase::irq_handle, costs_.device_access + handler->service_time());
         return;
     }
     case Phase::irq_handle: {
-        const auto it = irqs_.find(iar_ & 0x3FF);
-        if (it != irqs_.end()) it->second.handler->service(now());
+        IrqHandler* const handler = handler_of(iar_ & 0x3FF);
+        if (handler != nullptr) handler->service(now());
         vcpu_->gicv_write(gic::gicc::eoir, iar_);
         if (params_.split_eoi) vcpu_->gicv_write(gic::gicc::dir, iar_);
         handled_.add();
-        if (it != irqs_.end()) it->second.handler->completed(now());
+        if (handler != nullptr) handler->completed(now());
         run(Phase::irq_eoi, vcpu_->gicv_access_cost() * (params_.split_eoi ? 2 : 1));
         return;
     }

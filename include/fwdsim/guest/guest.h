@@ -22,8 +22,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
+#include <vector>
 
 namespace fwdsim::guest {
 
@@ -104,7 +104,10 @@ private:
     kvm::Vcpu* vcpu_; ///< null once the vCPU is gone
     GuestCosts costs_;
     GuestParams params_;
-    std::map<unsigned, Installed> irqs_;
+    /// By INTID (handler null where none): looked up twice an interrupt.
+    std::vector<Installed> irqs_;
+    /// The handler of INTID `intid`, or null.
+    IrqHandler* handler_of(unsigned intid) const { return intid < irqs_.size() ? irqs_[intid].handler : nullptr; }
     std::deque<std::pair<std::uint32_t, std::uint32_t>> boot_writes_; ///< trapped GICD writes left
     bool boot_planned_ = false;
 

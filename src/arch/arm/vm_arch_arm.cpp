@@ -4,7 +4,7 @@
 #include <fwdsim/arch/vm_arch.h>
 
 #include <cerrno>
-#include <map>
+#include <vector>
 
 namespace fwdsim::arch {
 namespace {
@@ -21,14 +21,15 @@ public:
         if (v == nullptr) return -ENODEV;
         if (guest_irq < Vgic::kPrivate || guest_irq >= v->nr_irqs()) return -EINVAL;
         if (host_irq >= env().irqs.nr_irqs()) return -EINVAL;
-        if (links_.count(host_irq) != 0 || v->irq(0, guest_irq)->hw) return -EBUSY;
+        if (forwarded_to(host_irq) >= 0 || v->irq(0, guest_irq)->hw) return -EBUSY;
         const VirtualIrq* virq = v->irq(0, guest_irq);
         // The host must leave the interrupt active for the guest to
         // deactivate; an irqchip without split EOI cannot (the errno is the
         // IRQ layer's, propagated).
         if (const int err = env().irqs.irq_set_vcpu_affinity(host_irq, virq); err < 0) return err;
         (void)v->map_phys_irq(0, guest_irq, host_irq); // checked above: cannot fail
-        links_[host_irq] = guest_irq;
+        if (links_.size() <= host_irq) links_.resize(host_irq + 1, -1);
+        links_[host_irq] = static_cast<int>(guest_irq);
         // A virtual interrupt the guest has active keeps the physical one
         // active too, so its EOI through the HW list register balances it
         // and the line cannot fire again before that (kvm_timer_vcpu_load).
@@ -38,9 +39,8 @@ public:
 
     void unforward_irq(unsigned host_irq, unsigned guest_irq) override
     {
-        const auto it = links_.find(host_irq);
-        if (it == links_.end() || it->second != guest_irq) return;
-        links_.erase(it);
+        if (forwarded_to(host_irq) != static_cast<int>(guest_irq)) return;
+        links_[host_irq] = -1;
         // Hand the active state back: a physical IRQ left active for a
         // guest EOI that will no longer deactivate it would never fire
         // again.  The virtual side keeps whatever state it has.
@@ -54,20 +54,21 @@ public:
 
     int inject_forwarded(unsigned host_irq) override
     {
-        const auto it = links_.find(host_irq);
+        const int guest_irq = forwarded_to(host_irq);
         Vgic* v = vgic();
-        if (it == links_.end() || v == nullptr) return -ENOENT;
-        return v->inject_mapped(0, it->second);
+        if (guest_irq < 0 || v == nullptr) return -ENOENT;
+        return v->inject_mapped(0, static_cast<unsigned>(guest_irq));
     }
 
     int forwarded_to(unsigned host_irq) const override
     {
-        const auto it = links_.find(host_irq);
-        return it == links_.end() ? -1 : static_cast<int>(it->second);
+        return host_irq < links_.size() ? links_[host_irq] : -1;
     }
 
 private:
-    std::map<unsigned, unsigned> links_; ///< host IRQ -> guest INTID
+    /// Host IRQ -> guest INTID, -1 where none: indexed, not a map -- it is
+    /// looked up on every forwarded interrupt.
+    std::vector<int> links_;
 };
 
 } // namespace
