@@ -99,6 +99,10 @@ struct CpuInterface {
     sim::Cycles virq_fall_at = sim::Cycles::max();
     bool irq_fall_level = false;
     bool virq_fall_level = false;
+    /// The level nVIRQ goes to, as virtual_changed() derived it after the
+    /// last change to the virtual interface (every change calls it), so
+    /// that the nVIRQ event need not derive it again.
+    bool virq_level = false;
     // Virtualization extensions (5.3): GICH of this CPU.
     std::uint32_t hcr = 0;
     std::uint32_t vmcr = 0;
@@ -543,6 +547,7 @@ struct Gic::Impl {
             maint = misr(ci) != 0;
             virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
         }
+        ci.virq_level = virq;
         if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
         if (ci.virq_fall_at != sim::Cycles::max()) [[unlikely]] {
             if (queue.now() < ci.virq_fall_at) {
@@ -577,7 +582,8 @@ struct Gic::Impl {
 
     // --- outputs -------------------------------------------------------------------
     bool irq_level(unsigned cpu) { return highest(cpu, true) != nullptr; }
-    bool virq_level(unsigned cpu)
+    /// What virtual_changed() files as CpuInterface::virq_level.
+    bool derive_virq_level(unsigned cpu)
     {
         return (cpus[cpu].hcr & gich::hcr_en) && highest_lr(cpu, true) >= 0;
     }
@@ -638,7 +644,7 @@ struct Gic::Impl {
     }
     void update_virq(unsigned cpu)
     {
-        const bool level = virq_level(cpu);
+        const bool level = cpus[cpu].virq_level;
         if (level != cpus[cpu].virq_out) {
             cpus[cpu].virq_out = level;
             for (auto& l : virq_listeners) {
@@ -675,6 +681,7 @@ struct Gic::Impl {
             if (pending_lrs != ci.lr_pending || valid_lrs != ci.lr_valid || eoi_lrs != ci.lr_eoi)
                 return at(cpu) + "the list registers' state sets disagree with the LRs";
             if (highest_running(ci.running) != ci.running_priority) return at(cpu) + "the running priority disagrees with the acknowledged interrupts";
+            if (derive_virq_level(cpu) != ci.virq_level) return at(cpu) + "the filed nVIRQ level disagrees with the virtual interface";
             std::size_t listed = 0;
             for (unsigned id = 0; id < params.num_irqs; ++id) {
                 const Candidate& node = candidate_nodes[cpu * params.num_irqs + id];

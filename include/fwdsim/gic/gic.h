@@ -105,9 +105,10 @@ public:
     /// Whether the maintenance interrupt (PPI 25) is pending at `cpu`.
     bool maintenance_pending(unsigned cpu) const;
     /// The model keeps derived state for speed (the list registers' states
-    /// as bit sets, each CPU interface's running priority and candidate
-    /// set).  This recomputes all of it from the registers: empty when it
-    /// agrees, else what differs.  O(CPUs x IDs); for tests and invariants.
+    /// as bit sets, each CPU interface's running priority, candidate set
+    /// and the level its nVIRQ goes to).  This recomputes all of it from the
+    /// registers: empty when it agrees, else what differs.  O(CPUs x IDs);
+    /// for tests and invariants.
     std::string self_check() const;
 
 private:
