@@ -1,6 +1,7 @@
 // e2e-speed: how fast whole systems simulate (docs/performance.md).
 //
-//   e2e-speed [--quick] [--headline] [--memory] [--csv OUT.csv] [headline.yaml]
+//   e2e-speed [--quick] [--headline [--only forwarded|irqfd]] [--devices N]
+//             [--memory] [--csv OUT.csv] [headline.yaml]
 //
 // * headline: the headline scenario (one level-triggered platform device,
 //   idle guest, 20 k interrupts per simulated second) under forwarded and
@@ -9,6 +10,8 @@
 // * scaling: host nanoseconds per delivered interrupt from 1 to 64
 //   devices, 64 to 1020 interrupt IDs, 1 to 8 vCPUs (forwarded; the total
 //   interrupt rate held constant, so only the system's size changes).
+// * --headline, --devices N: one row (the headline's, or the devices
+//   series' with N devices) and nothing else, for profiling one size.
 // * --csv: the rows also go to OUT.csv, for bench/e2e/plot_scaling.py.
 // * --memory: builds an 8-CPU system with a GIC of 1020 IDs (988 SPIs; the
 //   VM's vgic takes 992, the most a vgic-v2 takes), 7 vCPUs and 480 devices
@@ -24,6 +27,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -153,13 +157,22 @@ int main(int argc, char** argv)
     std::string path = FWDSIM_HEADLINE;
     const char* csv_path = nullptr;
     const char* only = nullptr;
+    unsigned devices_only = 0; ///< --devices N: that row alone
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         else if (std::strcmp(argv[i], "--memory") == 0) mem = true;
         else if (std::strcmp(argv[i], "--headline") == 0) headline_only = true; // for profiling
         else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc) csv_path = argv[++i];
         else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else path = argv[i];
+        else if (std::strcmp(argv[i], "--devices") == 0 && i + 1 < argc) {
+            char* end = nullptr;
+            const unsigned long n = std::strtoul(argv[++i], &end, 10);
+            if (*argv[i] == '\0' || *end != '\0' || n == 0 || n > 480) {
+                std::fprintf(stderr, "e2e-speed: --devices takes a count from 1 to 480, not '%s'\n", argv[i]);
+                return 2;
+            }
+            devices_only = static_cast<unsigned>(n);
+        } else path = argv[i];
     }
     if (only != nullptr && std::string_view(only) != "forwarded" && std::string_view(only) != "irqfd") {
         std::fprintf(stderr, "e2e-speed: --only takes forwarded or irqfd, not '%s'\n", only);
@@ -183,6 +196,12 @@ int main(int argc, char** argv)
         base.duration_us = sim_us;
 
         std::printf("| series | x | delivered | wall s | CPU s | CPU ns / irq | irqs / CPU s | events / irq |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        if (devices_only != 0) {
+            ScenarioConfig c = base;
+            set_devices(c, devices_only, 48, 48, rate, DeliveryMode::forwarded);
+            print_row("devices", std::to_string(devices_only), best_of(c, reps));
+            return 0;
+        }
         for (DeliveryMode mode : {DeliveryMode::forwarded, DeliveryMode::irqfd}) {
             if (only != nullptr && to_string(mode) != std::string_view(only)) continue;
             ScenarioConfig c = base;
