@@ -47,11 +47,17 @@ void usage()
         "  --top N            primitives shown per metric in the table (default 8)\n"
         "  --json FILE        write the whole report as JSON (scripts/plot.sh --tornado draws it)\n"
         "  --csv FILE         write the one-at-a-time table as CSV\n"
-        "  --quiet            print no table\n");
+        "  --quiet            print no table\n\n"
+        "on a cluster (the analysis is a fixed list of simulations):\n"
+        "  --shard I/N --runs OUT   run only slice I of N and write its runs to OUT\n"
+        "  --from OUT ...           analyse from every slice's runs (repeatable); each is\n"
+        "                           checked to belong to this analysis, none may be missing\n"
+        "                           or doubled.  The other options must be the same for all.\n");
 }
 
 struct Options {
-    std::string file, profile, json, csv;
+    std::string file, profile, json, csv, shard, runs;
+    std::vector<std::string> from;
     std::vector<std::size_t> points;
     std::vector<std::pair<std::string, std::string>> where;
     scenario::SensitivityOptions run;
@@ -148,10 +154,16 @@ int sensitivity_main(int argc, char** argv)
                 ok = false;
             }
             if (ok) o.run.duration_us = d;
-        } else if (a == "--profile" || a == "--json" || a == "--csv") {
+        } else if (a == "--profile" || a == "--json" || a == "--csv" || a == "--shard" || a == "--runs") {
             const auto s = value();
             ok = s.has_value();
-            if (ok) (a == "--profile" ? o.profile : a == "--json" ? o.json : o.csv) = *s;
+            if (ok) {
+                (a == "--profile" ? o.profile : a == "--json" ? o.json : a == "--csv" ? o.csv : a == "--shard" ? o.shard : o.runs) = *s;
+            }
+        } else if (a == "--from") {
+            const auto s = value();
+            ok = s.has_value();
+            if (ok) o.from.push_back(*s);
         } else if (a == "--quiet") {
             o.quiet = true;
         } else if (!a.empty() && a[0] != '-' && o.file.empty()) {
@@ -168,6 +180,14 @@ int sensitivity_main(int argc, char** argv)
     }
     if (!o.json.empty() && o.json == o.csv) {
         fmt::print(stderr, "fwdsim sensitivity: --json and --csv name the same file\n");
+        return 2;
+    }
+    if (o.shard.empty() != o.runs.empty()) {
+        fmt::print(stderr, "fwdsim sensitivity: --shard and --runs go together\n");
+        return 2;
+    }
+    if (!o.shard.empty() && !o.from.empty()) {
+        fmt::print(stderr, "fwdsim sensitivity: --shard runs a slice, --from analyses the slices: not both\n");
         return 2;
     }
     try {
@@ -187,6 +207,19 @@ int sensitivity_main(int argc, char** argv)
         if (points.empty()) throw sim::ConfigError(o.file, 0, "--where", "no sweep point matches");
         const sim::CostProfile profile =
             o.profile.empty() ? scenario::load_profile(points.front().config) : sim::CostProfile::load(o.profile);
+        const auto compare = points.front().config.compare;
+        if (!o.shard.empty()) {
+            const auto [shard, shards] = scenario::parse_shard(o.shard);
+            Output runs(o.runs);
+            const auto mine = scenario::run_sensitivity_tasks(points, profile, o.run, shard, shards);
+            const auto tasks = scenario::sensitivity_tasks(points, profile, o.run);
+            scenario::write_sensitivity_runs(runs.out, scenario::sensitivity_plan_digest(points, profile, o.run), tasks,
+                                             shard, shards, mine);
+            runs.commit();
+            fmt::print("shard {}/{}: {} of the analysis's {} runs written to {}\n", shard, shards, mine.size(), tasks,
+                       o.runs);
+            return 0;
+        }
         std::optional<Output> json, csv;
         if (!o.json.empty()) json.emplace(o.json);
         if (!o.csv.empty()) csv.emplace(o.csv);
@@ -198,7 +231,22 @@ int sensitivity_main(int argc, char** argv)
                 if (done == total) fmt::print(stderr, "\n");
             };
         }
-        const auto report = scenario::run_sensitivity(points, points.front().config.compare, profile, o.run, bar);
+        scenario::SensitivityReport report;
+        if (o.from.empty()) {
+            report = scenario::run_sensitivity(points, compare, profile, o.run, bar);
+        } else {
+            const auto digest = scenario::sensitivity_plan_digest(points, profile, o.run);
+            const auto tasks = scenario::sensitivity_tasks(points, profile, o.run);
+            std::vector<scenario::SensitivityRun> runs;
+            for (const auto& f : o.from) {
+                if (std::filesystem::is_directory(f)) throw sim::ConfigError(f, 0, "--from", "is a directory");
+                std::ifstream in(f);
+                if (!in) throw sim::ConfigError(f, 0, "--from", "cannot open");
+                auto part = scenario::read_sensitivity_runs(in, f, digest, tasks);
+                runs.insert(runs.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+            }
+            report = scenario::analyse_sensitivity(points, compare, profile, o.run, std::move(runs));
+        }
         if (!o.quiet) scenario::write_sensitivity_table(std::cout, report, o.top);
         if (json) {
             scenario::write_sensitivity_json(json->out, report);

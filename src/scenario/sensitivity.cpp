@@ -12,7 +12,10 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <charconv>
+#include <istream>
 #include <ostream>
+#include <sstream>
 #include <tuple>
 
 namespace fwdsim::scenario {
@@ -29,29 +32,6 @@ sim::CostProfile with_overrides(const sim::CostProfile& base, const std::vector<
         p.set(prims[k].key, sim::Cycles{cycles});
     }
     return p;
-}
-
-// Runs every (overrides, point) pair on `jobs` threads, in the sweep
-// runner's pool; results come back in task order whatever the thread count.
-std::vector<RunResult> simulate(const std::vector<SweepPoint>& points, const std::vector<Overrides>& units,
-                                const sim::CostProfile& profile, const std::vector<PrimitiveRange>& prims,
-                                unsigned jobs, const SensitivityProgress& progress)
-{
-    std::vector<SweepPoint> tasks;
-    tasks.reserve(units.size() * points.size());
-    for (std::size_t u = 0; u < units.size(); ++u) {
-        for (std::size_t p = 0; p < points.size(); ++p) {
-            SweepPoint t;
-            t.index = u * points.size() + p;
-            t.config = points[p].config;
-            tasks.push_back(std::move(t));
-        }
-    }
-    const PointRunner runner = [&](const SweepPoint& t) {
-        const auto& overrides = units[t.index / points.size()];
-        return run_scenario(t.config, with_overrides(profile, prims, overrides));
-    };
-    return run_points(tasks, runner, jobs, progress);
 }
 
 std::vector<double> ranks(const std::vector<double>& v)
@@ -124,34 +104,38 @@ double SensitivityReport::rank_correlation(std::size_t p, std::size_t m) const
     return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
 }
 
-SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const std::vector<Comparison>& comparisons,
-                                  const sim::CostProfile& profile, const SensitivityOptions& options,
-                                  const SensitivityProgress& progress)
+namespace {
+
+// Every simulation an analysis needs, in a fixed order: the base, then each
+// movable primitive at its low and high end, then the joint samples -- each
+// at every point.  Task t is unit t / points at point t % points.
+struct Plan {
+    std::vector<SweepPoint> points;
+    std::vector<PrimitiveRange> primitives;
+    std::vector<std::size_t> movable;
+    std::vector<std::vector<std::uint64_t>> samples;
+    std::vector<Overrides> units;
+    std::size_t tasks() const { return units.size() * points.size(); }
+};
+
+Plan make_plan(const std::vector<SweepPoint>& points, const sim::CostProfile& profile, const SensitivityOptions& options)
 {
-    SensitivityReport r;
-    r.points = points;
-    r.scenario = points.empty() ? std::string{} : points.front().config.name;
-    r.profile = profile.name();
-    r.seed = options.seed;
-    r.comparisons = comparisons;
+    Plan plan;
+    plan.points = points;
     if (options.duration_us) {
-        for (auto& p : r.points) p.config.duration_us = *options.duration_us;
+        for (auto& p : plan.points) p.config.duration_us = *options.duration_us;
     }
     for (const auto& [key, e] : profile.entries()) {
-        r.primitives.push_back({key, e.evidence, e.cycles.count(), e.low.count(), e.high.count()});
+        plan.primitives.push_back({key, e.evidence, e.cycles.count(), e.low.count(), e.high.count()});
     }
-    std::vector<std::size_t> movable;
-    for (std::size_t k = 0; k < r.primitives.size(); ++k) {
-        if (!r.primitives[k].fixed()) movable.push_back(k);
+    for (std::size_t k = 0; k < plan.primitives.size(); ++k) {
+        if (!plan.primitives[k].fixed()) plan.movable.push_back(k);
     }
-
-    // Every simulation up front: the base, then each movable primitive at its
-    // low and high end, then the joint samples.
-    std::vector<Overrides> units{{}};
+    plan.units.emplace_back();
     if (options.one_at_a_time) {
-        for (std::size_t k : movable) {
-            units.push_back({{k, r.primitives[k].low}});
-            units.push_back({{k, r.primitives[k].high}});
+        for (std::size_t k : plan.movable) {
+            plan.units.push_back({{k, plan.primitives[k].low}});
+            plan.units.push_back({{k, plan.primitives[k].high}});
         }
     }
     if (options.samples > 0) {
@@ -159,48 +143,151 @@ SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const s
         // one draw in each, strata paired across primitives by a permutation.
         sim::Rng rng(options.seed);
         const std::size_t n = options.samples;
-        r.samples.assign(n, {});
-        for (auto& s : r.samples) {
-            for (const auto& p : r.primitives) s.push_back(p.value);
+        plan.samples.assign(n, {});
+        for (auto& s : plan.samples) {
+            for (const auto& p : plan.primitives) s.push_back(p.value);
         }
-        for (std::size_t k : movable) {
+        for (std::size_t k : plan.movable) {
             std::vector<std::size_t> perm(n);
             std::iota(perm.begin(), perm.end(), 0);
             for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[rng.uniform(i)]);
-            const auto& p = r.primitives[k];
+            const auto& p = plan.primitives[k];
             const double width = static_cast<double>(p.high - p.low) + 1.0;
             for (std::size_t i = 0; i < n; ++i) {
                 const double u = (static_cast<double>(perm[i]) + rng.uniform01()) / static_cast<double>(n);
-                r.samples[i][k] = std::min(p.high, p.low + static_cast<std::uint64_t>(u * width));
+                plan.samples[i][k] = std::min(p.high, p.low + static_cast<std::uint64_t>(u * width));
             }
         }
         for (std::size_t i = 0; i < n; ++i) {
             Overrides o;
-            for (std::size_t k : movable) o.emplace_back(k, r.samples[i][k]);
-            units.push_back(std::move(o));
+            for (std::size_t k : plan.movable) o.emplace_back(k, plan.samples[i][k]);
+            plan.units.push_back(std::move(o));
         }
     }
-    const auto results = simulate(r.points, units, profile, r.primitives, options.jobs, progress);
-    r.runs = results.size();
+    return plan;
+}
 
-    // The metrics, named from the base runs.
-    std::map<std::tuple<std::size_t, std::string, std::string>, std::size_t> metric_of; // (point, irq, metric)
-    for (std::size_t p = 0; p < r.points.size(); ++p) {
-        for (const auto& irq : results[p].irqs) {
-            for (auto name : metric_names()) {
-                metric_of[{p, irq.name, std::string(name)}] = r.metrics.size();
-                r.metrics.push_back({p, irq.name, irq.delivery, std::string(name)});
-            }
+SensitivityRun measure(std::size_t task, const RunResult& run)
+{
+    SensitivityRun m;
+    m.task = task;
+    for (const auto& irq : run.irqs) {
+        auto& out = m.irqs.emplace_back();
+        out.name = irq.name;
+        out.delivery = irq.delivery;
+        for (auto name : metric_names()) out.values.push_back(metric_value(irq, name));
+    }
+    return m;
+}
+
+} // namespace
+
+std::size_t sensitivity_tasks(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                              const SensitivityOptions& options)
+{
+    return make_plan(points, profile, options).tasks();
+}
+
+std::uint64_t sensitivity_plan_digest(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                                      const SensitivityOptions& options)
+{
+    std::uint64_t h = 0xCBF29CE484222325ull;
+    auto mix = [&h](std::string_view s) {
+        for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
+        h = (h ^ 0xFF) * 0x100000001B3ull;
+    };
+    const Plan plan = make_plan(points, profile, options);
+    mix(fmt::format("{:x} {} {} {}", profile.digest(), options.one_at_a_time, options.samples, options.seed));
+    for (const auto& p : plan.primitives) mix(fmt::format("{} {} {}", p.key, p.low, p.high));
+    for (const auto& p : plan.points) {
+        mix(fmt::format("{} {} {} {} {}", p.config.name, p.index, p.config.seed, p.config.duration_us,
+                        p.config.warmup_us));
+        for (const auto& [k, v] : p.params) mix(k + "=" + v);
+    }
+    return h;
+}
+
+std::vector<SensitivityRun> run_sensitivity_tasks(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                                                  const SensitivityOptions& options, std::size_t shard,
+                                                  std::size_t shards, const SensitivityProgress& progress)
+{
+    const Plan plan = make_plan(points, profile, options);
+    std::vector<SweepPoint> tasks;
+    for (std::size_t t = shard; t < plan.tasks(); t += shards) {
+        SweepPoint task;
+        task.index = t;
+        task.config = plan.points[t % plan.points.size()].config;
+        tasks.push_back(std::move(task));
+    }
+    const PointRunner runner = [&](const SweepPoint& t) {
+        return run_scenario(t.config, with_overrides(profile, plan.primitives, plan.units[t.index / plan.points.size()]));
+    };
+    const auto results = run_points(tasks, runner, options.jobs, progress);
+    std::vector<SensitivityRun> out;
+    for (std::size_t i = 0; i < results.size(); ++i) out.push_back(measure(tasks[i].index, results[i]));
+    return out;
+}
+
+SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const std::vector<Comparison>& comparisons,
+                                  const sim::CostProfile& profile, const SensitivityOptions& options,
+                                  const SensitivityProgress& progress)
+{
+    return analyse_sensitivity(points, comparisons, profile, options,
+                               run_sensitivity_tasks(points, profile, options, 0, 1, progress));
+}
+
+SensitivityReport analyse_sensitivity(const std::vector<SweepPoint>& points, const std::vector<Comparison>& comparisons,
+                                      const sim::CostProfile& profile, const SensitivityOptions& options,
+                                      std::vector<SensitivityRun> runs)
+{
+    const Plan plan = make_plan(points, profile, options);
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.task < b.task; });
+    const std::string origin = points.empty() ? std::string{} : points.front().config.origin;
+    for (std::size_t t = 0; t < plan.tasks(); ++t) {
+        if (t >= runs.size() || runs[t].task != t) {
+            throw sim::ConfigError(origin, 0, "runs",
+                                   fmt::format("run {} of {} is {}", t, plan.tasks(),
+                                               t < runs.size() && runs[t].task < t ? "there twice" : "missing"));
         }
     }
+    if (runs.size() != plan.tasks()) {
+        throw sim::ConfigError(origin, 0, "runs",
+                               fmt::format("{} runs for a plan of {}", runs.size(), plan.tasks()));
+    }
+    SensitivityReport r;
+    r.points = plan.points;
+    r.primitives = plan.primitives;
+    r.samples = plan.samples;
+    r.scenario = points.empty() ? std::string{} : points.front().config.name;
+    r.profile = profile.name();
+    r.seed = options.seed;
+    r.comparisons = comparisons;
+    r.runs = runs.size();
+    const auto& movable = plan.movable;
+
+    // The metrics, named from the base runs; every run of a point measures
+    // the same interrupts in the same order.
+    for (std::size_t p = 0; p < r.points.size(); ++p) {
+        for (const auto& irq : runs[p].irqs) {
+            for (auto name : metric_names()) r.metrics.push_back({p, irq.name, irq.delivery, std::string(name)});
+        }
+    }
+    const std::size_t per_irq = metric_names().size();
     const auto values = [&](std::size_t unit) {
-        std::vector<double> v(r.metrics.size());
-        for (std::size_t m = 0; m < r.metrics.size(); ++m) {
-            const auto& id = r.metrics[m];
-            const auto& run = results[unit * r.points.size() + id.point];
-            const auto it = std::find_if(run.irqs.begin(), run.irqs.end(),
-                                         [&](const IrqResult& i) { return i.name == id.irq; });
-            v[m] = metric_value(*it, id.metric);
+        std::vector<double> v;
+        v.reserve(r.metrics.size());
+        for (std::size_t p = 0; p < r.points.size(); ++p) {
+            const auto& run = runs[unit * r.points.size() + p];
+            if (run.irqs.size() != runs[p].irqs.size()) {
+                throw sim::ConfigError(origin, 0, "runs", fmt::format("run {} measured another set of interrupts", run.task));
+            }
+            for (const auto& irq : run.irqs) {
+                if (irq.values.size() != per_irq) {
+                    throw sim::ConfigError(origin, 0, "runs", fmt::format("run {} has {} values an interrupt, not {}",
+                                                                          run.task, irq.values.size(), per_irq));
+                }
+                v.insert(v.end(), irq.values.begin(), irq.values.end());
+            }
         }
         return v;
     };
@@ -284,22 +371,19 @@ SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const s
                     if (cmp.holds(a, b) == cc.holds_at_base) continue;
                     std::uint64_t same = r.primitives[k].value;
                     std::uint64_t flipped = up ? r.primitives[k].high : r.primitives[k].low;
-                    const std::vector<SweepPoint> pair{r.points[cc.lhs.point], r.points[cc.rhs.point]};
-                    for (int step = 0; step < 24 && (up ? flipped - same : same - flipped) > 1; ++step) {
+                    const auto pick = [&](const SweepPoint& point, const sim::CostProfile& prof) {
+                        const RunResult run = run_scenario(point.config, prof);
+                        const auto it = std::find_if(run.irqs.begin(), run.irqs.end(),
+                                                     [&](const IrqResult& i) { return i.name == cc.irq; });
+                        return metric_value(*it, cmp.metric);
+                    };
+                    // Assumes one crossing between the value and the range's end.
+                    for (int step = 0; step < 64 && (up ? flipped - same : same - flipped) > 1; ++step) {
                         const std::uint64_t mid = up ? same + (flipped - same) / 2 : flipped + (same - flipped) / 2;
-                        const std::vector<Overrides> one{Overrides{{k, mid}}};
-                        const auto res = simulate(pair, one, profile, r.primitives, 1, {});
-                        r.runs += res.size();
-                        const auto pick = [&](const RunResult& run, const std::string& irq) {
-                            const auto it = std::find_if(run.irqs.begin(), run.irqs.end(),
-                                                         [&](const IrqResult& i) { return i.name == irq; });
-                            return metric_value(*it, cmp.metric);
-                        };
-                        if (cmp.holds(pick(res[0], cc.irq), pick(res[1], cc.irq)) == cc.holds_at_base) {
-                            same = mid;
-                        } else {
-                            flipped = mid;
-                        }
+                        const auto prof = with_overrides(profile, r.primitives, Overrides{{k, mid}});
+                        const bool holds = cmp.holds(pick(r.points[cc.lhs.point], prof), pick(r.points[cc.rhs.point], prof));
+                        r.runs += 2;
+                        (holds == cc.holds_at_base ? same : flipped) = mid;
                     }
                     cc.overturns.push_back({r.primitives[k].key, up, flipped});
                 }
@@ -307,6 +391,88 @@ SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const s
         }
     }
     return r;
+}
+
+void write_sensitivity_runs(std::ostream& out, std::uint64_t plan_digest, std::size_t tasks, std::size_t shard,
+                            std::size_t shards, const std::vector<SensitivityRun>& runs)
+{
+    out << fmt::format("fwdsim-sensitivity-runs v1 plan={:016x} tasks={} shard={}/{}\n", plan_digest, tasks, shard, shards);
+    for (const auto& run : runs) {
+        out << fmt::format("run {} {}\n", run.task, run.irqs.size());
+        for (const auto& irq : run.irqs) {
+            // The name in hex: it is the user's text, and may hold anything.
+            std::string hex;
+            for (unsigned char c : irq.name) hex += fmt::format("{:02x}", c);
+            out << fmt::format("irq {} {} {}\n", hex.empty() ? "-" : hex, irq.delivery, fmt::join(irq.values, " "));
+        }
+    }
+    out << fmt::format("end {}\n", runs.size());
+}
+
+std::vector<SensitivityRun> read_sensitivity_runs(std::istream& in, const std::string& origin,
+                                                  std::uint64_t plan_digest, std::size_t tasks)
+{
+    std::vector<SensitivityRun> runs;
+    std::string line;
+    int line_no = 0;
+    auto fail = [&](const std::string& what) -> void { throw sim::ConfigError(origin, line_no, "runs", what); };
+    auto number = [&](std::string_view w, auto& out) {
+        const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), out);
+        if (w.empty() || ec != std::errc{} || end != w.data() + w.size()) fail("'" + std::string(w) + "' is not a number");
+    };
+    auto split = [](const std::string& text) {
+        std::vector<std::string> w;
+        std::istringstream ss(text);
+        for (std::string x; ss >> x;) w.push_back(x);
+        return w;
+    };
+    ++line_no;
+    if (!std::getline(in, line)) fail("empty: not a sensitivity shard file");
+    const std::string want = fmt::format("fwdsim-sensitivity-runs v1 plan={:016x} tasks={} shard=", plan_digest, tasks);
+    if (line.rfind("fwdsim-sensitivity-runs v1 ", 0) != 0) fail("not a sensitivity shard file (fwdsim sensitivity --shard)");
+    if (line.rfind(want, 0) != 0) {
+        fail("written for another analysis (scenario, points, profile, ranges, samples or seed differ): '" + line + "'");
+    }
+    bool ended = false;
+    while (std::getline(in, line)) {
+        ++line_no;
+        const auto w = split(line);
+        if (ended) fail("text after the end line");
+        if (w.size() == 2 && w[0] == "end") {
+            std::size_t n = 0;
+            number(w[1], n);
+            if (n != runs.size()) fail(fmt::format("the end line counts {} runs, the file holds {}", n, runs.size()));
+            ended = true;
+        } else if (w.size() == 3 && w[0] == "run") {
+            auto& run = runs.emplace_back();
+            std::size_t n = 0;
+            number(w[1], run.task);
+            number(w[2], n);
+            if (run.task >= tasks) fail(fmt::format("run {} is beyond the plan's {} tasks", run.task, tasks));
+            for (std::size_t i = 0; i < n; ++i) {
+                ++line_no;
+                if (!std::getline(in, line)) fail("truncated inside a run");
+                const auto v = split(line);
+                if (v.size() != 3 + metric_names().size() || v[0] != "irq") fail("expected an irq line with every metric");
+                auto& irq = run.irqs.emplace_back();
+                if (v[1] != "-") {
+                    if (v[1].size() % 2 != 0) fail("a name's hex has an odd length");
+                    for (std::size_t c = 0; c < v[1].size(); c += 2) {
+                        unsigned byte = 0;
+                        const auto [end, ec] = std::from_chars(v[1].data() + c, v[1].data() + c + 2, byte, 16);
+                        if (ec != std::errc{} || end != v[1].data() + c + 2) fail("a name is not hex");
+                        irq.name += static_cast<char>(byte);
+                    }
+                }
+                irq.delivery = v[2];
+                for (std::size_t k = 3; k < v.size(); ++k) number(v[k], irq.values.emplace_back());
+            }
+        } else {
+            fail("expected 'run TASK IRQS' or 'end COUNT'");
+        }
+    }
+    if (!ended) fail("truncated: no end line");
+    return runs;
 }
 
 void write_sensitivity_table(std::ostream& out, const SensitivityReport& r, std::size_t top)

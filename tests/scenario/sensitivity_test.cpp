@@ -227,3 +227,51 @@ TEST_CASE("a comparison that applies to no pair of results is refused naming its
         CHECK(e.line() == 18);
     }
 }
+
+TEST_CASE("an analysis run in shards and analysed from their files equals the one run whole, and bad shard sets "
+          "are refused")
+{
+    const auto pts = points();
+    auto profile = load_profile(pts.front().config);
+    profile.set_range("kvm.irqfd_inject", sim::Cycles{0}, sim::Cycles{400});
+    SensitivityOptions o;
+    o.samples = 3;
+    const auto compare = pts.front().config.compare;
+    std::ostringstream whole;
+    write_sensitivity_json(whole, run_sensitivity(pts, compare, profile, o));
+
+    const auto digest = sensitivity_plan_digest(pts, profile, o);
+    const auto tasks = sensitivity_tasks(pts, profile, o);
+    std::vector<std::string> files;
+    for (std::size_t shard = 0; shard < 3; ++shard) {
+        std::ostringstream f;
+        write_sensitivity_runs(f, digest, tasks, shard, 3, run_sensitivity_tasks(pts, profile, o, shard, 3));
+        files.push_back(f.str());
+    }
+    const auto read_all = [&](const std::vector<std::string>& texts) {
+        std::vector<SensitivityRun> runs;
+        for (const auto& t : texts) {
+            std::istringstream in(t);
+            auto part = read_sensitivity_runs(in, "shard", digest, tasks);
+            runs.insert(runs.end(), part.begin(), part.end());
+        }
+        return runs;
+    };
+    std::ostringstream merged;
+    write_sensitivity_json(merged, analyse_sensitivity(pts, compare, profile, o, read_all(files)));
+    CHECK(merged.str() == whole.str());
+
+    // A shard missing, a shard twice, a truncated shard, another seed's shard.
+    CHECK_THROWS_AS(analyse_sensitivity(pts, compare, profile, o, read_all({files[0], files[2]})), sim::ConfigError);
+    CHECK_THROWS_AS(analyse_sensitivity(pts, compare, profile, o, read_all({files[0], files[1], files[1], files[2]})),
+                    sim::ConfigError);
+    const std::string cut = files[1].substr(0, files[1].size() / 2);
+    CHECK_THROWS_AS(read_all({cut}), sim::ConfigError);
+    auto other = o;
+    other.seed = 2;
+    CHECK(sensitivity_plan_digest(pts, profile, other) != digest);
+    std::ostringstream foreign;
+    write_sensitivity_runs(foreign, sensitivity_plan_digest(pts, profile, other), tasks, 0, 1,
+                           run_sensitivity_tasks(pts, profile, other, 0, 9));
+    CHECK_THROWS_AS(read_all({foreign.str()}), sim::ConfigError);
+}

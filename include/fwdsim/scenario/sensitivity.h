@@ -115,6 +115,44 @@ SensitivityReport run_sensitivity(const std::vector<SweepPoint>& points, const s
                                   const sim::CostProfile& profile, const SensitivityOptions& options,
                                   const SensitivityProgress& progress = {});
 
+// The same in slices, for a cluster: the analysis is a fixed list of
+// simulations (tasks), which shards run apart and one process analyses.
+
+/// What one simulation measured: metric_names() of each interrupt.
+struct SensitivityRun {
+    struct Irq {
+        std::string name, delivery;
+        std::vector<double> values;
+    };
+    std::size_t task = 0;
+    std::vector<Irq> irqs;
+};
+
+/// How many simulations the analysis takes (the one-at-a-time bisections aside).
+std::size_t sensitivity_tasks(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                              const SensitivityOptions& options);
+/// A digest of everything the task list depends on: shards agree on it.
+std::uint64_t sensitivity_plan_digest(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                                      const SensitivityOptions& options);
+/// Runs the tasks t with t mod shards == shard.
+std::vector<SensitivityRun> run_sensitivity_tasks(const std::vector<SweepPoint>& points, const sim::CostProfile& profile,
+                                                  const SensitivityOptions& options, std::size_t shard = 0,
+                                                  std::size_t shards = 1, const SensitivityProgress& progress = {});
+/// The analysis from every task's run (in any order); throws
+/// sim::ConfigError when one is missing, doubled or does not fit the plan.
+SensitivityReport analyse_sensitivity(const std::vector<SweepPoint>& points, const std::vector<Comparison>& comparisons,
+                                      const sim::CostProfile& profile, const SensitivityOptions& options,
+                                      std::vector<SensitivityRun> runs);
+/// Runs as a shard file: a header naming the plan's digest, the task
+/// count and the shard, one line a run, and an end line with the count (so
+/// a truncated file is refused).  Values are written to round-trip exactly.
+void write_sensitivity_runs(std::ostream& out, std::uint64_t plan_digest, std::size_t tasks, std::size_t shard,
+                            std::size_t shards, const std::vector<SensitivityRun>& runs);
+/// Reads a shard file; throws sim::ConfigError naming `origin` and the line
+/// when it is malformed, truncated or of another plan than `plan_digest`.
+std::vector<SensitivityRun> read_sensitivity_runs(std::istream& in, const std::string& origin,
+                                                  std::uint64_t plan_digest, std::size_t tasks);
+
 /// The report as a table for a terminal: per metric the primitives that move
 /// it most (at most `top` each), the irrelevant ones, the joint spread and
 /// every comparison's robustness.
