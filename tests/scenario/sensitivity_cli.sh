@@ -36,4 +36,16 @@ for args in "--point 7" "--where rate_per_s=5" "--samples x" "--shard 3/3 --runs
   grep -q "fwdsim sensitivity: " "$tmp/err" || fail "no message for: $args"
   if grep -qE "terminate|AddressSanitizer|runtime error" "$tmp/err"; then fail "crashed on: $args"; fi
 done
+# The tornado chart, where Debian's matplotlib is installed (scripts/test.sh installs it).
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+  /usr/bin/python3 "$root/scripts/plot_tornado.py" "$tmp/whole.json" "$tmp/t.png" --delivery irqfd > /dev/null
+  [ "$(head -c 8 "$tmp/t.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "the tornado is not a PNG"
+  grep -q "<svg" "$tmp/t.svg" || fail "no SVG beside the PNG"
+  if /usr/bin/python3 "$root/scripts/plot_tornado.py" "$tmp/whole.json" "$tmp/u.png" --metric nonsense 2> "$tmp/err"; then
+    fail "an unknown metric was drawn"
+  fi
+else
+  echo "skipped the tornado chart: /usr/bin/python3 has no matplotlib"
+fi
 echo "sensitivity command line: all checks passed"
