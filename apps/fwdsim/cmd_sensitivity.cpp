@@ -47,6 +47,7 @@ void usage()
         "  --top N            primitives shown per metric in the table (default 8)\n"
         "  --json FILE        write the whole report as JSON (scripts/plot.sh --tornado draws it)\n"
         "  --csv FILE         write the one-at-a-time table as CSV\n"
+        "  --markdown FILE    write each comparison's robustness as a Markdown table\n"
         "  --quiet            print no table\n\n"
         "on a cluster (the analysis is a fixed list of simulations):\n"
         "  --shard I/N --runs OUT   run only slice I of N and write its runs to OUT\n"
@@ -56,7 +57,7 @@ void usage()
 }
 
 struct Options {
-    std::string file, profile, json, csv, shard, runs;
+    std::string file, profile, json, csv, markdown, shard, runs;
     std::vector<std::string> from;
     std::vector<std::size_t> points;
     std::vector<std::pair<std::string, std::string>> where;
@@ -160,6 +161,10 @@ int sensitivity_main(int argc, char** argv)
             if (ok) {
                 (a == "--profile" ? o.profile : a == "--json" ? o.json : a == "--csv" ? o.csv : a == "--shard" ? o.shard : o.runs) = *s;
             }
+        } else if (a == "--markdown") {
+            const auto s = value();
+            ok = s.has_value();
+            if (ok) o.markdown = *s;
         } else if (a == "--from") {
             const auto s = value();
             ok = s.has_value();
@@ -178,9 +183,13 @@ int sensitivity_main(int argc, char** argv)
         fmt::print(stderr, "fwdsim sensitivity: which scenario file? (see --help)\n");
         return 2;
     }
-    if (!o.json.empty() && o.json == o.csv) {
-        fmt::print(stderr, "fwdsim sensitivity: --json and --csv name the same file\n");
-        return 2;
+    for (const auto* a : {&o.json, &o.csv, &o.markdown}) {
+        for (const auto* b : {&o.json, &o.csv, &o.markdown}) {
+            if (a < b && !a->empty() && *a == *b) {
+                fmt::print(stderr, "fwdsim sensitivity: two outputs name the same file '{}'\n", *a);
+                return 2;
+            }
+        }
     }
     if (o.shard.empty() != o.runs.empty()) {
         fmt::print(stderr, "fwdsim sensitivity: --shard and --runs go together\n");
@@ -220,9 +229,10 @@ int sensitivity_main(int argc, char** argv)
                        o.runs);
             return 0;
         }
-        std::optional<Output> json, csv;
+        std::optional<Output> json, csv, markdown;
         if (!o.json.empty()) json.emplace(o.json);
         if (!o.csv.empty()) csv.emplace(o.csv);
+        if (!o.markdown.empty()) markdown.emplace(o.markdown);
 
         scenario::SensitivityProgress bar;
         if (isatty(fileno(stderr)) != 0) {
@@ -255,6 +265,10 @@ int sensitivity_main(int argc, char** argv)
         if (csv) {
             scenario::write_sensitivity_csv(csv->out, report);
             csv->commit();
+        }
+        if (markdown) {
+            scenario::write_sensitivity_markdown(markdown->out, report);
+            markdown->commit();
         }
         return 0;
     } catch (const sim::ConfigError& e) {

@@ -628,6 +628,37 @@ void write_sensitivity_json(std::ostream& out, const SensitivityReport& r)
     out << "]}\n";
 }
 
+void write_sensitivity_markdown(std::ostream& out, const SensitivityReport& r)
+{
+    out << fmt::format("| conclusion | where | at the profile's values | one primitive at a time | jointly ({} samples) |\n"
+                       "|---|---|---|---|---|\n",
+                       r.joint.size());
+    for (const auto& cc : r.cases) {
+        const auto& cmp = r.comparisons[cc.comparison];
+        std::string alone;
+        if (r.oat.empty()) {
+            alone = "not run";
+        } else if (cc.overturns.empty()) {
+            alone = cc.holds_at_base ? "holds over every range" : "fails over every range";
+        } else {
+            std::vector<std::string> turns;
+            for (const auto& o : cc.overturns) {
+                turns.push_back(fmt::format("`{}` {} {}", o.primitive, o.upward ? "reaches" : "falls to", o.threshold));
+            }
+            alone = fmt::format("{} unless {}", cc.holds_at_base ? "holds" : "fails", fmt::join(turns, ", or "));
+        }
+        const std::string joint =
+            r.joint.empty() ? std::string("not run")
+            : cc.joint_holds == r.joint.size() ? std::string("holds in every sample")
+            : cc.joint_holds == 0             ? std::string("fails in every sample")
+                                              : fmt::format("holds in {} of {} ({:.0f} %)", cc.joint_holds, r.joint.size(),
+                                                            100.0 * static_cast<double>(cc.joint_holds) /
+                                                                static_cast<double>(r.joint.size()));
+        out << fmt::format("| `{}` | {} {} | {} (margin {:.4g}) | {} | {} |\n", cmp.text, cc.irq, params_text(cc.group),
+                           cc.holds_at_base ? "holds" : "**fails**", cc.base_margin, alone, joint);
+    }
+}
+
 void write_sensitivity_csv(std::ostream& out, const SensitivityReport& r)
 {
     out << "primitive,evidence,value,low,high,point,irq,delivery,metric,base,at_low,at_high\n";

@@ -159,6 +159,9 @@ std::vector<SensitivityRun> read_sensitivity_runs(std::istream& in, const std::s
 void write_sensitivity_table(std::ostream& out, const SensitivityReport& r, std::size_t top = 8);
 /// One JSON document with everything in the report.
 void write_sensitivity_json(std::ostream& out, const SensitivityReport& r);
+/// Each declared comparison with its robustness, as Markdown lines for a
+/// document ("holds for every sample", "holds unless X reaches Y cycles").
+void write_sensitivity_markdown(std::ostream& out, const SensitivityReport& r);
 /// CSV, one row per (primitive, metric) of the one-at-a-time analysis.
 void write_sensitivity_csv(std::ostream& out, const SensitivityReport& r);
 
