@@ -8,7 +8,11 @@ fwdsim=$1 scenario=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$fwdsim" sensitivity "$scenario" --samples 4 --jobs 2 --json "$tmp/whole.json" --csv "$tmp/whole.csv" > "$tmp/table"
+"$fwdsim" sensitivity "$scenario" --samples 4 --jobs 2 --json "$tmp/whole.json" --csv "$tmp/whole.csv" \
+  --markdown "$tmp/whole.md" > "$tmp/table"
+grep -q '^| `forwarded < irqfd on exits_per_irq` | plat0.0 (the scenario) | holds (margin [0-9.]*) | holds over every range | holds in every sample |$' \
+  "$tmp/whole.md" || fail "the Markdown conclusion is not there: $(cat "$tmp/whole.md")"
+"$fwdsim" profile | grep -qE "kvm.vcpu_wakeup +[0-9]+ +[0-9]+\.\.[0-9]+ +(verified|recalled|derived|estimate)" || fail "fwdsim profile prints no range"
 grep -q "forwarded < irqfd on host_cycles_per_irq" "$tmp/table" || fail "the table names no comparison"
 grep -q "jointly: holds in 4 of 4 samples" "$tmp/table" || fail "the comparison's joint fraction is missing"
 grep -q "^primitive,evidence," "$tmp/whole.csv" || fail "no CSV header"
@@ -30,7 +34,7 @@ if "$fwdsim" sensitivity "$scenario" --samples 4 --seed 2 --from "$tmp/part0.run
 grep -q "another analysis" "$tmp/err" || fail "no message for the foreign shard: $(cat "$tmp/err")"
 # Bad options.
 for args in "--point 7" "--where rate_per_s=5" "--samples x" "--shard 3/3 --runs $tmp/x" "--shard 0/2" \
-            "--duration-us inf" "--json $tmp/same --csv $tmp/same"; do
+            "--duration-us inf" "--json $tmp/same --csv $tmp/same" "--csv $tmp/same --markdown $tmp/same"; do
   # shellcheck disable=SC2086
   if "$fwdsim" sensitivity "$scenario" $args --quiet 2> "$tmp/err"; then fail "accepted: $args"; fi
   grep -q "fwdsim sensitivity: " "$tmp/err" || fail "no message for: $args"
