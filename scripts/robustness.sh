@@ -4,11 +4,11 @@
 # `fwdsim sensitivity` on examples/scenarios/headline_robustness.yaml (every
 # primitive one at a time over its range, then SAMPLES joint Latin-hypercube
 # samples, seed 1) and replaces the text between the two robustness markers.
-# Usage: scripts/robustness.sh [SAMPLES]     (default 64)
+# Usage: scripts/robustness.sh [SAMPLES]     (default 256)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-samples="${1:-64}"
+samples="${1:-256}"
 bash scripts/deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target fwdsim_tool

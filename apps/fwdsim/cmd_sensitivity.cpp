@@ -38,7 +38,7 @@ void usage()
         "  --point N          analyse sweep point N (repeatable; default: every point)\n"
         "  --where KEY=VALUE  analyse the points whose sweep parameter KEY (its full path\n"
         "                     or its last part, e.g. rate_per_s) is VALUE (repeatable)\n"
-        "  --samples N        joint samples (default 64; 0: one at a time only)\n"
+        "  --samples N        joint samples (default 256; 0: one at a time only)\n"
         "  --no-oat           skip the one-at-a-time runs\n"
         "  --seed N           seed of the joint samples (default 1; runs keep the scenario's seed)\n"
         "  --profile FILE     a cost profile instead of the scenario's\n"
@@ -108,7 +108,7 @@ struct Output {
 int sensitivity_main(int argc, char** argv)
 {
     Options o;
-    o.run.samples = 64;
+    o.run.samples = 256;
     o.run.jobs = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
