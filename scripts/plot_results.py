@@ -78,12 +78,15 @@ def read_csv(path):
                 if not sep:
                     fail("%s:%d: params: %r is not KEY=VALUE" % (path, n, item))
                 params.append((key, value))
-            row = {"point": int(r["point"]), "scenario": r["scenario"], "params": params, "irq": r["irq"],
-                   "delivery": r["delivery"], "delivered": int(r["delivered"]),
-                   "host": float(r["host_cycles_per_irq"]),
-                   "clock_hz": float(r["clock_hz"]) if r.get("clock_hz") else None}
-            for lat in LATENCIES:
-                row[lat] = (float(r[lat + "_p50"]), float(r[lat + "_p99"]))
+            try:
+                row = {"point": int(r["point"]), "scenario": r["scenario"], "params": params, "irq": r["irq"],
+                       "delivery": r["delivery"], "delivered": int(r["delivered"]),
+                       "host": float(r["host_cycles_per_irq"]),
+                       "clock_hz": float(r["clock_hz"]) if r.get("clock_hz") else None}
+                for lat in LATENCIES:
+                    row[lat] = (float(r[lat + "_p50"]), float(r[lat + "_p99"]))
+            except (ValueError, KeyError, TypeError) as e:
+                fail("%s:%d: not a fwdsim results row (%s)" % (path, n, e))
             rows.append(row)
     return rows
 
@@ -169,6 +172,44 @@ def compact(v):
     return "%.3g" % v
 
 
+def own_delivery_keys(rows):
+    """Per interrupt, the swept *.delivery keys that are its own: those whose
+    value is the row's delivery mode in every row of that interrupt.  Another
+    interrupt's mode is a parameter like any other."""
+    own = {}
+    for r in rows:
+        keys = {k for k, v in r["params"] if k.endswith(".delivery") and v == r["delivery"]}
+        own[r["irq"]] = own.get(r["irq"], keys) & keys
+    return own
+
+
+def collect_series(rows, xkey, latency, scale):
+    """A line per interrupt (when more than one is drawn), delivery mode and
+    value of every other sweep key.  Each holds (x value as written, p50,
+    p99, host cost) in the chosen unit."""
+    many_irqs = len({r["irq"] for r in rows}) > 1
+    own = own_delivery_keys(rows)
+    series = {}
+    for r in rows:
+        if r["delivered"] == 0:
+            continue
+        params = dict(r["params"])
+        by_delivery = xkey not in own[r["irq"]]  # else the mode is on the x axis
+        others = tuple((k, v) for k, v in r["params"] if k != xkey and k not in own[r["irq"]])
+        label = ([r["irq"]] if many_irqs else []) + ([r["delivery"]] if by_delivery else [])
+        label += ["%s=%s" % (k.rsplit(".", 1)[-1], v) for k, v in others]
+        key = (r["irq"], r["delivery"] if by_delivery else "", others)
+        p50, p99 = r[latency]
+        series.setdefault(key, {"label": " ".join(label) or r["irq"], "points": []})["points"].append(
+            (params[xkey], p50 * scale(r), p99 * scale(r), r["host"] * scale(r)))
+    for s in series.values():
+        xs = [p[0] for p in s["points"]]
+        if len(set(xs)) != len(xs):
+            fail("the line %r has two results at one %s: are these several runs' results in one file?"
+                 % (s["label"], xkey))
+    return series
+
+
 def main(argv):
     args = parse_args(argv)
     import matplotlib
@@ -195,21 +236,7 @@ def main(argv):
     scale = (lambda r: 1e6 / r["clock_hz"]) if args.unit == "us" else (lambda r: 1.0)
     unit = "\u00b5s" if args.unit == "us" else "cycles"
 
-    # A line per interrupt (when more than one is drawn), delivery mode and
-    # value of every other sweep key; a delivery key is the row's own column.
-    many_irqs = len({r["irq"] for r in rows}) > 1
-    series = {}
-    for r in rows:
-        if r["delivered"] == 0:
-            continue
-        params = dict(r["params"])
-        others = tuple((k.rsplit(".", 1)[-1], v) for k, v in r["params"] if k != xkey and not k.endswith(".delivery"))
-        label = ([r["irq"]] if many_irqs else []) + ([] if xkey.endswith(".delivery") else [r["delivery"]])
-        label += ["%s=%s" % kv for kv in others]
-        s = (r["irq"], r["delivery"] if not xkey.endswith(".delivery") else "", others)
-        lat = r[args.latency]
-        series.setdefault(s, {"label": " ".join(label) or r["irq"], "points": []})["points"].append(
-            (params[xkey], lat[0] * scale(r), lat[1] * scale(r), r["host"] * scale(r)))
+    series = collect_series(rows, xkey, args.latency, scale)
     if not series:
         fail("no interrupt was delivered in the rows chosen from %s" % args.results)
     xs = sorted({p[0] for s in series.values() for p in s["points"]}, key=lambda v: (number(v) is None, number(v) or 0, v))

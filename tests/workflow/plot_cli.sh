@@ -59,6 +59,10 @@ grep -q "interrupt rate (1/s)" "$tmp/a.svg" || fail "the x axis is not the rate"
 grep -q "(µs)" "$tmp/a.svg" || fail "the latency is not in µs"
 grep -q ">100k<" "$tmp/a.svg" || fail "no readable tick at 100k"
 grep -q "plat0.0 userspace p50" "$tmp/a.svg" && grep -q "plat1.0 irqfd" "$tmp/a.svg" || fail "not every interrupt is drawn"
+# plat1.0's mode is fixed, plat0.0's is swept: a line of plat1.0 per plat0.0 mode, one point per rate.
+for mode in userspace irqfd forwarded; do
+  grep -q "^plot_results: plat1.0 irqfd delivery=$mode: 2 points" "$tmp/a.out" || fail "plat1.0's lines: $(cat "$tmp/a.out")"
+done
 if grep -q "$tmp" "$tmp/a.svg"; then fail "the title or a label names a path"; fi
 
 # Cycles; the clock converts: the same point's p50 is 2000 cycles per µs (clock_hz 2 GHz).

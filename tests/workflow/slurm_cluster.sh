@@ -12,7 +12,7 @@
 set -euo pipefail
 fwdsim=$1 scenario=$2
 limit=240 # seconds any daemon may live; CTest's own timeout is above it
-for tool in munged slurmctld slurmd sbatch squeue scontrol; do
+for tool in munged slurmctld slurmd sbatch squeue scontrol sinfo scancel; do
   if ! command -v "$tool" > /dev/null && [ ! -x "/usr/sbin/$tool" ]; then
     echo "SKIPPED: $tool is not installed (Debian's slurm-wlm and munge; scripts/test.sh installs them)"
     exit 77
@@ -120,6 +120,9 @@ for port in "$ctld_port" "$slurmd_port"; do
   p=$(printf '%04X' "$port")
   awk -v p="$p" '$4 == "0A" && $2 ~ ":" p "$" && $2 !~ /^0100007F:/ { bad = 1 } END { exit bad }' /proc/net/tcp ||
     fail "port $port listens beyond 127.0.0.1"
+  if [ -r /proc/net/tcp6 ] && awk -v p="$p" '$4 == "0A" && $2 ~ ":" p "$" { found = 1 } END { exit !found }' /proc/net/tcp6; then
+    fail "port $port listens on IPv6"
+  fi
   awk -v p="$p" '$4 == "0A" && $2 ~ "^0100007F:" p "$" { found = 1 } END { exit !found }' /proc/net/tcp ||
     fail "nothing listens on 127.0.0.1:$port"
 done
