@@ -37,6 +37,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP # the EXIT trap then stops the daemons too
 fail() {
   echo "FAIL: $*" >&2
   for log in "$tmp"/*.log "$tmp"/run/logs/*; do
