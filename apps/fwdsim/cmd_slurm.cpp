@@ -280,6 +280,11 @@ int slurm(const Options& o)
                "The merged results will be {}/results.jsonl and .csv; logs go to {}/logs.\n",
                p.points, o.file, p.shards, p.jobs, p.jobs == 1 ? "" : "s", array.string(), merge.string(),
                quoted(array.string()), quoted(merge.string()), p.dir.string(), p.dir.string());
+    if (p.shards > 1001) {
+        fmt::print("Note: task indices up to {} need a MaxArraySize above that (Slurm's default is 1001;\n"
+                   "`scontrol show config | grep MaxArraySize` tells this cluster's).\n",
+                   p.shards - 1);
+    }
     return 0;
 }
 
