@@ -41,5 +41,6 @@ int run_main(int argc, char** argv);
 int sweep_main(int argc, char** argv);
 int vmm_script_main(int argc, char** argv);
 int sensitivity_main(int argc, char** argv);
+int slurm_main(int argc, char** argv);
 
 } // namespace fwdsim::app
