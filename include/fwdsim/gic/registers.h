@@ -6,29 +6,32 @@
 // instead of bare numbers.
 #pragma once
 
+#include <fwdsim/gic/gicd_map.h>
+
 #include <cstdint>
 
 namespace fwdsim::gic {
 
-// Distributor (4.3)
+// Distributor (4.3): the offsets are gicd_map.h's, which writes the map.
 namespace gicd {
-constexpr std::uint32_t ctlr = 0x000;
-constexpr std::uint32_t typer = 0x004;
-constexpr std::uint32_t iidr = 0x008;
-constexpr std::uint32_t igroupr = 0x080;
-constexpr std::uint32_t isenabler = 0x100;
-constexpr std::uint32_t icenabler = 0x180;
-constexpr std::uint32_t ispendr = 0x200;
-constexpr std::uint32_t icpendr = 0x280;
-constexpr std::uint32_t isactiver = 0x300;
-constexpr std::uint32_t icactiver = 0x380;
-constexpr std::uint32_t ipriorityr = 0x400;
-constexpr std::uint32_t itargetsr = 0x800;
-constexpr std::uint32_t icfgr = 0xC00;
-constexpr std::uint32_t sgir = 0xF00;
-constexpr std::uint32_t cpendsgir = 0xF10;
-constexpr std::uint32_t spendsgir = 0xF20;
-constexpr std::uint32_t pidr4 = 0xFD0; ///< identification registers 0xFD0..0xFFC
+constexpr std::uint32_t offset_of(GicdRegister r) { return gicd_range(r).offset; }
+constexpr std::uint32_t ctlr = offset_of(GicdRegister::ctlr);
+constexpr std::uint32_t typer = offset_of(GicdRegister::typer);
+constexpr std::uint32_t iidr = offset_of(GicdRegister::iidr);
+constexpr std::uint32_t igroupr = offset_of(GicdRegister::igroupr);
+constexpr std::uint32_t isenabler = offset_of(GicdRegister::isenabler);
+constexpr std::uint32_t icenabler = offset_of(GicdRegister::icenabler);
+constexpr std::uint32_t ispendr = offset_of(GicdRegister::ispendr);
+constexpr std::uint32_t icpendr = offset_of(GicdRegister::icpendr);
+constexpr std::uint32_t isactiver = offset_of(GicdRegister::isactiver);
+constexpr std::uint32_t icactiver = offset_of(GicdRegister::icactiver);
+constexpr std::uint32_t ipriorityr = offset_of(GicdRegister::ipriorityr);
+constexpr std::uint32_t itargetsr = offset_of(GicdRegister::itargetsr);
+constexpr std::uint32_t icfgr = offset_of(GicdRegister::icfgr);
+constexpr std::uint32_t sgir = offset_of(GicdRegister::sgir);
+constexpr std::uint32_t cpendsgir = offset_of(GicdRegister::cpendsgir);
+constexpr std::uint32_t spendsgir = offset_of(GicdRegister::spendsgir);
+constexpr std::uint32_t pidr4 = offset_of(GicdRegister::pidr); ///< identification registers
 } // namespace gicd
 
 // CPU interface (4.4); the virtual CPU interface GICV has the same layout (5.5).
