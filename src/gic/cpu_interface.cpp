@@ -1,18 +1,26 @@
 // The CPU interface (GICC, IHI 0048B 4.4): acknowledge, priority drop,
 // deactivation and the interface's register file.  Word accesses only.
+//
+// Groups without the Security Extensions (3.5-3.7, 4.4): GICC_IAR and
+// GICC_HPPIR answer for both groups, but a group 1 interrupt only with
+// AckCtl set (else 1022, and IAR acknowledges nothing); the aliases
+// GICC_AIAR and GICC_AHPPIR answer for group 1 alone (1023 when the
+// highest-priority pending interrupt is group 0), GICC_AEOIR completes as
+// GICC_EOIR does, and GICC_ABPR splits group 1 priorities unless CBPR.
 #include "gic_impl.h"
 
 namespace fwdsim::gic {
 
-/// GICC_IAR.
-std::uint32_t Gic::Impl::acknowledge(unsigned cpu)
+/// GICC_IAR, or with `alias` GICC_AIAR.
+std::uint32_t Gic::Impl::acknowledge(unsigned cpu, bool alias)
 {
     const Candidate* c = highest(cpu, true);
     if (c == nullptr) return spurious_intid;
     CpuInterface& ci = cpus[cpu];
+    if (alias ? !c->group1 : c->group1 && !(ci.ctlr & gicc::ctlr_ackctl)) [[unlikely]]
+        return alias ? spurious_intid : group1_withheld_intid;
     const unsigned intid = c->intid;
     IrqState* s = state(cpu, intid);
-    if (s->group1 && !(ci.ctlr & gicc_ctlr_ackctl)) return 1022; // group 1 needs AckCtl
     unsigned source = 0;
     if (intid < kSgis) {
         std::uint8_t& src = ci.sgi_sources[intid];
@@ -22,8 +30,9 @@ std::uint32_t Gic::Impl::acknowledge(unsigned cpu)
         s->latch = false;
     }
     s->active = true;
-    ci.running.push_back({intid, source, s->priority});
-    ci.running_priority = std::min(ci.running_priority, s->priority);
+    const std::uint8_t gp = group_priority(ci, s->priority, c->group1);
+    ci.running.push_back({intid, source, gp});
+    ci.running_priority = std::min(ci.running_priority, gp);
     // changed(cpu, intid), knowing that an active interrupt is no CPU's
     // candidate: each CPU that may hold it drops it.
     if (intid < kBanked) {
@@ -82,20 +91,21 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
     case gicc::bpr: return ci.bpr;
     case gicc::abpr: return ci.abpr;
     // acknowledge() schedules the nIRQ update when it changes the state.
-    case gicc::iar: return acknowledge(cpu);
+    case gicc::iar: return acknowledge(cpu, false);
+    case gicc::aiar: return acknowledge(cpu, true);
     case gicc::rpr: return running_priority(cpu);
-    case gicc::hppir: {
+    case gicc::hppir:
+    case gicc::ahppir: {
         const Candidate* c = highest(cpu, false);
         if (c == nullptr) return spurious_intid;
+        if (off == gicc::ahppir && !c->group1) return spurious_intid;
+        if (off == gicc::hppir && c->group1 && !(ci.ctlr & gicc::ctlr_ackctl)) return group1_withheld_intid;
         if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(ci.sgi_sources[c->intid])) << 10);
         return c->intid;
     }
-    // GICC_AIAR, AEOIR, AHPPIR are Secure aliases that exist only with the
-    // Security Extensions: RAZ/WI here (QEMU agrees).  Group 1 interrupts
-    // are acknowledged through GICC_IAR with AckCtl set.
     case gicc::apr0: {
         std::uint32_t bits = 0;
-        for (const auto& a : ci.running) bits |= 1u << ((a.priority & group_mask(ci.bpr)) >> 3);
+        for (const auto& a : ci.running) bits |= 1u << (a.priority >> 3);
         return bits;
     }
     case gicc::iidr: return params.iidr;
@@ -109,7 +119,9 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     switch (off) {
     case gicc::ctlr:
         // EnableGrp0/1, AckCtl, FIQEn, CBPR and EOImode; no bypass support,
-        // so the bypass-disable bits [8:5] are RAZ/WI.
+        // so the bypass-disable bits [8:5] are RAZ/WI.  EOImodeNS [10] is
+        // the Secure copy's, with the Security Extensions only: EOImode
+        // governs both EOIR and AEOIR here.
         ci.ctlr = v & 0x21F;
         refresh_cpu(cpu);
         break;
@@ -117,6 +129,13 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     case gicc::bpr: ci.bpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min)); break;
     case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
     case gicc::eoir: end_of_interrupt(cpu, v); break;
+    case gicc::aeoir: {
+        // The group 1 alias: a group 0 interrupt's ID is ignored, as a
+        // Non-secure GICC_EOIR write of one is.
+        const IrqState* s = state(cpu, v & 0x3FF);
+        if (s != nullptr && s->group1) end_of_interrupt(cpu, v);
+        break;
+    }
     case gicc::dir: deactivate(cpu, v & 0x3FF); break;
     default: return; // RO, reserved
     }

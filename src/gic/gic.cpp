@@ -51,6 +51,11 @@ void Gic::Impl::Signal<Gic::Impl::SignalKind::nvirq>::process()
 {
     g.update_virq(cpu);
 }
+template <>
+void Gic::Impl::Signal<Gic::Impl::SignalKind::nfiq>::process()
+{
+    g.update_fiq(cpu);
+}
 
 Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& c)
     : owner(o), queue(q), params(p), costs(c)
@@ -93,6 +98,7 @@ Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& 
             {*this, cpu, "gic.line_arrival"},
             {*this, cpu, "gic.nirq"},
             {*this, cpu, "gic.nvirq"},
+            {*this, cpu, "gic.nfiq"},
         }));
     }
 }
@@ -120,7 +126,7 @@ std::string Gic::Impl::self_check()
         for (unsigned id = 0; id < params.num_irqs; ++id) {
             const Candidate& node = candidate_nodes[cpu * params.num_irqs + id];
             const IrqState* st = state(cpu, id);
-            if (node.linked != is_candidate(cpu, id) || (node.linked && node.priority != st->priority))
+            if (node.linked != is_candidate(cpu, id) || (node.linked && (node.priority != st->priority || node.group1 != st->group1)))
                 return at(cpu) + "INTID " + std::to_string(id) + " is misfiled in the candidate set";
             if (id >= kBanked && node.linked != ((st->listed_on >> cpu & 1u) != 0))
                 return at(cpu) + "INTID " + std::to_string(id) + "'s listed_on disagrees with the candidate set";
@@ -214,7 +220,13 @@ void Gic::add_virq_listener(LineListener listener, LineEdges edges)
     impl_->virq_listeners.push_back({std::move(listener), edges == LineEdges::both});
     impl_->lazy_virq_falls = Impl::falls_lazily(impl_->virq_listeners);
 }
+void Gic::add_fiq_listener(LineListener listener)
+{
+    impl_->fiq_listeners.push_back({std::move(listener), true});
+}
 bool Gic::irq_line(unsigned cpu) const { return impl_->irq_now(cpu); }
+bool Gic::fiq_line(unsigned cpu) const { return impl_->cpus.at(cpu).fiq_out; }
+bool Gic::vfiq_line(unsigned cpu) const { return impl_->vfiq_now(cpu); }
 bool Gic::virq_line(unsigned cpu) const { return impl_->virq_now(cpu); }
 
 bool Gic::is_pending(unsigned intid, unsigned cpu) const

@@ -29,7 +29,6 @@ namespace fwdsim::gic {
 
 constexpr unsigned kBanked = 32; // SGIs and PPIs: one copy per CPU interface
 constexpr unsigned kSgis = 16;
-constexpr std::uint32_t gicc_ctlr_ackctl = 1u << 2;
 
 /// One interrupt's distributor state (4.3; 1.4.2 for the state machine).
 struct IrqState {
@@ -51,6 +50,7 @@ struct Candidate : boost::intrusive::set_base_hook<> {
     std::uint16_t intid = 0;
     std::uint8_t priority = 0;
     bool linked = false;
+    bool group1 = false; ///< its group when filed (a change of group refiles it)
 };
 
 struct CandidateOrder {
@@ -65,7 +65,7 @@ using CandidateSet = boost::intrusive::multiset<Candidate, boost::intrusive::com
 struct ActivePriority {
     unsigned intid;
     unsigned source; ///< SGI source CPU
-    std::uint8_t priority;
+    std::uint8_t priority; ///< its group priority when acknowledged (3.3.3)
 };
 
 struct CpuInterface {
@@ -76,10 +76,11 @@ struct CpuInterface {
     std::uint8_t bpr = 0;
     std::uint8_t abpr = 0;
     std::vector<ActivePriority> running;  ///< acknowledged, not yet EOIed
-    std::uint8_t running_priority = 0xFF; ///< the highest (lowest value) in `running`, 0xFF if none
+    std::uint8_t running_priority = 0xFF; ///< the highest (lowest value) group priority in `running`, 0xFF if none
     CandidateSet candidates;
     bool irq_out = false;
     bool virq_out = false;
+    bool fiq_out = false; ///< nFIQ: group 0 interrupts while GICC_CTLR.FIQEn is set
     // An output's fall on its way without an event (Impl::falls_lazily):
     // when it lands, and the level it samples then -- the level after the
     // last change before it, as the update event would have sampled it.
@@ -131,6 +132,7 @@ struct Gic::Impl {
     };
     std::vector<Listener> irq_listeners;
     std::vector<Listener> virq_listeners;
+    std::vector<Listener> fiq_listeners;
     // Whether an output may fall without an event: it has listeners and
     // none of them asks to be told of falls (with none, e.g. under
     // gic-script, every edge stays an event, so time advances through it).
@@ -157,7 +159,7 @@ struct Gic::Impl {
     /// event rather than a FunctionEvent: these run several times per
     /// interrupt, and a std::function call is an indirect call more.  One
     /// type per path, so that each process() is only its own path.
-    enum class SignalKind : std::uint8_t { line_arrival, nirq, nvirq };
+    enum class SignalKind : std::uint8_t { line_arrival, nirq, nvirq, nfiq };
     template <SignalKind K>
     struct Signal final : sim::Event {
         Signal(Impl& g, unsigned cpu, const char* name) : sim::Event(name), g(g), cpu(cpu) {}
@@ -169,6 +171,7 @@ struct Gic::Impl {
         Signal<SignalKind::line_arrival> line_arrival;
         Signal<SignalKind::nirq> nirq;
         Signal<SignalKind::nvirq> nvirq;
+        Signal<SignalKind::nfiq> nfiq;
     };
     std::vector<std::unique_ptr<CpuSignals>> signals; ///< per CPU interface
 
@@ -225,6 +228,7 @@ struct Gic::Impl {
         }
         if (wanted) {
             node.priority = s->priority;
+            node.group1 = s->group1;
             ci.candidates.insert(node);
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
@@ -289,7 +293,24 @@ struct Gic::Impl {
     }
 
     // --- CPU interface ---------------------------------------------------------
-    std::uint8_t group_mask(unsigned bpr) const { return static_cast<std::uint8_t>(0xFF << (bpr + 1)); }
+    static std::uint8_t group_mask(unsigned bpr) { return static_cast<std::uint8_t>(0xFF << (bpr + 1)); }
+    /// The binary point that splits a group 1 priority (3.3.3, 4.4.3): GICC_BPR's
+    /// with CBPR set, else GICC_ABPR's, which counts one more than BPR for the
+    /// same split.
+    static unsigned group1_binary_point(const CpuInterface& ci)
+    {
+        return (ci.ctlr & gicc::ctlr_cbpr) ? ci.bpr : ci.abpr - 1u;
+    }
+    static std::uint8_t group_priority(const CpuInterface& ci, std::uint8_t priority, bool group1)
+    {
+        return priority & group_mask(group1 ? group1_binary_point(ci) : ci.bpr);
+    }
+    /// Whether a signalled interrupt goes out on nFIQ (group 0 with FIQEn,
+    /// 3.6; everything else on nIRQ).
+    static bool signals_fiq(const CpuInterface& ci, const Candidate& c)
+    {
+        return !c.group1 && (ci.ctlr & gicc::ctlr_fiqen) != 0;
+    }
     unsigned running_priority(unsigned cpu) const { return cpus[cpu].running_priority; }
     /// The highest-priority pending interrupt the CPU interface would
     /// signal, or nullptr.  `check_mask`: apply PMR and preemption.
@@ -300,14 +321,27 @@ struct Gic::Impl {
         const Candidate& c = *ci.candidates.begin();
         if (!check_mask) return &c;
         if (c.priority >= ci.pmr) return nullptr;
-        const unsigned rp = running_priority(cpu);
-        const std::uint8_t gm = group_mask(ci.bpr);
-        if (rp != 0xFF && (c.priority & gm) >= (rp & gm)) return nullptr;
+        // Preemption (3.3.3): its group priority above the running priority,
+        // which is itself a group priority (0xFF when idle, above every one).
+        if (group_priority(ci, c.priority, c.group1) >= ci.running_priority) return nullptr;
         return &c;
     }
     // --- virtualization extensions -----------------------------------------------
     unsigned vpmr(const CpuInterface& ci) const { return ((ci.vmcr >> gich::vmcr_vpmr_shift) & 0x1F) << 3; }
     unsigned vbpr(const CpuInterface& ci) const { return (ci.vmcr >> gich::vmcr_vbpr_shift) & 7; }
+    unsigned vabpr(const CpuInterface& ci) const { return (ci.vmcr >> gich::vmcr_vabpr_shift) & 7; }
+    /// An LR's group priority: VABPR splits group 1 priorities unless
+    /// VCBPR, VBPR the rest (as on GICC, 5.5).
+    unsigned virtual_group_priority(const CpuInterface& ci, const ListRegister& lr) const
+    {
+        return lr.priority() & group_mask(lr.grp1() && !(ci.vmcr & gich::vmcr_vcbpr) ? vabpr(ci) - 1u : vbpr(ci));
+    }
+    /// Whether signalled LR `n` goes out on the virtual nFIQ (group 0 with
+    /// VFIQEn) rather than nVIRQ.
+    static bool signals_vfiq(const CpuInterface& ci, int n)
+    {
+        return (ci.vmcr & gich::vmcr_vfiqen) && !ci.lrs[static_cast<unsigned>(n)].grp1();
+    }
     unsigned virtual_running_priority(const CpuInterface& ci) const
     {
         return ci.apr == 0 ? 0xFF : static_cast<unsigned>(std::countr_zero(ci.apr)) << 3;
@@ -365,9 +399,7 @@ struct Gic::Impl {
         const ListRegister& lr = ci.lrs[static_cast<unsigned>(best)];
         const bool group_on = lr.grp1() ? (ci.vmcr & gich::vmcr_veng1) != 0 : (ci.vmcr & gich::vmcr_veng0) != 0;
         if (!group_on || lr.priority() >= vpmr(ci)) return -1;
-        const unsigned rp = virtual_running_priority(ci);
-        const std::uint8_t gm = group_mask(std::max(vbpr(ci), 2u));
-        if (rp != 0xFF && (lr.priority() & gm) >= (rp & gm)) return -1;
+        if (virtual_group_priority(ci, lr) >= virtual_running_priority(ci)) return -1;
         return best;
     }
     int highest_lr(unsigned cpu, bool check_mask)
@@ -407,7 +439,8 @@ struct Gic::Impl {
         bool virq = false;
         if (ci.hcr & gich::hcr_en) {
             maint = misr(ci) != 0;
-            virq = signalled_lr(ci, best_pending_lr(ci)) >= 0;
+            const int n = signalled_lr(ci, best_pending_lr(ci));
+            virq = n >= 0 && !signals_vfiq(ci, n);
         }
         ci.virq_level = virq;
         if (ci.banked[maintenance_ppi].line != maint) [[unlikely]] set_maintenance_line(cpu, maint);
@@ -443,11 +476,32 @@ struct Gic::Impl {
     }
 
     // --- outputs -------------------------------------------------------------------
-    bool irq_level(unsigned cpu) { return highest(cpu, true) != nullptr; }
+    bool irq_level(unsigned cpu)
+    {
+        const Candidate* c = highest(cpu, true);
+        return c != nullptr && !signals_fiq(cpus[cpu], *c);
+    }
+    bool fiq_level(unsigned cpu)
+    {
+        const Candidate* c = highest(cpu, true);
+        return c != nullptr && signals_fiq(cpus[cpu], *c);
+    }
+    /// nFIQ can move only while FIQEn is set or it is high: the common case
+    /// (FIQ unused) pays one test.
+    static bool fiq_in_use(const CpuInterface& ci) { return (ci.ctlr & gicc::ctlr_fiqen) != 0 || ci.fiq_out; }
+    bool fiq_moves(unsigned cpu) { return fiq_in_use(cpus[cpu]) && fiq_level(cpu) != cpus[cpu].fiq_out; }
     /// What virtual_changed() files as CpuInterface::virq_level.
     bool derive_virq_level(unsigned cpu)
     {
-        return (cpus[cpu].hcr & gich::hcr_en) && highest_lr(cpu, true) >= 0;
+        if (!(cpus[cpu].hcr & gich::hcr_en)) return false;
+        const int n = highest_lr(cpu, true);
+        return n >= 0 && !signals_vfiq(cpus[cpu], n);
+    }
+    bool vfiq_now(unsigned cpu)
+    {
+        if (!(cpus.at(cpu).hcr & gich::hcr_en)) return false;
+        const int n = highest_lr(cpu, true);
+        return n >= 0 && signals_vfiq(cpus[cpu], n);
     }
     // An output follows a change of state after the signal's propagation
     // delay.  Every state change calls one of these after it is made, so a
@@ -456,6 +510,7 @@ struct Gic::Impl {
     // already on its way still samples the state when it lands.)
     void schedule_irq_update(unsigned cpu)
     {
+        if (fiq_in_use(cpus[cpu])) [[unlikely]] schedule_fiq_update(cpu);
         auto& ev = signals[cpu]->nirq;
         if (ev.scheduled()) return;
         if (irq_fall_in_flight(cpu)) return;
@@ -492,7 +547,8 @@ struct Gic::Impl {
         // The distributor holds the new state already: a fall on its way samples it.
         (void)irq_fall_in_flight(cpu);
         auto& ev = signals[cpu]->line_arrival;
-        if (!ev.scheduled() && irq_level(cpu) != cpus[cpu].irq_out) queue.schedule_after(ev, costs.line_to_distributor);
+        if (!ev.scheduled() && (irq_level(cpu) != cpus[cpu].irq_out || fiq_moves(cpu)))
+            queue.schedule_after(ev, costs.line_to_distributor);
     }
     void update_irq(unsigned cpu)
     {
@@ -502,6 +558,21 @@ struct Gic::Impl {
             for (auto& l : irq_listeners) {
                 if (level || l.falls) l.fn(cpu, level);
             }
+        }
+    }
+    /// nFIQ: every edge an event, after the same delay as nIRQ's.
+    [[gnu::noinline]] void schedule_fiq_update(unsigned cpu)
+    {
+        auto& ev = signals[cpu]->nfiq;
+        if (!ev.scheduled() && fiq_level(cpu) != cpus[cpu].fiq_out)
+            queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
+    }
+    void update_fiq(unsigned cpu)
+    {
+        const bool level = fiq_level(cpu);
+        if (level != cpus[cpu].fiq_out) {
+            cpus[cpu].fiq_out = level;
+            for (auto& l : fiq_listeners) l.fn(cpu, level);
         }
     }
     void update_virq(unsigned cpu)
@@ -534,8 +605,9 @@ struct Gic::Impl {
     void gicd_write_fields(unsigned cpu, const GicdRange& r, std::uint32_t off, std::uint32_t v, unsigned size);
     void gicd_write_bits(unsigned cpu, GicdRegister reg, unsigned first, std::uint32_t v);
     void write_sgir(unsigned cpu, std::uint32_t v);
+    void regroup(unsigned cpu, unsigned intid, bool group1);
     // cpu_interface.cpp
-    std::uint32_t acknowledge(unsigned cpu);
+    std::uint32_t acknowledge(unsigned cpu, bool alias);
     static std::uint8_t highest_running(const std::vector<ActivePriority>& running);
     void end_of_interrupt(unsigned cpu, std::uint32_t value);
     void deactivate(unsigned cpu, unsigned intid);
@@ -548,7 +620,8 @@ struct Gic::Impl {
     // virtual_cpu_interface.cpp
     std::uint32_t gicv_read(unsigned cpu, std::uint32_t off);
     void gicv_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
-    std::uint32_t virtual_acknowledge(unsigned cpu);
+    std::uint32_t virtual_acknowledge(unsigned cpu, bool alias);
+    bool deactivate_lr(unsigned cpu, std::uint32_t value);
     void virtual_deactivate(unsigned cpu, std::uint32_t value);
     void virtual_eoi(unsigned cpu, std::uint32_t value);
     // gic.cpp

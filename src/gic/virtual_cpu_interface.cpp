@@ -1,26 +1,40 @@
 // The virtual CPU interface (GICV, IHI 0048B 5.5): a CPU interface fed by
 // the list registers of its CPU's GICH.  Word accesses only.
+//
+// Groups come from each LR's Grp1 bit and GICV_CTLR, which is GICH_VMCR's
+// VENG0/VENG1/VAckCtl/VFIQEn/VCBPR/VEM: the same answers as GICC's
+// (cpu_interface.cpp) for IAR/HPPIR and their aliases.  EOIs follow 5.3.1's
+// GICH_HCR.EOICount rules: with EOImode 0, a GICV_EOIR that drops a
+// priority (clears a GICH_APR bit) and finds no LR holding the interrupt
+// active counts one; with EOImode 1, so does a GICV_DIR that finds none.
+// Writes of IDs 1020-1023 are ignored; GICV_DIR with EOImode 0 too
+// (UNPREDICTABLE; QEMU ignores it as well).
 #include "gic_impl.h"
 
 namespace fwdsim::gic {
 
-std::uint32_t Gic::Impl::virtual_acknowledge(unsigned cpu)
+/// GICV_IAR, or with `alias` GICV_AIAR.
+std::uint32_t Gic::Impl::virtual_acknowledge(unsigned cpu, bool alias)
 {
     CpuInterface& ci = cpus[cpu];
     if (!(ci.hcr & gich::hcr_en)) return spurious_intid;
     const int n = highest_lr(cpu, true);
     if (n < 0) return spurious_intid;
     ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+    if (alias ? !lr.grp1() : lr.grp1() && !(ci.vmcr & gich::vmcr_vackctl)) [[unlikely]]
+        return alias ? spurious_intid : group1_withheld_intid;
     const unsigned was = lr_sets(lr.raw);
     lr.set_state(ListRegister::State::active);
     note_lr(ci, static_cast<unsigned>(n), was);
-    ci.apr |= 1u << (lr.priority() >> 3);
+    ci.apr |= 1u << (virtual_group_priority(ci, lr) >> 3);
     std::uint32_t id = lr.virtual_id();
     if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
     virtual_changed(cpu);
     return id;
 }
-void Gic::Impl::virtual_deactivate(unsigned cpu, std::uint32_t value)
+/// Deactivates the LR that holds `value`'s interrupt active; false when
+/// none does.
+bool Gic::Impl::deactivate_lr(unsigned cpu, std::uint32_t value)
 {
     CpuInterface& ci = cpus[cpu];
     const unsigned vintid = value & 0x3FF;
@@ -41,23 +55,33 @@ void Gic::Impl::virtual_deactivate(unsigned cpu, std::uint32_t value)
             // deactivates the physical one in the distributor.
             deactivate(cpu, lr.physical_id());
         }
-        virtual_changed(cpu);
-        return;
+        return true;
     }
-    // No list register holds it: count it (GICH_HCR.EOICount).
+    return false;
+}
+/// GICH_HCR.EOICount counts up, wrapping from 31 to 0.
+static void count_eoi(CpuInterface& ci)
+{
     const std::uint32_t count = ((ci.hcr >> gich::hcr_eoicount_shift) + 1) & 0x1F;
     ci.hcr = (ci.hcr & ~(0x1Fu << gich::hcr_eoicount_shift)) | (count << gich::hcr_eoicount_shift);
+}
+/// GICV_DIR.
+void Gic::Impl::virtual_deactivate(unsigned cpu, std::uint32_t value)
+{
+    CpuInterface& ci = cpus[cpu];
+    if ((value & 0x3FF) >= 1020 || !(ci.vmcr & gich::vmcr_vem)) return;
+    if (!deactivate_lr(cpu, value)) count_eoi(ci);
     virtual_changed(cpu);
 }
+/// GICV_EOIR and GICV_AEOIR.
 void Gic::Impl::virtual_eoi(unsigned cpu, std::uint32_t value)
 {
     CpuInterface& ci = cpus[cpu];
-    if (ci.apr != 0) ci.apr &= ci.apr - 1; // drop the highest active priority
-    if (!(ci.vmcr & gich::vmcr_vem)) {
-        virtual_deactivate(cpu, value);
-    } else {
-        virtual_changed(cpu);
-    }
+    if ((value & 0x3FF) >= 1020) return;
+    const bool dropped = ci.apr != 0;
+    if (dropped) ci.apr &= ci.apr - 1; // drop the highest active priority
+    if (!(ci.vmcr & gich::vmcr_vem) && !deactivate_lr(cpu, value) && dropped) count_eoi(ci);
+    virtual_changed(cpu);
 }
 
 std::uint32_t Gic::Impl::gicv_read(unsigned cpu, std::uint32_t off)
@@ -69,14 +93,18 @@ std::uint32_t Gic::Impl::gicv_read(unsigned cpu, std::uint32_t off)
     case gicc::pmr: return vpmr(ci);
     case gicc::bpr: return vbpr(ci);
     case gicc::abpr: return (ci.vmcr >> gich::vmcr_vabpr_shift) & 7;
-    case gicc::iar: return virtual_acknowledge(cpu);
+    case gicc::iar: return virtual_acknowledge(cpu, false);
+    case gicc::aiar: return virtual_acknowledge(cpu, true);
     case gicc::rpr: return virtual_running_priority(ci);
-    case gicc::hppir: {
+    case gicc::hppir:
+    case gicc::ahppir: {
         const int n = highest_lr(cpu, false);
-        return n < 0 ? spurious_intid : ci.lrs[static_cast<unsigned>(n)].virtual_id();
+        if (n < 0) return spurious_intid;
+        const ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+        if (off == gicc::ahppir && !lr.grp1()) return spurious_intid;
+        if (off == gicc::hppir && lr.grp1() && !(ci.vmcr & gich::vmcr_vackctl)) return group1_withheld_intid;
+        return lr.virtual_id();
     }
-    case gicc::aiar:
-    case gicc::ahppir: return spurious_intid;
     case gicc::apr0: return ci.apr;
     case gicc::iidr: return params.iidr;
     default: return 0;
@@ -97,7 +125,8 @@ void Gic::Impl::gicv_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     case gicc::pmr: set_field(gich::vmcr_vpmr_shift, 0x1F, v >> 3); break;
     case gicc::bpr: set_field(gich::vmcr_vbpr_shift, 7, std::max<std::uint32_t>(v & 7, 2)); break;
     case gicc::abpr: set_field(gich::vmcr_vabpr_shift, 7, std::max<std::uint32_t>(v & 7, 3)); break;
-    case gicc::eoir: virtual_eoi(cpu, v); return;
+    case gicc::eoir:
+    case gicc::aeoir: virtual_eoi(cpu, v); return;
     case gicc::dir: virtual_deactivate(cpu, v); return;
     case gicc::apr0: ci.apr = v; break;
     default: return;

@@ -86,12 +86,23 @@ TEST_CASE("C06 C07 preemption needs a higher group priority")
     g.set_pending(34);
     CHECK_FALSE(g.irq());
     CHECK(g.ack() == spurious_intid);
-    g.cpuif_w(gicc::bpr, 7); // binary point at its maximum: nothing preempts
+    g.set_pending(35);
+    CHECK(g.irq()); // 0x70 is a higher group priority than 0x80
+    CHECK(g.ack() == 35);
+    g.eoi(35);
+    g.eoi(33);
+    CHECK(g.ack() == 34);
+    g.eoi(34);
+    // The binary point at its maximum leaves no group priority bits: the
+    // running priority is the acknowledged interrupt's group priority, 0,
+    // and nothing preempts it.
+    g.cpuif_w(gicc::bpr, 7);
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    CHECK(g.cpuif(gicc::rpr) == 0);
     g.set_pending(35);
     CHECK_FALSE(g.irq());
-    g.cpuif_w(gicc::bpr, 2);
-    CHECK(g.irq());
-    CHECK(g.ack() == 35);
+    CHECK(g.ack() == spurious_intid);
 }
 
 TEST_CASE("C08 EOImode 0: EOIR deactivates")

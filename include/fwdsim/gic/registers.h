@@ -54,6 +54,9 @@ constexpr std::uint32_t dir = 0x1000;
 
 constexpr std::uint32_t ctlr_enable_grp0 = 1u << 0;
 constexpr std::uint32_t ctlr_enable_grp1 = 1u << 1;
+constexpr std::uint32_t ctlr_ackctl = 1u << 2; ///< GICC_IAR/HPPIR may answer a group 1 interrupt
+constexpr std::uint32_t ctlr_fiqen = 1u << 3;  ///< group 0 signalled on nFIQ
+constexpr std::uint32_t ctlr_cbpr = 1u << 4;   ///< GICC_BPR splits group 1 priorities too
 constexpr std::uint32_t ctlr_eoimode = 1u << 9;
 } // namespace gicc
 
@@ -92,6 +95,9 @@ constexpr std::uint32_t misr_vgrp1d = 1u << 7;
 // GICH_VMCR fields
 constexpr std::uint32_t vmcr_veng0 = 1u << 0;
 constexpr std::uint32_t vmcr_veng1 = 1u << 1;
+constexpr std::uint32_t vmcr_vackctl = 1u << 2;
+constexpr std::uint32_t vmcr_vfiqen = 1u << 3;
+constexpr std::uint32_t vmcr_vcbpr = 1u << 4;
 constexpr std::uint32_t vmcr_vem = 1u << 9;
 constexpr unsigned vmcr_vabpr_shift = 18;
 constexpr unsigned vmcr_vbpr_shift = 21;
@@ -101,6 +107,9 @@ constexpr unsigned vmcr_vpmr_shift = 27;
 /// The maintenance interrupt: a PPI at the CPU whose GICH raised it.
 constexpr unsigned maintenance_ppi = 25;
 constexpr unsigned spurious_intid = 1023;
+/// What GICC_IAR/HPPIR answer when the highest-priority pending interrupt is
+/// group 1 and GICC_CTLR.AckCtl is clear (4.4.4, 4.4.8).
+constexpr unsigned group1_withheld_intid = 1022;
 
 /// A list register (5.3.14): bit layout and constructors.
 struct ListRegister {
