@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/deps.sh qemu-system-arm  # qemu: the differential GIC suite (docs/gic-differential.md)
+bash scripts/deps.sh qemu-system-arm clang lld  # the differential GIC suite: QEMU, and clang + lld for its bare-metal agent (docs/gic-differential.md)
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan "$@"
