@@ -11,16 +11,48 @@
 
 namespace fwdsim::gic {
 
-/// GICC_IAR, or with `alias` GICC_AIAR.
-std::uint32_t Gic::Impl::acknowledge(unsigned cpu, bool alias)
+/// GICC_IAR.
+std::uint32_t Gic::Impl::acknowledge(unsigned cpu)
 {
     const Candidate* c = highest(cpu, true);
     if (c == nullptr) return spurious_intid;
+    IrqState& s = *state(cpu, c->intid);
+    if (s.group1 && !(cpus[cpu].ctlr & gicc::ctlr_ackctl)) [[unlikely]]
+        return group1_withheld_intid;
+    return acknowledge_take(cpu, *c, s);
+}
+/// GICC_AIAR: group 1 only, whatever AckCtl.  Out of IAR's way.
+std::uint32_t Gic::Impl::acknowledge_group1(unsigned cpu)
+{
+    const Candidate* c = highest(cpu, true);
+    if (c == nullptr) return spurious_intid;
+    IrqState& s = *state(cpu, c->intid);
+    return s.group1 ? acknowledge_take(cpu, *c, s) : spurious_intid;
+}
+/// GICC_HPPIR, or with `alias` GICC_AHPPIR.
+std::uint32_t Gic::Impl::highest_pending_id(unsigned cpu, bool alias)
+{
+    const Candidate* c = highest(cpu, false);
+    if (c == nullptr) return spurious_intid;
+    const bool group1 = state(cpu, c->intid)->group1;
+    if (alias && !group1) return spurious_intid;
+    if (!alias && group1 && !(cpus[cpu].ctlr & gicc::ctlr_ackctl)) return group1_withheld_intid;
+    if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(cpus[cpu].sgi_sources[c->intid])) << 10);
+    return c->intid;
+}
+/// GICC_AEOIR: a group 0 interrupt's ID is ignored, as a Non-secure
+/// GICC_EOIR write of one is.
+void Gic::Impl::end_of_group1_interrupt(unsigned cpu, std::uint32_t value)
+{
+    const IrqState* s = state(cpu, value & 0x3FF);
+    if (s != nullptr && s->group1) end_of_interrupt(cpu, value);
+}
+/// Makes candidate `c` (state `s`) active at `cpu`.
+std::uint32_t Gic::Impl::acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& st)
+{
     CpuInterface& ci = cpus[cpu];
-    if (alias ? !c->group1 : c->group1 && !(ci.ctlr & gicc::ctlr_ackctl)) [[unlikely]]
-        return alias ? spurious_intid : group1_withheld_intid;
-    const unsigned intid = c->intid;
-    IrqState* s = state(cpu, intid);
+    const unsigned intid = cand.intid;
+    IrqState* s = &st;
     unsigned source = 0;
     if (intid < kSgis) {
         std::uint8_t& src = ci.sgi_sources[intid];
@@ -30,7 +62,7 @@ std::uint32_t Gic::Impl::acknowledge(unsigned cpu, bool alias)
         s->latch = false;
     }
     s->active = true;
-    const std::uint8_t gp = group_priority(ci, s->priority, c->group1);
+    const std::uint8_t gp = group_priority(ci, s->priority, s->group1);
     ci.running.push_back({intid, source, gp});
     ci.running_priority = std::min(ci.running_priority, gp);
     // changed(cpu, intid), knowing that an active interrupt is no CPU's
@@ -56,11 +88,13 @@ std::uint8_t Gic::Impl::highest_running(const std::vector<ActivePriority>& runni
     for (const auto& a : running) rp = std::min(rp, a.priority);
     return rp;
 }
-void Gic::Impl::end_of_interrupt(unsigned cpu, std::uint32_t value)
+/// Priority drop, and with EOImode 0 deactivation; true when the
+/// deactivation already re-derived `cpu`'s outputs (see deactivate()).
+bool Gic::Impl::end_of_interrupt(unsigned cpu, std::uint32_t value)
 {
     const unsigned intid = value & 0x3FF;
     const unsigned source = (value >> 10) & 7;
-    if (intid >= params.num_irqs) return;
+    if (intid >= params.num_irqs) return false;
     CpuInterface& ci = cpus[cpu];
     auto& run = ci.running;
     for (auto it = run.rbegin(); it != run.rend(); ++it) {
@@ -71,15 +105,19 @@ void Gic::Impl::end_of_interrupt(unsigned cpu, std::uint32_t value)
             break;
         }
     }
-    if (!(ci.ctlr & gicc::ctlr_eoimode)) deactivate(cpu, intid);
-    // gicc_write, the only caller, updates the output.
+    // gicc_write updates the outputs, unless the deactivation did.
+    return !(ci.ctlr & gicc::ctlr_eoimode) && deactivate(cpu, intid);
 }
-void Gic::Impl::deactivate(unsigned cpu, unsigned intid)
+/// True when it changed the state and so re-derived the outputs of `cpu`
+/// among others (changed() visits the CPUs an SPI targets or is filed at):
+/// then gicc_write need not do it again.
+bool Gic::Impl::deactivate(unsigned cpu, unsigned intid)
 {
     IrqState* s = state(cpu, intid);
-    if (s == nullptr || !s->active) return;
+    if (s == nullptr || !s->active) return false;
     s->active = false;
     changed(cpu, intid);
+    return intid < kBanked || params.num_cpus == 1 || ((s->targets | s->listed_on) >> cpu & 1u) != 0;
 }
 
 std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
@@ -91,18 +129,11 @@ std::uint32_t Gic::Impl::gicc_read(unsigned cpu, std::uint32_t off)
     case gicc::bpr: return ci.bpr;
     case gicc::abpr: return ci.abpr;
     // acknowledge() schedules the nIRQ update when it changes the state.
-    case gicc::iar: return acknowledge(cpu, false);
-    case gicc::aiar: return acknowledge(cpu, true);
+    case gicc::iar: return acknowledge(cpu);
+    case gicc::aiar: return acknowledge_group1(cpu);
     case gicc::rpr: return running_priority(cpu);
-    case gicc::hppir:
-    case gicc::ahppir: {
-        const Candidate* c = highest(cpu, false);
-        if (c == nullptr) return spurious_intid;
-        if (off == gicc::ahppir && !c->group1) return spurious_intid;
-        if (off == gicc::hppir && c->group1 && !(ci.ctlr & gicc::ctlr_ackctl)) return group1_withheld_intid;
-        if (c->intid < kSgis) return c->intid | (static_cast<unsigned>(std::countr_zero(ci.sgi_sources[c->intid])) << 10);
-        return c->intid;
-    }
+    case gicc::hppir: return highest_pending_id(cpu, false);
+    case gicc::ahppir: return highest_pending_id(cpu, true);
     case gicc::apr0: {
         std::uint32_t bits = 0;
         for (const auto& a : ci.running) bits |= 1u << (a.priority >> 3);
@@ -123,20 +154,19 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
         // the Secure copy's, with the Security Extensions only: EOImode
         // governs both EOIR and AEOIR here.
         ci.ctlr = v & 0x21F;
+        fiq_armed = fiq_armed || (ci.ctlr & gicc::ctlr_fiqen) != 0;
         refresh_cpu(cpu);
         break;
     case gicc::pmr: ci.pmr = static_cast<std::uint8_t>(v & prio_mask); break;
     case gicc::bpr: ci.bpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min)); break;
     case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
-    case gicc::eoir: end_of_interrupt(cpu, v); break;
-    case gicc::aeoir: {
-        // The group 1 alias: a group 0 interrupt's ID is ignored, as a
-        // Non-secure GICC_EOIR write of one is.
-        const IrqState* s = state(cpu, v & 0x3FF);
-        if (s != nullptr && s->group1) end_of_interrupt(cpu, v);
+    case gicc::eoir:
+        if (end_of_interrupt(cpu, v)) return;
         break;
-    }
-    case gicc::dir: deactivate(cpu, v & 0x3FF); break;
+    case gicc::aeoir: end_of_group1_interrupt(cpu, v); break;
+    case gicc::dir:
+        if (deactivate(cpu, v & 0x3FF)) return;
+        break;
     default: return; // RO, reserved
     }
     schedule_irq_update(cpu);

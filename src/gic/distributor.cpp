@@ -122,7 +122,7 @@ void Gic::Impl::gicd_write_fields(unsigned cpu, const GicdRange& r, std::uint32_
         switch (r.reg) {
         case GicdRegister::igroupr:
             if (id >= n) continue;
-            regroup(cpu, id, f != 0);
+            state(cpu, id)->group1 = f != 0;
             break;
         case GicdRegister::ipriorityr:
             if (id >= n) continue;
@@ -147,21 +147,6 @@ void Gic::Impl::gicd_write_fields(unsigned cpu, const GicdRange& r, std::uint32_
         }
         changed(cpu, id);
     }
-}
-
-/// GICD_IGROUPR: a candidate is filed with its group (it chooses nIRQ or
-/// nFIQ and the binary point), so a change of group unfiles it everywhere
-/// and changed() files it again.
-void Gic::Impl::regroup(unsigned cpu, unsigned intid, bool group1)
-{
-    IrqState& s = *state(cpu, intid);
-    if (s.group1 == group1) return;
-    s.group1 = group1;
-    if (intid < kBanked) {
-        unfile(cpu, intid, s);
-        return;
-    }
-    for (unsigned on = s.listed_on; on != 0; on &= on - 1) unfile(static_cast<unsigned>(std::countr_zero(on)), intid, s);
 }
 
 /// The set/clear registers ISENABLER..ICACTIVER: each set bit of `v` acts

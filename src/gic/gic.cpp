@@ -126,7 +126,7 @@ std::string Gic::Impl::self_check()
         for (unsigned id = 0; id < params.num_irqs; ++id) {
             const Candidate& node = candidate_nodes[cpu * params.num_irqs + id];
             const IrqState* st = state(cpu, id);
-            if (node.linked != is_candidate(cpu, id) || (node.linked && (node.priority != st->priority || node.group1 != st->group1)))
+            if (node.linked != is_candidate(cpu, id) || (node.linked && node.priority != st->priority))
                 return at(cpu) + "INTID " + std::to_string(id) + " is misfiled in the candidate set";
             if (id >= kBanked && node.linked != ((st->listed_on >> cpu & 1u) != 0))
                 return at(cpu) + "INTID " + std::to_string(id) + "'s listed_on disagrees with the candidate set";

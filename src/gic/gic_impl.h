@@ -50,7 +50,6 @@ struct Candidate : boost::intrusive::set_base_hook<> {
     std::uint16_t intid = 0;
     std::uint8_t priority = 0;
     bool linked = false;
-    bool group1 = false; ///< its group when filed (a change of group refiles it)
 };
 
 struct CandidateOrder {
@@ -122,6 +121,10 @@ struct Gic::Impl {
     std::uint8_t prio_mask;
     std::uint8_t bpr_min;
     std::uint32_t dist_ctlr = 0; ///< EnableGrp0 [0], EnableGrp1 [1] (no Security Extensions)
+    /// Some CPU interface has set GICC_CTLR.FIQEn: from then on every state
+    /// change also looks at nFIQ.  Until then (Linux never sets it) the
+    /// signal paths pay one test of this flag.
+    bool fiq_armed = false;
     std::uint64_t implemented_lrs; ///< bit n: LR n exists
     std::vector<IrqState> spis;                 // index intid - 32
     std::vector<CpuInterface> cpus;
@@ -228,7 +231,6 @@ struct Gic::Impl {
         }
         if (wanted) {
             node.priority = s->priority;
-            node.group1 = s->group1;
             ci.candidates.insert(node);
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
@@ -306,10 +308,11 @@ struct Gic::Impl {
         return priority & group_mask(group1 ? group1_binary_point(ci) : ci.bpr);
     }
     /// Whether a signalled interrupt goes out on nFIQ (group 0 with FIQEn,
-    /// 3.6; everything else on nIRQ).
-    static bool signals_fiq(const CpuInterface& ci, const Candidate& c)
+    /// 3.6; everything else on nIRQ).  The group is looked up only with
+    /// FIQEn set: hot paths without FIQ pay one bit test.
+    bool signals_fiq(unsigned cpu, const Candidate& c)
     {
-        return !c.group1 && (ci.ctlr & gicc::ctlr_fiqen) != 0;
+        return (cpus[cpu].ctlr & gicc::ctlr_fiqen) != 0 && !state(cpu, c.intid)->group1;
     }
     unsigned running_priority(unsigned cpu) const { return cpus[cpu].running_priority; }
     /// The highest-priority pending interrupt the CPU interface would
@@ -322,8 +325,9 @@ struct Gic::Impl {
         if (!check_mask) return &c;
         if (c.priority >= ci.pmr) return nullptr;
         // Preemption (3.3.3): its group priority above the running priority,
-        // which is itself a group priority (0xFF when idle, above every one).
-        if (group_priority(ci, c.priority, c.group1) >= ci.running_priority) return nullptr;
+        // which is itself a group priority (0xFF when idle: nothing to test).
+        const unsigned rp = ci.running_priority;
+        if (rp != 0xFF && group_priority(ci, c.priority, state(cpu, c.intid)->group1) >= rp) return nullptr;
         return &c;
     }
     // --- virtualization extensions -----------------------------------------------
@@ -399,7 +403,8 @@ struct Gic::Impl {
         const ListRegister& lr = ci.lrs[static_cast<unsigned>(best)];
         const bool group_on = lr.grp1() ? (ci.vmcr & gich::vmcr_veng1) != 0 : (ci.vmcr & gich::vmcr_veng0) != 0;
         if (!group_on || lr.priority() >= vpmr(ci)) return -1;
-        if (virtual_group_priority(ci, lr) >= virtual_running_priority(ci)) return -1;
+        // No active priority (GICH_APR 0): idle, nothing to test.
+        if (ci.apr != 0 && virtual_group_priority(ci, lr) >= virtual_running_priority(ci)) return -1;
         return best;
     }
     int highest_lr(unsigned cpu, bool check_mask)
@@ -479,17 +484,17 @@ struct Gic::Impl {
     bool irq_level(unsigned cpu)
     {
         const Candidate* c = highest(cpu, true);
-        return c != nullptr && !signals_fiq(cpus[cpu], *c);
+        return c != nullptr && !signals_fiq(cpu, *c);
     }
     bool fiq_level(unsigned cpu)
     {
         const Candidate* c = highest(cpu, true);
-        return c != nullptr && signals_fiq(cpus[cpu], *c);
+        return c != nullptr && signals_fiq(cpu, *c);
     }
     /// nFIQ can move only while FIQEn is set or it is high: the common case
     /// (FIQ unused) pays one test.
     static bool fiq_in_use(const CpuInterface& ci) { return (ci.ctlr & gicc::ctlr_fiqen) != 0 || ci.fiq_out; }
-    bool fiq_moves(unsigned cpu) { return fiq_in_use(cpus[cpu]) && fiq_level(cpu) != cpus[cpu].fiq_out; }
+    bool fiq_moves(unsigned cpu) { return fiq_armed && fiq_level(cpu) != cpus[cpu].fiq_out; }
     /// What virtual_changed() files as CpuInterface::virq_level.
     bool derive_virq_level(unsigned cpu)
     {
@@ -508,9 +513,19 @@ struct Gic::Impl {
     // change that leaves the output where it is needs no event: the output
     // can only move at a later change, which schedules its own.  (An update
     // already on its way still samples the state when it lands.)
-    void schedule_irq_update(unsigned cpu)
+    [[gnu::always_inline]] void schedule_irq_update(unsigned cpu)
     {
-        if (fiq_in_use(cpus[cpu])) [[unlikely]] schedule_fiq_update(cpu);
+        // nFIQ out of line, as a tail call: the common path keeps no frame.
+        if (fiq_armed) [[unlikely]] return schedule_fiq_and_irq_update(cpu);
+        schedule_nirq_update(cpu);
+    }
+    [[gnu::noinline, gnu::cold]] void schedule_fiq_and_irq_update(unsigned cpu)
+    {
+        schedule_fiq_update(cpu);
+        schedule_nirq_update(cpu);
+    }
+    void schedule_nirq_update(unsigned cpu)
+    {
         auto& ev = signals[cpu]->nirq;
         if (ev.scheduled()) return;
         if (irq_fall_in_flight(cpu)) return;
@@ -564,7 +579,7 @@ struct Gic::Impl {
     [[gnu::noinline]] void schedule_fiq_update(unsigned cpu)
     {
         auto& ev = signals[cpu]->nfiq;
-        if (!ev.scheduled() && fiq_level(cpu) != cpus[cpu].fiq_out)
+        if (!ev.scheduled() && fiq_in_use(cpus[cpu]) && fiq_level(cpu) != cpus[cpu].fiq_out)
             queue.schedule_after(ev, costs.distributor_to_cpuif + costs.cpuif_to_irq);
     }
     void update_fiq(unsigned cpu)
@@ -605,12 +620,15 @@ struct Gic::Impl {
     void gicd_write_fields(unsigned cpu, const GicdRange& r, std::uint32_t off, std::uint32_t v, unsigned size);
     void gicd_write_bits(unsigned cpu, GicdRegister reg, unsigned first, std::uint32_t v);
     void write_sgir(unsigned cpu, std::uint32_t v);
-    void regroup(unsigned cpu, unsigned intid, bool group1);
     // cpu_interface.cpp
-    std::uint32_t acknowledge(unsigned cpu, bool alias);
+    std::uint32_t acknowledge(unsigned cpu);
+    std::uint32_t acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& s);
+    [[gnu::noinline, gnu::cold]] std::uint32_t acknowledge_group1(unsigned cpu);
+    [[gnu::noinline, gnu::cold]] std::uint32_t highest_pending_id(unsigned cpu, bool alias);
+    [[gnu::noinline, gnu::cold]] void end_of_group1_interrupt(unsigned cpu, std::uint32_t value);
     static std::uint8_t highest_running(const std::vector<ActivePriority>& running);
-    void end_of_interrupt(unsigned cpu, std::uint32_t value);
-    void deactivate(unsigned cpu, unsigned intid);
+    bool end_of_interrupt(unsigned cpu, std::uint32_t value);
+    bool deactivate(unsigned cpu, unsigned intid);
     // cpu_interface.cpp
     std::uint32_t gicc_read(unsigned cpu, std::uint32_t off);
     void gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
@@ -620,7 +638,10 @@ struct Gic::Impl {
     // virtual_cpu_interface.cpp
     std::uint32_t gicv_read(unsigned cpu, std::uint32_t off);
     void gicv_write(unsigned cpu, std::uint32_t off, std::uint32_t v);
-    std::uint32_t virtual_acknowledge(unsigned cpu, bool alias);
+    std::uint32_t virtual_acknowledge(unsigned cpu);
+    std::uint32_t virtual_take(unsigned cpu, unsigned n);
+    [[gnu::noinline, gnu::cold]] std::uint32_t virtual_acknowledge_group1(unsigned cpu);
+    [[gnu::noinline, gnu::cold]] std::uint32_t virtual_highest_pending_id(unsigned cpu, bool alias);
     bool deactivate_lr(unsigned cpu, std::uint32_t value);
     void virtual_deactivate(unsigned cpu, std::uint32_t value);
     void virtual_eoi(unsigned cpu, std::uint32_t value);

@@ -13,19 +13,45 @@
 
 namespace fwdsim::gic {
 
-/// GICV_IAR, or with `alias` GICV_AIAR.
-std::uint32_t Gic::Impl::virtual_acknowledge(unsigned cpu, bool alias)
+/// GICV_IAR.
+std::uint32_t Gic::Impl::virtual_acknowledge(unsigned cpu)
 {
     CpuInterface& ci = cpus[cpu];
     if (!(ci.hcr & gich::hcr_en)) return spurious_intid;
     const int n = highest_lr(cpu, true);
     if (n < 0) return spurious_intid;
-    ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
-    if (alias ? !lr.grp1() : lr.grp1() && !(ci.vmcr & gich::vmcr_vackctl)) [[unlikely]]
-        return alias ? spurious_intid : group1_withheld_intid;
+    if (ci.lrs[static_cast<unsigned>(n)].grp1() && !(ci.vmcr & gich::vmcr_vackctl)) [[unlikely]]
+        return group1_withheld_intid;
+    return virtual_take(cpu, static_cast<unsigned>(n));
+}
+/// GICV_AIAR: group 1 LRs only, whatever VAckCtl.  Out of IAR's way.
+std::uint32_t Gic::Impl::virtual_acknowledge_group1(unsigned cpu)
+{
+    CpuInterface& ci = cpus[cpu];
+    if (!(ci.hcr & gich::hcr_en)) return spurious_intid;
+    const int n = highest_lr(cpu, true);
+    if (n < 0 || !ci.lrs[static_cast<unsigned>(n)].grp1()) return spurious_intid;
+    return virtual_take(cpu, static_cast<unsigned>(n));
+}
+/// GICV_HPPIR, or with `alias` GICV_AHPPIR.
+std::uint32_t Gic::Impl::virtual_highest_pending_id(unsigned cpu, bool alias)
+{
+    const CpuInterface& ci = cpus[cpu];
+    const int n = highest_lr(cpu, false);
+    if (n < 0) return spurious_intid;
+    const ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
+    if (alias && !lr.grp1()) return spurious_intid;
+    if (!alias && lr.grp1() && !(ci.vmcr & gich::vmcr_vackctl)) return group1_withheld_intid;
+    return lr.virtual_id();
+}
+/// Makes pending LR `n` active.
+std::uint32_t Gic::Impl::virtual_take(unsigned cpu, unsigned n)
+{
+    CpuInterface& ci = cpus[cpu];
+    ListRegister& lr = ci.lrs[n];
     const unsigned was = lr_sets(lr.raw);
     lr.set_state(ListRegister::State::active);
-    note_lr(ci, static_cast<unsigned>(n), was);
+    note_lr(ci, n, was);
     ci.apr |= 1u << (virtual_group_priority(ci, lr) >> 3);
     std::uint32_t id = lr.virtual_id();
     if (!lr.hw() && id < kSgis) id |= lr.cpuid() << 10;
@@ -93,18 +119,11 @@ std::uint32_t Gic::Impl::gicv_read(unsigned cpu, std::uint32_t off)
     case gicc::pmr: return vpmr(ci);
     case gicc::bpr: return vbpr(ci);
     case gicc::abpr: return (ci.vmcr >> gich::vmcr_vabpr_shift) & 7;
-    case gicc::iar: return virtual_acknowledge(cpu, false);
-    case gicc::aiar: return virtual_acknowledge(cpu, true);
+    case gicc::iar: return virtual_acknowledge(cpu);
+    case gicc::aiar: return virtual_acknowledge_group1(cpu);
     case gicc::rpr: return virtual_running_priority(ci);
-    case gicc::hppir:
-    case gicc::ahppir: {
-        const int n = highest_lr(cpu, false);
-        if (n < 0) return spurious_intid;
-        const ListRegister& lr = ci.lrs[static_cast<unsigned>(n)];
-        if (off == gicc::ahppir && !lr.grp1()) return spurious_intid;
-        if (off == gicc::hppir && lr.grp1() && !(ci.vmcr & gich::vmcr_vackctl)) return group1_withheld_intid;
-        return lr.virtual_id();
-    }
+    case gicc::hppir: return virtual_highest_pending_id(cpu, false);
+    case gicc::ahppir: return virtual_highest_pending_id(cpu, true);
     case gicc::apr0: return ci.apr;
     case gicc::iidr: return params.iidr;
     default: return 0;
