@@ -11,6 +11,40 @@
 
 namespace fwdsim::gic {
 
+/// Makes candidate `cand` (state `st`) active at `cpu`.
+inline std::uint32_t Gic::Impl::acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& st)
+{
+    CpuInterface& ci = cpus[cpu];
+    const unsigned intid = cand.intid;
+    IrqState* s = &st;
+    unsigned source = 0;
+    if (intid < kSgis) {
+        std::uint8_t& src = ci.sgi_sources[intid];
+        source = static_cast<unsigned>(std::countr_zero(src));
+        src = static_cast<std::uint8_t>(src & ~(1u << source));
+    } else {
+        s->latch = false;
+    }
+    s->active = true;
+    const std::uint8_t gp = group_priority(ci, s->priority, s->group1);
+    ci.running.push_back({intid, source, gp});
+    ci.running_priority = std::min(ci.running_priority, gp);
+    // changed(cpu, intid), knowing that an active interrupt is no CPU's
+    // candidate: each CPU that may hold it drops it.
+    if (intid < kBanked) {
+        unfile(cpu, intid, *s);
+        schedule_irq_update(cpu);
+    } else {
+        unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s->targets | s->listed_on);
+        while (cpus_to_visit != 0) {
+            const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
+            cpus_to_visit &= cpus_to_visit - 1;
+            unfile(c, intid, *s);
+            schedule_irq_update(c);
+        }
+    }
+    return intid | (source << 10);
+}
 /// GICC_IAR.
 std::uint32_t Gic::Impl::acknowledge(unsigned cpu)
 {
@@ -46,40 +80,6 @@ void Gic::Impl::end_of_group1_interrupt(unsigned cpu, std::uint32_t value)
 {
     const IrqState* s = state(cpu, value & 0x3FF);
     if (s != nullptr && s->group1) end_of_interrupt(cpu, value);
-}
-/// Makes candidate `c` (state `s`) active at `cpu`.
-std::uint32_t Gic::Impl::acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& st)
-{
-    CpuInterface& ci = cpus[cpu];
-    const unsigned intid = cand.intid;
-    IrqState* s = &st;
-    unsigned source = 0;
-    if (intid < kSgis) {
-        std::uint8_t& src = ci.sgi_sources[intid];
-        source = static_cast<unsigned>(std::countr_zero(src));
-        src = static_cast<std::uint8_t>(src & ~(1u << source));
-    } else {
-        s->latch = false;
-    }
-    s->active = true;
-    const std::uint8_t gp = group_priority(ci, s->priority, s->group1);
-    ci.running.push_back({intid, source, gp});
-    ci.running_priority = std::min(ci.running_priority, gp);
-    // changed(cpu, intid), knowing that an active interrupt is no CPU's
-    // candidate: each CPU that may hold it drops it.
-    if (intid < kBanked) {
-        unfile(cpu, intid, *s);
-        schedule_irq_update(cpu);
-    } else {
-        unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s->targets | s->listed_on);
-        while (cpus_to_visit != 0) {
-            const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
-            cpus_to_visit &= cpus_to_visit - 1;
-            unfile(c, intid, *s);
-            schedule_irq_update(c);
-        }
-    }
-    return intid | (source << 10);
 }
 /// The running priority those acknowledged interrupts give (0xFF: idle).
 std::uint8_t Gic::Impl::highest_running(const std::vector<ActivePriority>& running)

@@ -622,7 +622,7 @@ struct Gic::Impl {
     void write_sgir(unsigned cpu, std::uint32_t v);
     // cpu_interface.cpp
     std::uint32_t acknowledge(unsigned cpu);
-    std::uint32_t acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& s);
+    [[gnu::always_inline]] std::uint32_t acknowledge_take(unsigned cpu, const Candidate& cand, IrqState& s);
     [[gnu::noinline, gnu::cold]] std::uint32_t acknowledge_group1(unsigned cpu);
     [[gnu::noinline, gnu::cold]] std::uint32_t highest_pending_id(unsigned cpu, bool alias);
     [[gnu::noinline, gnu::cold]] void end_of_group1_interrupt(unsigned cpu, std::uint32_t value);
