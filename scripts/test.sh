@@ -5,7 +5,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/deps.sh qemu-system-arm python3-matplotlib slurm-wlm munge  # qemu: the differential GIC suite (docs/gic-differential.md); matplotlib: the plot tests; slurm-wlm, munge: the private single-node Slurm of the cluster test
+# qemu + clang + lld: the differential GIC suite and its bare-metal agent (docs/gic-differential.md);
+# matplotlib: the plot tests; slurm-wlm + munge: the private single-node Slurm of the cluster test
+bash scripts/deps.sh qemu-system-arm clang lld python3-matplotlib slurm-wlm munge
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan "$@"

@@ -25,7 +25,8 @@ CPU's).
   spi ID LEVEL          drive SPI input ID to 0 or 1
   ppi CPU ID LEVEL      drive a PPI input of one CPU
   step CYCLES           advance simulated time
-  irq CPU | virq CPU    the CPU's nIRQ / virtual nVIRQ line now -> OK 0|1
+  irq CPU | fiq CPU     the CPU's nIRQ / nFIQ line now -> OK 0|1
+  virq CPU | vfiq CPU   its virtual nVIRQ / virtual nFIQ line now -> OK 0|1
   maint CPU             whether the maintenance PPI 25 is pending at CPU
 Numbers are decimal or 0x-prefixed; '#' starts a comment; a malformed line
 answers ERR <reason> and the script goes on.  Before each command the

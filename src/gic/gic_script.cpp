@@ -131,10 +131,14 @@ std::string GicScript::execute(const std::string& raw)
             queue_.run_for(sim::Cycles{arg(1, "CYCLES")});
             return "OK";
         }
-        if (cmd == "irq" || cmd == "virq" || cmd == "maint") {
+        if (cmd == "irq" || cmd == "fiq" || cmd == "virq" || cmd == "vfiq" || cmd == "maint") {
             arity(1);
             const unsigned c = cpu_arg(1);
-            const bool v = cmd == "irq" ? gic_->irq_line(c) : cmd == "virq" ? gic_->virq_line(c) : gic_->maintenance_pending(c);
+            const bool v = cmd == "irq"    ? gic_->irq_line(c)
+                           : cmd == "fiq"  ? gic_->fiq_line(c)
+                           : cmd == "virq" ? gic_->virq_line(c)
+                           : cmd == "vfiq" ? gic_->vfiq_line(c)
+                                           : gic_->maintenance_pending(c);
             return v ? "OK 1" : "OK 0";
         }
         return fmt::format("ERR unknown command '{}'", cmd);

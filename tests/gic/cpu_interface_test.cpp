@@ -86,12 +86,23 @@ TEST_CASE("C06 C07 preemption needs a higher group priority")
     g.set_pending(34);
     CHECK_FALSE(g.irq());
     CHECK(g.ack() == spurious_intid);
-    g.cpuif_w(gicc::bpr, 7); // binary point at its maximum: nothing preempts
+    g.set_pending(35);
+    CHECK(g.irq()); // 0x70 is a higher group priority than 0x80
+    CHECK(g.ack() == 35);
+    g.eoi(35);
+    g.eoi(33);
+    CHECK(g.ack() == 34);
+    g.eoi(34);
+    // The binary point at its maximum leaves no group priority bits: the
+    // running priority is the acknowledged interrupt's group priority, 0,
+    // and nothing preempts it.
+    g.cpuif_w(gicc::bpr, 7);
+    g.set_pending(33);
+    CHECK(g.ack() == 33);
+    CHECK(g.cpuif(gicc::rpr) == 0);
     g.set_pending(35);
     CHECK_FALSE(g.irq());
-    g.cpuif_w(gicc::bpr, 2);
-    CHECK(g.irq());
-    CHECK(g.ack() == 35);
+    CHECK(g.ack() == spurious_intid);
 }
 
 TEST_CASE("C08 EOImode 0: EOIR deactivates")
@@ -312,4 +323,35 @@ TEST_CASE("nIRQ follows an input line after the profile's propagation cycles, an
     g.queue.run_until_idle();
     REQUIRE(edges.size() == 2);
     CHECK(edges[1] == std::pair<std::uint64_t, bool>{(t1 + register_path).count(), false});
+}
+
+TEST_CASE("nFIQ takes group 0 interrupts with FIQEn, its listeners told of both edges after nIRQ's delays")
+{
+    GicFixture g;
+    g.dist_w(gicd::ctlr, 3);
+    g.cpuif_w(gicc::pmr, 0xFF);
+    g.cpuif_w(gicc::ctlr, gicc::ctlr_enable_grp0 | gicc::ctlr_enable_grp1 | gicc::ctlr_fiqen);
+    g.enable(44);
+    const auto& p = fwdsim::sim::CostProfile::builtin_default();
+    const auto line_path = p.get("gic.line_to_distributor") + p.get("gic.distributor_to_cpuif") + p.get("gic.cpuif_to_irq");
+    const auto register_path = p.get("gic.distributor_to_cpuif") + p.get("gic.cpuif_to_irq");
+    std::vector<std::pair<std::uint64_t, bool>> fiq_edges, irq_edges;
+    g.gic->add_fiq_listener([&](unsigned, bool level) { fiq_edges.emplace_back(g.queue.now().count(), level); });
+    g.gic->add_irq_listener([&](unsigned, bool level) { irq_edges.emplace_back(g.queue.now().count(), level); });
+    g.queue.run_until_idle();
+    const auto t0 = g.queue.now();
+    g.gic->set_spi_level(44, true); // group 0: nFIQ
+    g.queue.run_until_idle();
+    REQUIRE(fiq_edges.size() == 1);
+    CHECK(fiq_edges[0] == std::pair<std::uint64_t, bool>{(t0 + line_path).count(), true});
+    CHECK(irq_edges.empty());
+    CHECK(g.gic->fiq_line(0));
+    const auto t1 = g.queue.now();
+    g.dist_w(gicd::igroupr + 4, 1u << 12); // to group 1: from nFIQ to nIRQ
+    g.queue.run_until_idle();
+    REQUIRE(fiq_edges.size() == 2);
+    CHECK(fiq_edges[1] == std::pair<std::uint64_t, bool>{(t1 + register_path).count(), false});
+    REQUIRE(irq_edges.size() == 1);
+    CHECK(irq_edges[0] == std::pair<std::uint64_t, bool>{(t1 + register_path).count(), true});
+    CHECK(g.gic->self_check().empty());
 }

@@ -206,7 +206,11 @@ TEST_CASE("V14 an EOI of an interrupt in no LR counts EOICount and sets MISR.LRE
     virt_on(g);
     g.hyp_w(gich::hcr, gich::hcr_en | gich::hcr_lrenpie);
     CHECK((g.hyp(gich::misr) & gich::misr_lrenp) == 0);
+    g.vcpu_w(gicc::eoir, 77); // drops no priority (GICH_APR is 0): not counted
+    CHECK((g.hyp(gich::hcr) >> gich::hcr_eoicount_shift) == 0);
+    g.hyp_w(gich::apr, 1u << (0x80 >> 3)); // an active priority whose LR the hypervisor took away
     g.vcpu_w(gicc::eoir, 77);
+    CHECK(g.hyp(gich::apr) == 0);
     CHECK((g.hyp(gich::hcr) >> gich::hcr_eoicount_shift) == 1);
     CHECK((g.hyp(gich::misr) & gich::misr_lrenp) != 0);
 }

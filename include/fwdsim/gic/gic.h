@@ -5,8 +5,8 @@
 // control block (GICH, with its list registers) and the virtual CPU
 // interface (GICV) that the list registers feed.  Software reaches it only
 // through 32-bit or byte register accesses, as the hardware is reached;
-// devices reach it through input lines; CPUs see it through their nIRQ and
-// nVIRQ outputs.  Register accesses take effect at the simulated time they
+// devices reach it through input lines; CPUs see it through their nIRQ,
+// nFIQ and nVIRQ outputs.  Register accesses take effect at the simulated time they
 // are made and report their cost so the caller can charge it to the CPU that
 // made them; propagation from an input line to an output line takes the
 // profile's propagation cycles and happens as scheduled events.
@@ -95,8 +95,16 @@ public:
     void add_irq_listener(LineListener listener, LineEdges edges = LineEdges::both);
     /// Virtual nVIRQ (GICV) of each CPU.
     void add_virq_listener(LineListener listener, LineEdges edges = LineEdges::both);
+    /// Physical nFIQ of each CPU: group 0 interrupts while GICC_CTLR.FIQEn is
+    /// set (3.6); every edge is told, after nIRQ's propagation delay.
+    void add_fiq_listener(LineListener listener);
     bool irq_line(unsigned cpu) const;
+    bool fiq_line(unsigned cpu) const;
     bool virq_line(unsigned cpu) const;
+    /// Virtual nFIQ: group 0 list registers while GICV_CTLR.FIQEn
+    /// (GICH_VMCR.VFIQEn) is set.  A level read back, without listeners or
+    /// a delay of its own: no model CPU takes virtual FIQs (docs/gic.md).
+    bool vfiq_line(unsigned cpu) const;
 
     // --- inspection, free of side effects and cost (tests, invariants) -----
     bool is_pending(unsigned intid, unsigned cpu = 0) const;

@@ -6,29 +6,32 @@
 // instead of bare numbers.
 #pragma once
 
+#include <fwdsim/gic/gicd_map.h>
+
 #include <cstdint>
 
 namespace fwdsim::gic {
 
-// Distributor (4.3)
+// Distributor (4.3): the offsets are gicd_map.h's, which writes the map.
 namespace gicd {
-constexpr std::uint32_t ctlr = 0x000;
-constexpr std::uint32_t typer = 0x004;
-constexpr std::uint32_t iidr = 0x008;
-constexpr std::uint32_t igroupr = 0x080;
-constexpr std::uint32_t isenabler = 0x100;
-constexpr std::uint32_t icenabler = 0x180;
-constexpr std::uint32_t ispendr = 0x200;
-constexpr std::uint32_t icpendr = 0x280;
-constexpr std::uint32_t isactiver = 0x300;
-constexpr std::uint32_t icactiver = 0x380;
-constexpr std::uint32_t ipriorityr = 0x400;
-constexpr std::uint32_t itargetsr = 0x800;
-constexpr std::uint32_t icfgr = 0xC00;
-constexpr std::uint32_t sgir = 0xF00;
-constexpr std::uint32_t cpendsgir = 0xF10;
-constexpr std::uint32_t spendsgir = 0xF20;
-constexpr std::uint32_t pidr4 = 0xFD0; ///< identification registers 0xFD0..0xFFC
+constexpr std::uint32_t offset_of(GicdRegister r) { return gicd_range(r).offset; }
+constexpr std::uint32_t ctlr = offset_of(GicdRegister::ctlr);
+constexpr std::uint32_t typer = offset_of(GicdRegister::typer);
+constexpr std::uint32_t iidr = offset_of(GicdRegister::iidr);
+constexpr std::uint32_t igroupr = offset_of(GicdRegister::igroupr);
+constexpr std::uint32_t isenabler = offset_of(GicdRegister::isenabler);
+constexpr std::uint32_t icenabler = offset_of(GicdRegister::icenabler);
+constexpr std::uint32_t ispendr = offset_of(GicdRegister::ispendr);
+constexpr std::uint32_t icpendr = offset_of(GicdRegister::icpendr);
+constexpr std::uint32_t isactiver = offset_of(GicdRegister::isactiver);
+constexpr std::uint32_t icactiver = offset_of(GicdRegister::icactiver);
+constexpr std::uint32_t ipriorityr = offset_of(GicdRegister::ipriorityr);
+constexpr std::uint32_t itargetsr = offset_of(GicdRegister::itargetsr);
+constexpr std::uint32_t icfgr = offset_of(GicdRegister::icfgr);
+constexpr std::uint32_t sgir = offset_of(GicdRegister::sgir);
+constexpr std::uint32_t cpendsgir = offset_of(GicdRegister::cpendsgir);
+constexpr std::uint32_t spendsgir = offset_of(GicdRegister::spendsgir);
+constexpr std::uint32_t pidr4 = offset_of(GicdRegister::pidr); ///< identification registers
 } // namespace gicd
 
 // CPU interface (4.4); the virtual CPU interface GICV has the same layout (5.5).
@@ -51,6 +54,9 @@ constexpr std::uint32_t dir = 0x1000;
 
 constexpr std::uint32_t ctlr_enable_grp0 = 1u << 0;
 constexpr std::uint32_t ctlr_enable_grp1 = 1u << 1;
+constexpr std::uint32_t ctlr_ackctl = 1u << 2; ///< GICC_IAR/HPPIR may answer a group 1 interrupt
+constexpr std::uint32_t ctlr_fiqen = 1u << 3;  ///< group 0 signalled on nFIQ
+constexpr std::uint32_t ctlr_cbpr = 1u << 4;   ///< GICC_BPR splits group 1 priorities too
 constexpr std::uint32_t ctlr_eoimode = 1u << 9;
 } // namespace gicc
 
@@ -89,6 +95,9 @@ constexpr std::uint32_t misr_vgrp1d = 1u << 7;
 // GICH_VMCR fields
 constexpr std::uint32_t vmcr_veng0 = 1u << 0;
 constexpr std::uint32_t vmcr_veng1 = 1u << 1;
+constexpr std::uint32_t vmcr_vackctl = 1u << 2;
+constexpr std::uint32_t vmcr_vfiqen = 1u << 3;
+constexpr std::uint32_t vmcr_vcbpr = 1u << 4;
 constexpr std::uint32_t vmcr_vem = 1u << 9;
 constexpr unsigned vmcr_vabpr_shift = 18;
 constexpr unsigned vmcr_vbpr_shift = 21;
@@ -98,6 +107,9 @@ constexpr unsigned vmcr_vpmr_shift = 27;
 /// The maintenance interrupt: a PPI at the CPU whose GICH raised it.
 constexpr unsigned maintenance_ppi = 25;
 constexpr unsigned spurious_intid = 1023;
+/// What GICC_IAR/HPPIR answer when the highest-priority pending interrupt is
+/// group 1 and GICC_CTLR.AckCtl is clear (4.4.4, 4.4.8).
+constexpr unsigned group1_withheld_intid = 1022;
 
 /// A list register (5.3.14): bit layout and constructors.
 struct ListRegister {

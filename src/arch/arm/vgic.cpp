@@ -1,5 +1,6 @@
 // The vgic-v2 (arch/arm64/kvm/vgic/).  See include/fwdsim/arch/vgic.h.
 #include <fwdsim/arch/vgic.h>
+#include <fwdsim/gic/gicd_map.h>
 #include <fwdsim/gic/registers.h>
 
 #include <algorithm>
@@ -287,48 +288,62 @@ bool Vgic::has_pending(unsigned vcpu) const
 std::size_t Vgic::ap_list_size(unsigned vcpu) const { return vcpus_.at(vcpu)->ap_list.size(); }
 bool Vgic::overflowed(unsigned vcpu) const { return vcpus_.at(vcpu)->overflow; }
 
+// The emulated distributor decodes through the one GICD map (gicd_map.h),
+// as vgic-mmio-v2.c does through its table, and keeps its own semantics per
+// register below.  IGROUPR, CPENDSGIR and SPENDSGIR read as zero and ignore
+// writes here (the model's guests use group 0 and SGIR).
 std::uint32_t Vgic::dist_read(unsigned vcpu, std::uint32_t off, sim::Cycles& cost)
 {
     cost = costs_.mmio_emulate;
-    namespace d = gic::gicd;
-    auto bits = [&](std::uint32_t base, auto pred) {
+    const gic::GicdRange* r = gic::gicd_decode(off);
+    if (r == nullptr) return 0;
+    const unsigned first = r->bits_per_irq != 0 ? r->intid_at(off) : 0;
+    auto bits = [&](auto pred) {
         std::uint32_t v = 0;
         for (unsigned i = 0; i < 32; ++i) {
-            const VirtualIrq* irq = lookup(vcpu, (off - base) * 8 + i);
+            const VirtualIrq* irq = lookup(vcpu, first + i);
             if (irq != nullptr && pred(*irq)) v |= 1u << i;
         }
         return v;
     };
-    if (off == d::ctlr) return enabled_ ? 1u : 0u;
-    if (off == d::typer) return ((nr_irqs_ / 32 - 1) & 0x1F) | ((nr_vcpus() - 1) << 5);
-    if (off == d::iidr) return 0x4B00243B; // KVM's vgic-v2 IIDR
-    if (off >= d::isenabler && off < d::isenabler + 0x80) return bits(d::isenabler, [](auto& i) { return i.enabled; });
-    if (off >= d::icenabler && off < d::icenabler + 0x80) return bits(d::icenabler, [](auto& i) { return i.enabled; });
-    if (off >= d::ispendr && off < d::ispendr + 0x80) return bits(d::ispendr, [](auto& i) { return i.pending(); });
-    if (off >= d::icpendr && off < d::icpendr + 0x80) return bits(d::icpendr, [](auto& i) { return i.pending(); });
-    if (off >= d::isactiver && off < d::isactiver + 0x80) return bits(d::isactiver, [](auto& i) { return i.active; });
-    if (off >= d::icactiver && off < d::icactiver + 0x80) return bits(d::icactiver, [](auto& i) { return i.active; });
-    if (off >= d::ipriorityr && off < d::ipriorityr + 0x3FC) {
+    using R = gic::GicdRegister;
+    switch (r->reg) {
+    case R::ctlr: return off == r->offset && enabled_ ? 1u : 0u;
+    case R::typer: return off == r->offset ? ((nr_irqs_ / 32 - 1) & 0x1F) | ((nr_vcpus() - 1) << 5) : 0u;
+    case R::iidr: return off == r->offset ? 0x4B00243B : 0u; // KVM's vgic-v2 IIDR
+    case R::isenabler:
+    case R::icenabler: return bits([](auto& i) { return i.enabled; });
+    case R::ispendr:
+    case R::icpendr: return bits([](auto& i) { return i.pending(); });
+    case R::isactiver:
+    case R::icactiver: return bits([](auto& i) { return i.active; });
+    case R::ipriorityr: {
         std::uint32_t v = 0;
         for (unsigned b = 0; b < 4; ++b) {
-            if (const VirtualIrq* irq = lookup(vcpu, off - d::ipriorityr + b)) v |= std::uint32_t{irq->priority} << (8 * b);
+            if (const VirtualIrq* irq = lookup(vcpu, first + b)) v |= std::uint32_t{irq->priority} << (8 * b);
         }
         return v;
     }
-    if (off >= d::itargetsr && off < d::itargetsr + 0x3FC) {
+    case R::itargetsr: {
         std::uint32_t v = 0;
         for (unsigned b = 0; b < 4; ++b) {
-            const unsigned id = off - d::itargetsr + b;
+            const unsigned id = first + b;
             if (const VirtualIrq* irq = lookup(vcpu, id)) v |= (1u << (id < kPrivate ? vcpu : irq->target_vcpu)) << (8 * b);
         }
         return v;
     }
-    if (off >= d::icfgr && off < d::icfgr + 0x100) {
+    case R::icfgr: {
         std::uint32_t v = 0;
         for (unsigned i = 0; i < 16; ++i) {
-            if (const VirtualIrq* irq = lookup(vcpu, (off - d::icfgr) * 4 + i); irq != nullptr && irq->edge) v |= 2u << (2 * i);
+            if (const VirtualIrq* irq = lookup(vcpu, first + i); irq != nullptr && irq->edge) v |= 2u << (2 * i);
         }
         return v;
+    }
+    case R::igroupr:
+    case R::sgir:
+    case R::cpendsgir:
+    case R::spendsgir:
+    case R::pidr: return 0;
     }
     return 0;
 }
@@ -336,54 +351,58 @@ std::uint32_t Vgic::dist_read(unsigned vcpu, std::uint32_t off, sim::Cycles& cos
 void Vgic::dist_write(unsigned vcpu, std::uint32_t off, std::uint32_t value, sim::Cycles& cost)
 {
     cost = costs_.mmio_emulate;
-    namespace d = gic::gicd;
-    auto each = [&](std::uint32_t base, auto action) {
+    const gic::GicdRange* r = gic::gicd_decode(off);
+    if (r == nullptr) return;
+    const unsigned first = r->bits_per_irq != 0 ? r->intid_at(off) : 0;
+    auto each = [&](auto action) {
         for (unsigned i = 0; i < 32; ++i) {
             if (!(value >> i & 1u)) continue;
-            if (VirtualIrq* irq = lookup(vcpu, (off - base) * 8 + i)) {
+            if (VirtualIrq* irq = lookup(vcpu, first + i)) {
                 action(*irq);
                 queue(*irq);
             }
         }
     };
-    if (off == d::ctlr) {
+    using R = gic::GicdRegister;
+    switch (r->reg) {
+    case R::ctlr:
+        if (off != r->offset) return;
         enabled_ = value & 1u;
         if (enabled_) {
             for (unsigned v = 0; v < nr_vcpus(); ++v)
                 for (auto& irq : vcpus_[v]->private_irqs) queue(irq);
             for (auto& irq : spis_) queue(irq);
         }
-    } else if (off >= d::isenabler && off < d::isenabler + 0x80) {
-        each(d::isenabler, [](VirtualIrq& i) { i.enabled = true; });
-    } else if (off >= d::icenabler && off < d::icenabler + 0x80) {
-        each(d::icenabler, [](VirtualIrq& i) { if (i.intid >= 16) i.enabled = false; });
-    } else if (off >= d::ispendr && off < d::ispendr + 0x80) {
-        each(d::ispendr, [](VirtualIrq& i) { i.pending_latch = true; });
-    } else if (off >= d::icpendr && off < d::icpendr + 0x80) {
-        each(d::icpendr, [](VirtualIrq& i) { i.pending_latch = false; });
-    } else if (off >= d::isactiver && off < d::isactiver + 0x80) {
-        each(d::isactiver, [](VirtualIrq& i) { i.active = true; });
-    } else if (off >= d::icactiver && off < d::icactiver + 0x80) {
-        each(d::icactiver, [](VirtualIrq& i) { i.active = false; });
-    } else if (off >= d::ipriorityr && off < d::ipriorityr + 0x3FC) {
+        return;
+    case R::isenabler: each([](VirtualIrq& i) { i.enabled = true; }); return;
+    case R::icenabler: each([](VirtualIrq& i) { if (i.intid >= 16) i.enabled = false; }); return;
+    case R::ispendr: each([](VirtualIrq& i) { i.pending_latch = true; }); return;
+    case R::icpendr: each([](VirtualIrq& i) { i.pending_latch = false; }); return;
+    case R::isactiver: each([](VirtualIrq& i) { i.active = true; }); return;
+    case R::icactiver: each([](VirtualIrq& i) { i.active = false; }); return;
+    case R::ipriorityr:
         for (unsigned b = 0; b < 4; ++b) {
-            if (VirtualIrq* irq = lookup(vcpu, off - d::ipriorityr + b)) irq->priority = (value >> (8 * b)) & 0xF8;
+            if (VirtualIrq* irq = lookup(vcpu, first + b)) irq->priority = (value >> (8 * b)) & 0xF8;
         }
-    } else if (off >= d::itargetsr && off < d::itargetsr + 0x3FC) {
+        return;
+    case R::itargetsr:
         for (unsigned b = 0; b < 4; ++b) {
-            const unsigned id = off - d::itargetsr + b;
+            const unsigned id = first + b;
             const unsigned targets = (value >> (8 * b)) & ((1u << nr_vcpus()) - 1);
             VirtualIrq* irq = lookup(vcpu, id);
             if (irq != nullptr && id >= kPrivate && targets != 0) {
                 irq->target_vcpu = static_cast<unsigned>(std::countr_zero(targets)); // first listed vCPU
             }
         }
-    } else if (off >= d::icfgr && off < d::icfgr + 0x100) {
+        return;
+    case R::icfgr:
         for (unsigned i = 0; i < 16; ++i) {
-            VirtualIrq* irq = lookup(vcpu, (off - d::icfgr) * 4 + i);
+            VirtualIrq* irq = lookup(vcpu, first + i);
             if (irq != nullptr && irq->intid >= 16) irq->edge = (value >> (2 * i + 1)) & 1u;
         }
-    } else if (off == d::sgir) {
+        return;
+    case R::sgir: {
+        if (off != r->offset) return;
         const unsigned sgi = value & 0xF;
         const unsigned filter = (value >> 24) & 3;
         for (unsigned t = 0; t < nr_vcpus(); ++t) {
@@ -394,6 +413,14 @@ void Vgic::dist_write(unsigned vcpu, std::uint32_t off, std::uint32_t value, sim
                 queue(irq);
             }
         }
+        return;
+    }
+    case R::typer:
+    case R::iidr:
+    case R::igroupr:
+    case R::cpendsgir:
+    case R::spendsgir:
+    case R::pidr: return;
     }
 }
 
