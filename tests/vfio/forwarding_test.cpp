@@ -107,7 +107,22 @@ TEST_CASE("clear_forwarded cannot fail, frees the host IRQ, and never calls the 
     CHECK(c.n == 1);
 }
 
-TEST_CASE("forwarding lifts a mask left over from VFIO signalling")
+TEST_CASE("forwarding lifts the handler's automask left over from VFIO signalling")
+{
+    VfioFixture f;
+    Counting c;
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 0, 0, {f.new_eventfd()})) == 0);
+    f.plat->irq_context(0, 0)->fire(); // the level handler masks and signals
+    REQUIRE(f.plat->irq_context(0, 0)->masked());
+    REQUIRE_FALSE(f.plat->irq_context(0, 0)->user_masked());
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(TRIGGER, 0, 0, 0)) == 0);
+    REQUIRE(f.plat->set_forwarded(0, 0, c) == 0);
+    CHECK_FALSE(f.plat->irq_context(0, 0)->masked());
+    CHECK(f.irqs.depth(40) == 0);
+    CHECK(f.chip.irq(40).enabled);
+}
+
+TEST_CASE("forwarding keeps a mask the user set until the user unmasks")
 {
     VfioFixture f;
     Counting c;
@@ -115,6 +130,11 @@ TEST_CASE("forwarding lifts a mask left over from VFIO signalling")
     REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(VFIO_IRQ_SET_ACTION_MASK, 0, 0, 1)) == 0);
     REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(TRIGGER, 0, 0, 0)) == 0);
     REQUIRE(f.plat->set_forwarded(0, 0, c) == 0);
+    CHECK(f.plat->irq_context(0, 0)->masked());
+    CHECK(f.irqs.depth(40) == 1);
+    CHECK_FALSE(f.chip.irq(40).enabled);
+    // The user's UNMASK works on a forwarded IRQ and lets it through.
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, 1)) == 0);
     CHECK_FALSE(f.plat->irq_context(0, 0)->masked());
     CHECK(f.irqs.depth(40) == 0);
     CHECK(f.chip.irq(40).enabled);

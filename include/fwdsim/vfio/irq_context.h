@@ -20,7 +20,8 @@
 // * set_forwarded(consumer): -EBUSY when a trigger eventfd is set (VFIO
 //   signalling is set up), -EINVAL when already forwarded, or the request_irq
 //   errno.  The handler then neither masks nor signals: it calls
-//   consumer.inject(host_irq).
+//   consumer.inject(host_irq).  The handler's automask is lifted; a MASK the
+//   user set is kept until the user's UNMASK (which works in both modes).
 // * clear_forwarded(): cannot fail, safe with the interrupt in flight.
 // * The mode is read once per interrupt, without a lock, and a switch is
 //   RCU-style: publish, wait a grace period (every handler that could have
@@ -76,6 +77,7 @@ public:
     void unmask();
     void fire();
     bool masked() const { return masked_; }
+    bool user_masked() const { return user_masked_; }
 
     // --- forwarding -------------------------------------------------------------
     int set_forwarded(ForwardedIrqConsumer& consumer);
@@ -130,7 +132,8 @@ private:
     std::string name_;
 
     bool requested_ = false;
-    bool masked_ = false;
+    bool masked_ = false;      ///< the host IRQ is disabled by VFIO (automask or the user's MASK)
+    bool user_masked_ = false; ///< ... and the user's MASK is among the reasons
     host::EventfdCtxRef trigger_;
     Virqfd unmask_fd_;
     Virqfd mask_fd_;
