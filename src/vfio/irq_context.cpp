@@ -65,7 +65,7 @@ void IrqContext::release_irq()
 
 int IrqContext::can_set_trigger() const
 {
-    if (consumer_) return -EBUSY; // forwarded: VFIO signalling is off
+    if (consumer_ && policy_ == ForwardingPolicy::exclusive) return -EBUSY; // forwarded: VFIO signalling is off
     if (!requested_ && irqs_.has_handler(host_irq_)) return -EBUSY; // request_irq would say so
     return 0;
 }
@@ -107,10 +107,10 @@ void IrqContext::fire() { handle(); }
 
 // --- forwarding ---------------------------------------------------------------------
 
-int IrqContext::set_forwarded(ForwardedIrqConsumer& consumer)
+int IrqContext::set_forwarded(ForwardedIrqConsumer& consumer, ForwardingPolicy policy)
 {
     if (consumer_) return -EINVAL;
-    if (trigger_) return -EBUSY;
+    if (trigger_ && policy == ForwardingPolicy::exclusive) return -EBUSY;
     if (!requested_ && irqs_.has_handler(host_irq_)) return -EBUSY;
     // The handler's automask has no one left to lift it: forwarding starts
     // without it (the guest's EOI is what re-arms the IRQ from now on).  A
@@ -120,6 +120,7 @@ int IrqContext::set_forwarded(ForwardedIrqConsumer& consumer)
         if (requested_) irqs_.enable_irq(host_irq_);
         masked_ = false;
     }
+    policy_ = policy;
     consumer_ = &consumer; // publish (rcu_assign_pointer)
     if (!requested_) {
         if (int err = request()) {

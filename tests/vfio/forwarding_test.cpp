@@ -197,3 +197,27 @@ TEST_CASE("a forwarded level IRQ costs the host CPU less than the eventfd path: 
     CHECK(forwarded_path == common);
     CHECK(forwarded_path < eventfd_path);
 }
+
+TEST_CASE("bi-modal policy: forwarding with the trigger set keeps it, frees nothing, and unforwarding signals it again")
+{
+    VfioFixture f;
+    Counting c;
+    const int efd = f.new_eventfd();
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 1, 0, {efd})) == 0);
+    IrqContext& ctx = *f.plat->irq_context(1, 0);
+    CHECK(f.plat->set_forwarded(1, 0, c) == -EBUSY); // the exclusive policy
+    REQUIRE(f.plat->set_forwarded(1, 0, c, ForwardingPolicy::bimodal) == 0);
+    CHECK(ctx.has_trigger());
+    CHECK(ctx.requested());
+    ctx.fire();
+    CHECK(c.n == 1);
+    CHECK(f.ctx_of(efd).count() == 0); // forwarded: the trigger is not signalled
+    // The trigger may be replaced while forwarded.
+    const int efd2 = f.new_eventfd();
+    CHECK(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 1, 0, {efd2})) == 0);
+    f.plat->clear_forwarded(1, 0);
+    CHECK(ctx.requested()); // never freed by a switch
+    ctx.fire();
+    CHECK(c.n == 1);
+    CHECK(f.ctx_of(efd2).count() == 1);
+}
