@@ -40,6 +40,12 @@ int VmArch::init_irqchip(unsigned nr_vcpus)
     vgic_->set_ack_notifier([this](unsigned intid) {
         if (ack_) ack_(intid);
     });
+    vgic_->set_halt([this](unsigned v) {
+        if (halt_) halt_(v);
+    });
+    vgic_->set_phys_state([this](unsigned host_irq, host::IrqchipState which, bool value) {
+        (void)env_.irqs.irq_set_irqchip_state(host_irq, which, value);
+    });
     return 0;
 }
 

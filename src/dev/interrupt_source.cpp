@@ -33,6 +33,7 @@ void InterruptSource::on_traffic()
 
 void InterruptSource::raise_now()
 {
+    if (raise_hook_) raise_hook_();
     ++raised_;
     outstanding_.push_back(queue_.now());
     signal();

@@ -257,6 +257,13 @@ void Vcpu::kick()
     }
 }
 
+void Vcpu::halt()
+{
+    if (state_ != State::entering && state_ != State::guest) return;
+    kicks_.add();
+    begin_exit(ExitReason::irq);
+}
+
 void Vcpu::stop()
 {
     if (state_ == State::stopped) return;

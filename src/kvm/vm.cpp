@@ -60,6 +60,9 @@ Vm::Vm(const KvmEnv& env, arch::ArchKind kind)
 {
     arch_->set_ack_notifier([this](unsigned intid) { on_ack(intid); });
     arch_->set_kick([this](unsigned v) { kick(v); });
+    arch_->set_halt([this](unsigned v) {
+        if (Vcpu* vc = vcpu(v)) vc->halt();
+    });
 }
 
 Vm::~Vm()
@@ -95,6 +98,7 @@ void Vm::destroy()
     }
     vcpus_.clear();
     arch_->set_kick({});
+    arch_->set_halt({});
     arch_->set_ack_notifier({});
 }
 
@@ -127,6 +131,17 @@ std::vector<Vcpu*> Vm::vcpus() const
 unsigned Vm::vcpu_count() const
 {
     return static_cast<unsigned>(vcpus().size());
+}
+
+bool Vm::irqfd_injection_queued(unsigned intid) const
+{
+    for (const auto& f : irqfds_) {
+        if (!f->inject_work.queued()) continue;
+        const RoutingEntry* e = route(f->gsi);
+        const int target = e != nullptr && e->type == kIrqRoutingMsi ? static_cast<int>(e->msi_data) : gsi_to_intid(f->gsi);
+        if (target == static_cast<int>(intid)) return true;
+    }
+    return false;
 }
 
 void Vm::kick(unsigned v)
@@ -319,7 +334,13 @@ void Vm::on_ack(unsigned intid)
 void Vm::shutdown(Irqfd& irqfd)
 {
     if (irqfd.wait.queued()) irqfd.ctx->remove_wait(irqfd.wait);
-    irqfd.inject_work.cancel(); // irqfd_shutdown flushes it; a queued injection is dropped
+    // irqfd_shutdown: flush_work(&irqfd->inject) -- an injection already
+    // queued still happens; dropping it would lose an edge signalled just
+    // before the deassign.
+    if (irqfd.inject_work.queued()) {
+        irqfd.inject_work.cancel();
+        irqfd.inject();
+    }
     if (irqfd.resamplefd) {
         const auto it = resamplers_.find(irqfd.gsi);
         if (it != resamplers_.end()) {

@@ -23,7 +23,10 @@ int KvmVfioDevice::has_attr(const kvm::DeviceAttr& a)
         // Forwarding is an arch capability: without it the attributes do
         // not exist, and a VMM that asks falls back to irqfd.
         if (!vm_.can_forward()) return -ENXIO;
-        return a.attr == kDevVfioDeviceForwardIrq || a.attr == kDevVfioDeviceUnforwardIrq ? 0 : -ENXIO;
+        return a.attr == kDevVfioDeviceForwardIrq || a.attr == kDevVfioDeviceUnforwardIrq ||
+                       a.attr == kDevVfioDeviceForwardPolicy
+                   ? 0
+                   : -ENXIO;
     default: return -ENXIO;
     }
 }
@@ -32,7 +35,19 @@ int KvmVfioDevice::set_attr(host::Process& caller, const kvm::DeviceAttr& a)
 {
     if (has_attr(a) != 0) return -ENXIO;
     if (a.group == kDevVfioGroup) return a.attr == kDevVfioGroupAdd ? group_add(caller, a) : group_del(caller, a);
+    if (a.attr == kDevVfioDeviceForwardPolicy) return set_policy(a);
     return a.attr == kDevVfioDeviceForwardIrq ? forward(caller, a) : unforward(caller, a);
+}
+
+int KvmVfioDevice::set_policy(const kvm::DeviceAttr& a)
+{
+    std::uint32_t value = 0;
+    if (!a.read(value)) return -EFAULT;
+    if (value > 1) return -EINVAL;
+    // Entries were made under the old policy: their VFIO side assumed it.
+    if (!forwarded_.empty()) return -EBUSY;
+    policy_ = value == 1 ? vfio::ForwardingPolicy::bimodal : vfio::ForwardingPolicy::exclusive;
+    return 0;
 }
 
 namespace {
@@ -109,7 +124,7 @@ int KvmVfioDevice::forward(host::Process& caller, const kvm::DeviceAttr& a)
     // VFIO first (it owns the host IRQ and refuses with -EBUSY while its
     // own signalling is set up), then the arch link; a refusal of the
     // second undoes the first, so nothing is left half-changed.
-    if (const int err = entry->device().set_forwarded(arg.index, arg.subindex, *entry); err < 0) {
+    if (const int err = entry->device().set_forwarded(arg.index, arg.subindex, *entry, policy_); err < 0) {
         delete entry;
         return err;
     }

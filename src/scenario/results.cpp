@@ -114,9 +114,9 @@ void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
                            r.seed, sim::json_escape(r.profile), r.profile_digest, r.clock_hz, r.duration_us, r.events);
         for (std::size_t n = 0; n < r.irqs.size(); ++n) {
             const auto& i = r.irqs[n];
-            out << fmt::format(R"({}{{"name":"{}","delivery":"{}","raised":{},"delivered":{},"coalesced":{},"outstanding":{},"lost":{},)",
+            out << fmt::format(R"({}{{"name":"{}","delivery":"{}","raised":{},"delivered":{},"coalesced":{},"outstanding":{},"lost":{},"dropped":{},"redelivered":{},"duplicated":{},)",
                                n ? "," : "", sim::json_escape(i.name), i.delivery, i.raised, i.delivered, i.coalesced,
-                               i.outstanding, i.lost);
+                               i.outstanding, i.lost, i.dropped, i.redelivered, i.duplicated);
             out << fmt::format(R"("latency_to_ack":{},"latency_to_eoi":{},"latency_to_deactivate":{},"exits":{{)",
                                hist_json(i.to_ack), hist_json(i.to_eoi), hist_json(i.to_deactivate));
             bool first = true;
@@ -141,15 +141,16 @@ void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
 void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool header)
 {
     if (header) {
-        out << "point,scenario,params,seed,profile,irq,delivery,raised,delivered,coalesced,outstanding,lost,"
+        out << "point,scenario,params,seed,profile,irq,delivery,raised,delivered,coalesced,outstanding,lost,dropped,redelivered,duplicated,"
                "ack_p50,ack_p90,ack_p99,ack_p999,ack_max,eoi_p50,eoi_p99,deact_p50,deact_p99,"
                "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq\n";
     }
     for (const auto& r : runs) {
         for (const auto& i : r.irqs) {
-            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f}\n",
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f}\n",
                                r.point, csv_field(r.scenario), csv_field(params_text(r)), r.seed, csv_field(r.profile),
                                csv_field(i.name), i.delivery, i.raised, i.delivered, i.coalesced, i.outstanding, i.lost,
+                               i.dropped, i.redelivered, i.duplicated,
                                i.to_ack.percentile(50), i.to_ack.percentile(90), i.to_ack.percentile(99),
                                i.to_ack.percentile(99.9), i.to_ack.max(), i.to_eoi.percentile(50),
                                i.to_eoi.percentile(99), i.to_deactivate.percentile(50), i.to_deactivate.percentile(99),

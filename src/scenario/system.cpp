@@ -2,6 +2,8 @@
 // See include/fwdsim/scenario/system.h.
 #include <fwdsim/scenario/system.h>
 
+#include <fwdsim/scenario/ledger.h>
+
 #include <fwdsim/dev/gic_lines.h>
 #include <fwdsim/dev/interrupt_source.h>
 #include <fwdsim/dev/traffic.h>
@@ -64,9 +66,14 @@ struct DeviceIrq final : guest::IrqHandler {
     sim::Cycles measure_from{};
     std::optional<sim::Cycles> handling_raised; ///< assert time of the interrupt being handled
     sim::Histogram to_ack, to_eoi, to_deactivate;
-    std::uint64_t base_delivered = 0, base_coalesced = 0, base_masks = 0, base_unmasks = 0;
+    std::uint64_t base_masks = 0, base_unmasks = 0;
     bool forwarded_now = false;
     bool timer = false; ///< the arch timer: KVM maps it, no VMM or VFIO involved
+    unsigned ppi_cpu = 0; ///< the timer's PPI: the physical CPU whose bank it is in
+    /// The fate of every assertion (scenario/ledger.h); ledger_base is the
+    /// first assertion of the measured window.
+    std::unique_ptr<IrqLedger> ledger;
+    std::uint64_t ledger_base = 0;
 
     bool measuring(sim::Cycles t) const { return t >= measure_from; }
     sim::Cycles service_time() override
@@ -82,6 +89,7 @@ struct DeviceIrq final : guest::IrqHandler {
     }
     void acknowledged(sim::Cycles now) override
     {
+        (void)ledger->acknowledged();
         handling_raised = source->oldest_outstanding();
         if (handling_raised && measuring(*handling_raised)) {
             to_ack.record((now - *handling_raised).count());
@@ -93,7 +101,11 @@ struct DeviceIrq final : guest::IrqHandler {
         }
         host_acked.reset();
     }
-    void service(sim::Cycles) override { (void)source->service(); }
+    void service(sim::Cycles) override
+    {
+        if (source->trigger() == dev::Trigger::level && source->line_level()) ledger->serviced_level();
+        (void)source->service();
+    }
     void completed(sim::Cycles now) override
     {
         if (!handling_raised || !measuring(*handling_raised)) return;
@@ -224,6 +236,13 @@ struct System::Impl {
                 di_->source = std::make_unique<dev::InterruptSource>(
                     events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
                     streams.stream(di_->name + ".traffic"));
+                di_->ledger = std::make_unique<IrqLedger>(level);
+                if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(d.vm, 0);
+                di_->source->set_raise_hook([this, x = di_.get()] {
+                    const bool held = path_holds(*x);
+                    x->ledger->audit(held, vm_alive(x->vm));
+                    (void)x->ledger->asserted(x->source->line_level(), held, guest_ready(*x));
+                });
                 di_->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
                 di_->plan.msi = d.kind == DeviceKind::pci && ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX;
                 di_->plan.vectors = msix_count;
@@ -241,6 +260,63 @@ struct System::Impl {
                 if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, x->plan.subindex);
             }
         }
+    }
+
+    /// The live VM of `vm`'s VMM, or null.
+    kvm::Vm* live_vm(const std::string& vm) const
+    {
+        const auto it = vmms.find(vm);
+        return it != vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
+    }
+    bool vm_alive(const std::string& vm) const { return live_vm(vm) != nullptr; }
+
+    /// `x`'s ledger over the measured window, audited as of now: an open
+    /// carrier the path no longer holds counts as lost (or dropped).
+    IrqLedger::Counts ledger_now(const DeviceIrq& x) const
+    {
+        IrqLedger::Counts c = x.ledger->counts(x.ledger_base);
+        const auto open = x.ledger->open_id();
+        if (open && *open >= x.ledger_base && !path_holds(x)) {
+            --c.outstanding;
+            ++(x.ledger->open_excused(vm_alive(x.vm)) ? c.dropped : c.lost);
+        }
+        return c;
+    }
+
+    /// Whether some stage of the path holds `x`'s interrupt pending or in
+    /// flight, not yet acknowledged by the guest -- each place an
+    /// interrupt can wait between the device and the guest's IAR, in path
+    /// order.  The ledger's audit rests on this being complete.
+    bool path_holds(const DeviceIrq& x) const
+    {
+        if (x.source->line_level()) return true; // a level line, or an edge's pulse
+        const unsigned h = x.cfg->host_irq;
+        if (hw.gic->is_pending(h, x.ppi_cpu)) return true;
+        // Acknowledged by a host CPU, its flow not finished; or taken with
+        // no handler and marked for replay (IRQS_PENDING).
+        const host::IrqDescInfo info = hw.irqs->info(h);
+        if (info.flows_in_progress > 0 || info.replay_pending) return true;
+        // Signalled, not yet read (the VMM's thread, or an irqfd about to be woken).
+        if (x.context != nullptr && x.context->trigger() != nullptr && x.context->trigger()->count() > 0) return true;
+        const kvm::Vm* vm = live_vm(x.vm);
+        if (vm == nullptr) return false;
+        // Read from GICV_IAR, the handler not yet told (the read's cost runs).
+        if (const auto g = vm_guests.find(x.vm); g != vm_guests.end() && !g->second.empty() &&
+                                                  g->second.front()->acknowledging(x.cfg->guest_irq))
+            return true;
+        if (!x.timer && vm->irqfd_injection_queued(x.cfg->guest_irq)) return true;
+        const arch::Vgic* vgic = vm->arch().vgic();
+        return vgic != nullptr && vgic->pending_for_guest(0, x.cfg->guest_irq);
+    }
+
+    /// Whether `x`'s guest has set its interrupt up as the device drives it.
+    bool guest_ready(const DeviceIrq& x) const
+    {
+        const kvm::Vm* vm = live_vm(x.vm);
+        const arch::Vgic* vgic = vm != nullptr ? vm->arch().vgic() : nullptr;
+        if (vgic == nullptr || !vgic->dist_enabled()) return false;
+        const arch::VirtualIrq* v = vgic->irq(0, x.cfg->guest_irq);
+        return v != nullptr && v->enabled && v->edge == (x.source->trigger() == dev::Trigger::edge);
     }
 
     /// The physical CPU vCPU `id` of VM `vm` is pinned to.
@@ -348,6 +424,12 @@ struct System::Impl {
         for (const auto& [reason, n] : live.exits) dead.exits[reason] += n;
         dead.host_cycles += live.host_cycles;
         it->second->kill(rng);
+        // What was on its way into the dead VM went with it.
+        for (auto& x : dev_irqs) {
+            if (x->vm != vm) continue;
+            x->ledger->audit(path_holds(*x), false);
+            x->ledger->orphan_open();
+        }
         // A dead VM's vCPU counters are now in `dead`; live ones are re-read.
         const Snapshot after = vm_counters();
         for (const auto& [reason, n] : after.exits) dead.exits[reason] -= n;
@@ -420,8 +502,7 @@ struct System::Impl {
     {
         base = snapshot();
         for (auto& x : dev_irqs) {
-            x->base_delivered = x->source->delivered();
-            x->base_coalesced = x->source->coalesced();
+            x->ledger_base = x->ledger->raised();
             x->base_masks = x->context ? x->context->masks() : 0;
             x->base_unmasks = x->context ? x->context->unmasks() : 0;
         }
@@ -537,27 +618,32 @@ RunResult System::report() const
     r.duration_us = m.cfg.duration_us;
     r.events = m.events.events_processed();
     const Snapshot now = m.snapshot();
+    std::vector<IrqLedger::Counts> ledger;
+    for (const auto& x : m.dev_irqs) ledger.push_back(m.ledger_now(*x));
     std::uint64_t all_delivered = 0;
-    for (const auto& x : m.dev_irqs) all_delivered += x->source->delivered() - x->base_delivered;
-    for (const auto& x : m.dev_irqs) {
+    for (const auto& c : ledger) all_delivered += c.delivered;
+    for (std::size_t xi = 0; xi < m.dev_irqs.size(); ++xi) {
+        const auto& x = m.dev_irqs[xi];
+        const IrqLedger::Counts& lc = ledger[xi];
         IrqResult ir;
         ir.name = x->name;
         ir.delivery = std::string(to_string(x->cfg->delivery));
-        ir.raised = x->source->raised();
-        ir.outstanding = x->source->outstanding();
-        const std::uint64_t delivered_all = x->source->delivered(), coalesced_all = x->source->coalesced();
-        ir.lost = ir.raised - delivered_all - coalesced_all - ir.outstanding;
-        ir.delivered = delivered_all - x->base_delivered;
-        ir.coalesced = coalesced_all - x->base_coalesced;
-        ir.raised = ir.delivered + ir.coalesced + ir.outstanding + ir.lost; // within the window
+        ir.raised = lc.raised;
+        ir.delivered = lc.delivered;
+        ir.coalesced = lc.coalesced;
+        ir.outstanding = lc.outstanding;
+        ir.lost = lc.lost;
+        ir.dropped = lc.dropped;
+        ir.redelivered = lc.redelivered;
+        ir.duplicated = lc.duplicated;
         ir.to_ack = x->to_ack;
         ir.to_eoi = x->to_eoi;
         ir.to_deactivate = x->to_deactivate;
         const double share = all_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(all_delivered) : 0.0;
         auto part = [&](std::uint64_t total) { return static_cast<std::uint64_t>(std::llround(static_cast<double>(total) * share)); };
         std::uint64_t vm_delivered = 0;
-        for (const auto& y : m.dev_irqs) {
-            if (y->vm == x->vm) vm_delivered += y->source->delivered() - y->base_delivered;
+        for (std::size_t yi = 0; yi < m.dev_irqs.size(); ++yi) {
+            if (m.dev_irqs[yi]->vm == x->vm) vm_delivered += ledger[yi].delivered;
         }
         const double vm_share = vm_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(vm_delivered) : 0.0;
         for (std::size_t rs = 0; rs < kvm::kExitReasons; ++rs) {
@@ -591,10 +677,19 @@ std::vector<std::string> System::check() const
     const Impl& m = *impl_;
     // What the GIC model caches for speed must match its registers.
     if (std::string gic = m.hw.gic->self_check(); !gic.empty()) broken.push_back("GIC: " + gic);
+    // The ledger: no assertion lost, no delivery that no assertion explains.
     for (const auto& x : m.dev_irqs) {
-        const auto& s = *x->source;
-        if (s.raised() != s.delivered() + s.coalesced() + s.outstanding())
-            broken.push_back(x->name + ": an interrupt was lost (raised " + std::to_string(s.raised()) + ")");
+        const IrqLedger::Counts c = m.ledger_now(*x);
+        if (c.lost != 0) {
+            std::string ids;
+            for (const auto id : x->ledger->lost_ids()) ids += " #" + std::to_string(id);
+            if (x->ledger->open_id() && !m.path_holds(*x) && !x->ledger->open_excused(m.vm_alive(x->vm)))
+                ids += " #" + std::to_string(*x->ledger->open_id());
+            broken.push_back(x->name + ": " + std::to_string(c.lost) + " interrupt(s) lost (assertion" + ids + " of " +
+                             std::to_string(c.raised) + ")");
+        }
+        if (c.duplicated != 0)
+            broken.push_back(x->name + ": " + std::to_string(c.duplicated) + " guest acknowledge(s) no assertion explains");
     }
     bool any_alive = false;
     for (const auto& [n, v] : m.vmms) any_alive = any_alive || v->alive();

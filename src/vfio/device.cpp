@@ -96,11 +96,11 @@ int Device::host_irq(unsigned index, unsigned subindex)
     return c ? static_cast<int>(c->host_irq()) : -EINVAL;
 }
 
-int Device::set_forwarded(unsigned index, unsigned subindex, ForwardedIrqConsumer& consumer)
+int Device::set_forwarded(unsigned index, unsigned subindex, ForwardedIrqConsumer& consumer, ForwardingPolicy policy)
 {
     IrqContext* c = bus_irq_context(index, subindex);
     if (!c) return -EINVAL;
-    return c->set_forwarded(consumer);
+    return c->set_forwarded(consumer, policy);
 }
 
 void Device::clear_forwarded(unsigned index, unsigned subindex)

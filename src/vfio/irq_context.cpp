@@ -65,7 +65,7 @@ void IrqContext::release_irq()
 
 int IrqContext::can_set_trigger() const
 {
-    if (consumer_) return -EBUSY; // forwarded: VFIO signalling is off
+    if (consumer_ && policy_ == ForwardingPolicy::exclusive) return -EBUSY; // forwarded: VFIO signalling is off
     if (!requested_ && irqs_.has_handler(host_irq_)) return -EBUSY; // request_irq would say so
     return 0;
 }
@@ -87,6 +87,7 @@ int IrqContext::set_trigger(host::EventfdCtxRef trigger)
 
 void IrqContext::mask()
 {
+    user_masked_ = true; // the user's MASK (SET_IRQS or its mask eventfd)
     if (masked_) return;
     if (requested_) irqs_.disable_irq_nosync(host_irq_);
     masked_ = true;
@@ -95,6 +96,7 @@ void IrqContext::mask()
 
 void IrqContext::unmask()
 {
+    user_masked_ = false;
     if (!masked_) return;
     if (requested_) irqs_.enable_irq(host_irq_);
     masked_ = false;
@@ -105,15 +107,20 @@ void IrqContext::fire() { handle(); }
 
 // --- forwarding ---------------------------------------------------------------------
 
-int IrqContext::set_forwarded(ForwardedIrqConsumer& consumer)
+int IrqContext::set_forwarded(ForwardedIrqConsumer& consumer, ForwardingPolicy policy)
 {
     if (consumer_) return -EINVAL;
-    if (trigger_) return -EBUSY;
+    if (trigger_ && policy == ForwardingPolicy::exclusive) return -EBUSY;
     if (!requested_ && irqs_.has_handler(host_irq_)) return -EBUSY;
-    // A mask left from VFIO signalling has no one left to lift it: forwarding
-    // starts unmasked (the guest's EOI is what re-arms the IRQ from now on).
-    if (masked_ && requested_) irqs_.enable_irq(host_irq_);
-    masked_ = false;
+    // The handler's automask has no one left to lift it: forwarding starts
+    // without it (the guest's EOI is what re-arms the IRQ from now on).  A
+    // mask the user set stays until the user's UNMASK, which works in either
+    // mode -- forwarding never lifts it behind the user's back.
+    if (masked_ && !user_masked_) {
+        if (requested_) irqs_.enable_irq(host_irq_);
+        masked_ = false;
+    }
+    policy_ = policy;
     consumer_ = &consumer; // publish (rcu_assign_pointer)
     if (!requested_) {
         if (int err = request()) {
@@ -147,6 +154,7 @@ void IrqContext::release()
         irqs_.enable_irq(host_irq_); // still forwarded: keep it live
     }
     masked_ = false;
+    user_masked_ = false;
 }
 
 std::vector<std::string> IrqContext::released_state_violations()

@@ -204,6 +204,21 @@ void Vmm::tear_down(IrqState& s)
         break;
     case Delivery::none: break;
     }
+    // An edge signalled that the I/O thread has not read yet is still owed
+    // to the guest: read the eventfd and inject it before the thread and
+    // the eventfd go (QEMU tests and clears its EventNotifier when it
+    // rewires a vector), or the switch would lose it.
+    if (s.inject_thread && !p.level && s.trigger_fd >= 0) {
+        host::EventfdCtxRef trigger;
+        std::uint64_t count = 0;
+        if (host::eventfd_ctx_fdget(proc_, s.trigger_fd, trigger) == 0 && trigger->read(count) == 0 && count > 0) {
+            const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (p.gsi + 32);
+            syscall();
+            ++injections_;
+            (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 1);
+            (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
+        }
+    }
     s.inject_thread.reset();
     s.eoi_thread.reset();
     for (int* fd : {&s.trigger_fd, &s.resample_fd, &s.eoi_irqfd}) {

@@ -214,3 +214,98 @@ TEST_CASE("the vgic's costs come from the profile")
     CHECK(costs.mmio_emulate == sim::CostProfile::builtin_default().get("arch.vgic_mmio_emulate"));
     CHECK(costs.sort_ap_list > sim::Cycles{0});
 }
+
+TEST_CASE("guest GICD_I[SC]ACTIVER and I[SC]PENDR on a mapped interrupt reach the physical IRQ, halting a vCPU that holds it")
+{
+    // vgic_hw_irq_change_active, and the HW branches of
+    // vgic_mmio_write_spending / vgic_hw_irq_cpending: each register, with
+    // the interrupt idle, pending, active, and active with its vCPU loaded
+    // (its LR in the guest: halted first, never rewritten in place).
+    struct Call {
+        unsigned irq;
+        host::IrqchipState which;
+        bool value;
+    };
+    enum class State { idle, pending, active, active_loaded };
+    const std::uint32_t regs[] = {gicd::isactiver, gicd::icactiver, gicd::ispendr, gicd::icpendr};
+    for (const std::uint32_t reg : regs) {
+        for (const State st : {State::idle, State::pending, State::active, State::active_loaded}) {
+            INFO("register " << reg << " state " << static_cast<int>(st));
+            World w;
+            std::vector<Call> calls;
+            std::vector<unsigned> halts;
+            w.vgic->set_phys_state([&](unsigned irq, host::IrqchipState which, bool v) { calls.push_back({irq, which, v}); });
+            // KVM's halt: the vCPU leaves the guest, its LRs folded on its CPU.
+            w.vgic->set_halt([&](unsigned v) {
+                halts.push_back(v);
+                w.vgic->fold(v, v);
+            });
+            w.guest_enable(64);
+            w.guest_edge(64);
+            REQUIRE(w.vgic->map_phys_irq(0, 64, 80) == 0);
+            if (st != State::idle) REQUIRE(w.vgic->inject_mapped(0, 64) == 0);
+            if (st == State::active || st == State::active_loaded) {
+                w.vgic->flush(0, 0);
+                REQUIRE(w.guest_ack() == 64);
+                if (st == State::active) w.vgic->fold(0, 0);
+            }
+            REQUIRE(w.vgic->loaded_on(0) == (st == State::active_loaded ? 0 : -1));
+            sim::Cycles c;
+            w.vgic->dist_write(0, reg + 8, 1u, c); // bit 0 of the third word: INTID 64
+            const arch::VirtualIrq& v = *w.vgic->irq(0, 64);
+            // A loaded vCPU holding it was halted before the change; no other.
+            CHECK(halts.size() == (st == State::active_loaded ? 1u : 0u));
+            CHECK(w.vgic->loaded_on(0) == -1);
+            const bool was_active = st == State::active || st == State::active_loaded;
+            std::vector<Call> want;
+            if (reg == gicd::isactiver) want = {{80, host::IrqchipState::active, true}};
+            if (reg == gicd::icactiver) want = {{80, host::IrqchipState::active, false}};
+            if (reg == gicd::ispendr) want = {{80, host::IrqchipState::active, true}};
+            if (reg == gicd::icpendr) {
+                want = {{80, host::IrqchipState::pending, false}};
+                if (!was_active) want.push_back({80, host::IrqchipState::active, false});
+            }
+            REQUIRE(calls.size() == want.size());
+            for (std::size_t k = 0; k < want.size(); ++k) {
+                CHECK(calls[k].irq == want[k].irq);
+                CHECK(calls[k].which == want[k].which);
+                CHECK(calls[k].value == want[k].value);
+            }
+            // And the virtual state changed as the guest asked, from the exact state.
+            if (reg == gicd::isactiver) CHECK(v.active);
+            if (reg == gicd::icactiver) CHECK_FALSE(v.active);
+            if (reg == gicd::ispendr) CHECK(v.pending());
+            if (reg == gicd::icpendr) {
+                CHECK_FALSE(v.pending());
+                CHECK(v.active == was_active);
+            }
+        }
+    }
+}
+
+TEST_CASE("unmapping an interrupt a loaded vCPU holds halts that vCPU instead of rewriting its list register")
+{
+    World w;
+    std::vector<unsigned> halts;
+    w.vgic->set_halt([&](unsigned v) {
+        halts.push_back(v);
+        w.vgic->fold(v, v);
+    });
+    w.guest_enable(64);
+    REQUIRE(w.vgic->map_phys_irq(0, 64, 80) == 0);
+    REQUIRE(w.vgic->inject_mapped(0, 64) == 0);
+    w.vgic->flush(0, 0);
+    REQUIRE(w.guest_ack() == 64);
+    const std::uint32_t lr_before = w.gic->read(Block::gich, 0, gich::lr0);
+    REQUIRE(ListRegister{lr_before}.hw());
+    w.vgic->unmap_phys_irq(0, 64);
+    CHECK(halts == std::vector<unsigned>{0});
+    // The LR was folded by the halted vCPU's exit, not rewritten: the next
+    // entry writes it back as a software interrupt, still active.
+    CHECK(w.vgic->loaded_on(0) == -1);
+    CHECK(w.vgic->irq(0, 64)->active);
+    w.vgic->flush(0, 0);
+    const ListRegister lr{w.gic->read(Block::gich, 0, gich::lr0)};
+    CHECK_FALSE(lr.hw());
+    CHECK(lr.state() == ListRegister::State::active);
+}

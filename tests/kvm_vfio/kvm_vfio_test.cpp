@@ -148,7 +148,8 @@ TEST_CASE("FORWARD_IRQ errnos (arm): each refusal leaves device, list, VFIO and 
     REQUIRE(efd >= 0);
     CHECK(w.has_attr(kv::kDevVfioDevice, kv::kDevVfioDeviceForwardIrq) == 0);
     CHECK(w.has_attr(kv::kDevVfioDevice, kv::kDevVfioDeviceUnforwardIrq) == 0);
-    CHECK(w.has_attr(kv::kDevVfioDevice, 3) == -ENXIO);
+    CHECK(w.has_attr(kv::kDevVfioDevice, kv::kDevVfioDeviceForwardPolicy) == 0);
+    CHECK(w.has_attr(kv::kDevVfioDevice, 4) == -ENXIO);
 
     // The device's group is not known to KVM yet.
     CHECK_REFUSED(w, w.forward(w.pfd, 0, 0, 16), EINVAL);
@@ -165,7 +166,7 @@ TEST_CASE("FORWARD_IRQ errnos (arm): each refusal leaves device, list, VFIO and 
     CHECK_REFUSED(w, raw_attr(w, kv::kDevVfioDevice, kv::kDevVfioDeviceForwardIrq, {}), EFAULT);
     std::array<std::uint8_t, 8> short_arg{};
     CHECK_REFUSED(w, raw_attr(w, kv::kDevVfioDevice, kv::kDevVfioDeviceForwardIrq, short_arg), EFAULT);
-    CHECK_REFUSED(w, w.irq_call(3, {static_cast<std::uint32_t>(w.pfd), 0, 0, 16}), ENXIO);
+    CHECK_REFUSED(w, w.irq_call(4, {static_cast<std::uint32_t>(w.pfd), 0, 0, 16}), ENXIO);
 
     REQUIRE(w.forward(w.pfd, 0, 0, 16) == 0);
     CHECK_REFUSED(w, w.forward(w.pfd, 0, 0, 16), EINVAL); // same (device, index, subindex)
@@ -182,6 +183,32 @@ TEST_CASE("FORWARD_IRQ errnos (arm): each refusal leaves device, list, VFIO and 
     REQUIRE(w.vfio.device_set_irqs(w.vmm, w.pfd, vfio::VfioIrqSet::eventfds(kTrigger, 1, 0, {-1})) == 0);
     CHECK(w.forward(w.pfd, 1, 0, 17) == 0);
     CHECK(w.dev().forwarded().size() == 2);
+}
+
+TEST_CASE("the forwarding policy attribute: EINVAL for an unknown value, EBUSY while forwarded; bi-modal keeps the trigger")
+{
+    KvmVfioWorld w(arch::ArchKind::arm);
+    REQUIRE(w.add_group(w.gfd) == 0);
+    auto policy = [&](std::uint32_t v) {
+        std::vector<std::uint8_t> buf(sizeof v);
+        std::memcpy(buf.data(), &v, sizeof v);
+        return raw_attr(w, kv::kDevVfioDevice, kv::kDevVfioDeviceForwardPolicy, buf);
+    };
+    CHECK(w.dev().policy() == vfio::ForwardingPolicy::exclusive);
+    CHECK_REFUSED(w, policy(2), EINVAL);
+    CHECK_REFUSED(w, raw_attr(w, kv::kDevVfioDevice, kv::kDevVfioDeviceForwardPolicy, {}), EFAULT);
+    REQUIRE(policy(1) == 0);
+    CHECK(w.dev().policy() == vfio::ForwardingPolicy::bimodal);
+    // Bi-modal: forwarding with VFIO signalling set up is accepted and leaves it set.
+    const int efd = host::eventfd_create(w.vmm);
+    REQUIRE(w.vfio.device_set_irqs(w.vmm, w.pfd, vfio::VfioIrqSet::eventfds(kTrigger, 1, 0, {efd})) == 0);
+    REQUIRE(w.forward(w.pfd, 1, 0, 17) == 0);
+    CHECK(w.plat->irq_context(1, 0)->has_trigger());
+    CHECK(w.plat->irq_context(1, 0)->forwarded());
+    CHECK_REFUSED(w, policy(0), EBUSY); // entries exist under the old policy
+    REQUIRE(w.unforward(w.pfd, 1, 0) == 0);
+    CHECK(w.plat->irq_context(1, 0)->requested()); // the switch freed nothing
+    CHECK(policy(0) == 0);
 }
 
 TEST_CASE("UNFORWARD_IRQ errnos: not forwarded EINVAL, bad fd EBADF, not a device EINVAL, EFAULT")

@@ -39,7 +39,10 @@ void check_accounted(const IrqResult& r)
 {
     INFO(r.name << " under " << r.delivery);
     CHECK(r.lost == 0);
-    CHECK(r.raised == r.delivered + r.coalesced + r.outstanding);
+    CHECK(r.duplicated == 0);
+    // The ledger's terms, each counted on its own (an MSI raised before the
+    // guest configured its SPI as an edge is dropped, as KVM drops it).
+    CHECK(r.raised == r.delivered + r.coalesced + r.outstanding + r.lost + r.dropped);
     CHECK(r.delivered > 0);
 }
 

@@ -24,6 +24,9 @@ struct Scenario {
     bool level;
     bool start_forwarded;
     int raises = 1; ///< device assertions, 5000 cycles apart
+    /// bimodal: the trigger (and the irqfd on it) stay set across switches;
+    /// a switch is set_forwarded / clear_forwarded alone.
+    ForwardingPolicy policy = ForwardingPolicy::exclusive;
 };
 
 struct Run {
@@ -38,13 +41,27 @@ struct Run {
     {
         efd = f.new_eventfd();
         ufd = f.new_eventfd();
+        if (bimodal()) set_up_signalling();
         if (s.start_forwarded) to_forwarded();
         else to_normal();
         f.queue.schedule(raise, sim::Cycles{10});
     }
 
+    bool bimodal() const { return sc.policy == ForwardingPolicy::bimodal; }
+    void set_up_signalling()
+    {
+        REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, index, 0, {efd})) == 0);
+        if (sc.level) REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(UNMASK, index, 0, {ufd})) == 0);
+        vgic.attach_irqfd(host::EventfdCtxRef::acquire(&f.ctx_of(efd)),
+                          sc.level ? host::EventfdCtxRef::acquire(&f.ctx_of(ufd)) : host::EventfdCtxRef{});
+    }
     void to_forwarded()
     {
+        if (bimodal()) {
+            vgic.forward();
+            REQUIRE(f.plat->set_forwarded(index, 0, vgic, sc.policy) == 0);
+            return;
+        }
         vgic.detach_irqfd();
         REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, index, 0, {-1})) == 0);
         if (sc.level) REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(UNMASK, index, 0, {-1})) == 0);
@@ -55,6 +72,7 @@ struct Run {
     {
         vgic.unforward();
         f.plat->clear_forwarded(index, 0);
+        if (bimodal()) return;
         REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, index, 0, {efd})) == 0);
         if (sc.level) REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(UNMASK, index, 0, {ufd})) == 0);
         vgic.attach_irqfd(host::EventfdCtxRef::acquire(&f.ctx_of(efd)),
@@ -82,7 +100,8 @@ struct Run {
         bad(info.replay_pending, "a replay is still pending");
         bad(c.masked(), "VFIO context left masked");
         bad(f.irqs.unbalanced_enables() != 0, "unbalanced enable_irq");
-        bad(c.forwarded() == c.has_trigger(), "neither or both of forwarded and trigger");
+        if (sc.policy == ForwardingPolicy::exclusive) bad(c.forwarded() == c.has_trigger(), "neither or both of forwarded and trigger");
+        else bad(!c.has_trigger(), "the trigger did not stay set");
         bad(c.forwarded() != (f.irqs.vcpu_affinity(irq) != nullptr), "vCPU affinity disagrees with the mode");
         bad(!f.cpu.idle(), "CPU not idle");
         return p;
@@ -191,4 +210,16 @@ TEST_CASE("two level assertions with one switch at every event boundary are each
     race_everywhere({true, true, 2});
     race_everywhere({false, false, 2});
     race_everywhere({false, true, 2});
+}
+
+TEST_CASE("bi-modal policy: forwarding and unforwarding with the trigger left set, at every event boundary, loses and duplicates nothing")
+{
+    for (const bool level : {false, true}) {
+        for (const bool from_forwarded : {false, true}) {
+            race_everywhere({level, from_forwarded, 1, ForwardingPolicy::bimodal});
+            race_everywhere({level, from_forwarded, 2, ForwardingPolicy::bimodal});
+        }
+        race_there_and_back({level, false, 2, ForwardingPolicy::bimodal});
+        race_there_and_back({level, true, 2, ForwardingPolicy::bimodal});
+    }
 }

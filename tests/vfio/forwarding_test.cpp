@@ -107,7 +107,22 @@ TEST_CASE("clear_forwarded cannot fail, frees the host IRQ, and never calls the 
     CHECK(c.n == 1);
 }
 
-TEST_CASE("forwarding lifts a mask left over from VFIO signalling")
+TEST_CASE("forwarding lifts the handler's automask left over from VFIO signalling")
+{
+    VfioFixture f;
+    Counting c;
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 0, 0, {f.new_eventfd()})) == 0);
+    f.plat->irq_context(0, 0)->fire(); // the level handler masks and signals
+    REQUIRE(f.plat->irq_context(0, 0)->masked());
+    REQUIRE_FALSE(f.plat->irq_context(0, 0)->user_masked());
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(TRIGGER, 0, 0, 0)) == 0);
+    REQUIRE(f.plat->set_forwarded(0, 0, c) == 0);
+    CHECK_FALSE(f.plat->irq_context(0, 0)->masked());
+    CHECK(f.irqs.depth(40) == 0);
+    CHECK(f.chip.irq(40).enabled);
+}
+
+TEST_CASE("forwarding keeps a mask the user set until the user unmasks")
 {
     VfioFixture f;
     Counting c;
@@ -115,6 +130,11 @@ TEST_CASE("forwarding lifts a mask left over from VFIO signalling")
     REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(VFIO_IRQ_SET_ACTION_MASK, 0, 0, 1)) == 0);
     REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(TRIGGER, 0, 0, 0)) == 0);
     REQUIRE(f.plat->set_forwarded(0, 0, c) == 0);
+    CHECK(f.plat->irq_context(0, 0)->masked());
+    CHECK(f.irqs.depth(40) == 1);
+    CHECK_FALSE(f.chip.irq(40).enabled);
+    // The user's UNMASK works on a forwarded IRQ and lets it through.
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::none(VFIO_IRQ_SET_ACTION_UNMASK, 0, 0, 1)) == 0);
     CHECK_FALSE(f.plat->irq_context(0, 0)->masked());
     CHECK(f.irqs.depth(40) == 0);
     CHECK(f.chip.irq(40).enabled);
@@ -176,4 +196,28 @@ TEST_CASE("a forwarded level IRQ costs the host CPU less than the eventfd path: 
     CHECK(eventfd_path == common + access /*ICENABLER*/ + f.costs.eventfd_signal + access /*DIR*/);
     CHECK(forwarded_path == common);
     CHECK(forwarded_path < eventfd_path);
+}
+
+TEST_CASE("bi-modal policy: forwarding with the trigger set keeps it, frees nothing, and unforwarding signals it again")
+{
+    VfioFixture f;
+    Counting c;
+    const int efd = f.new_eventfd();
+    REQUIRE(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 1, 0, {efd})) == 0);
+    IrqContext& ctx = *f.plat->irq_context(1, 0);
+    CHECK(f.plat->set_forwarded(1, 0, c) == -EBUSY); // the exclusive policy
+    REQUIRE(f.plat->set_forwarded(1, 0, c, ForwardingPolicy::bimodal) == 0);
+    CHECK(ctx.has_trigger());
+    CHECK(ctx.requested());
+    ctx.fire();
+    CHECK(c.n == 1);
+    CHECK(f.ctx_of(efd).count() == 0); // forwarded: the trigger is not signalled
+    // The trigger may be replaced while forwarded.
+    const int efd2 = f.new_eventfd();
+    CHECK(f.set_irqs(f.pfd, VfioIrqSet::eventfds(TRIGGER, 1, 0, {efd2})) == 0);
+    f.plat->clear_forwarded(1, 0);
+    CHECK(ctx.requested()); // never freed by a switch
+    ctx.fire();
+    CHECK(c.n == 1);
+    CHECK(f.ctx_of(efd2).count() == 1);
 }

@@ -14,12 +14,23 @@
 // irqfd resampler listens to).  A mapped (HW) interrupt is written with the
 // HW bit, so the guest's EOI deactivates the physical interrupt itself.
 //
+// Before it reads or changes the active state of an interrupt that a
+// running vCPU holds in its list registers, the vgic halts that vCPU
+// (vgic_access_active_prepare -> kvm_arm_halt_guest): the vCPU leaves the
+// guest and folds its own list registers on its own CPU, so the vgic's copy
+// is exact and no list register of a running vCPU is ever rewritten from
+// elsewhere.  A guest's GICD_I[SC]ACTIVER / I[SC]PENDR write on a mapped
+// interrupt reaches the physical distributor through the set_phys_state
+// callback, as vgic_irq_set_phys_active / _pending do.
+//
 // The Vgic touches only the GIC, through register accesses of the physical
-// CPU it is told runs the vCPU, and calls upward only through the kick and
-// ack-notifier callbacks.
+// CPU it is told runs the vCPU, and calls upward only through the kick,
+// halt, physical-active and ack-notifier callbacks.
 #pragma once
 
 #include <fwdsim/gic/gic.h>
+#include <fwdsim/gic/registers.h>
+#include <fwdsim/host/irqchip.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/cycles.h>
 
@@ -86,6 +97,18 @@ public:
     /// Called with the INTID when the guest's EOI of a level, non-mapped
     /// interrupt is seen (kvm_notify_acked_irq).
     void set_ack_notifier(std::function<void(unsigned intid)> notifier) { ack_notifier_ = std::move(notifier); }
+    /// kvm_arm_halt_guest for one vCPU: KVM makes it leave the guest at
+    /// once; its exit folds its list registers on its own CPU.
+    void set_halt(std::function<void(unsigned vcpu)> halt) { halt_ = std::move(halt); }
+    /// vgic_irq_set_phys_active / vgic_irq_set_phys_pending: sets or
+    /// clears a mapped interrupt's physical state (irq_set_irqchip_state).
+    using PhysStateFn = std::function<void(unsigned hwintid, host::IrqchipState which, bool value)>;
+    void set_phys_state(PhysStateFn fn) { phys_state_ = std::move(fn); }
+
+    /// vgic_access_active_prepare: if a vCPU that is loaded holds `intid`
+    /// in a list register, halt it, so that the state below is exact.
+    /// Returns the vCPU halted, or -1.
+    int sync_listed(unsigned vcpu, unsigned intid);
 
     // --- world switch (vgic_flush_lr_state / vgic_fold_lr_state) ----------------
     /// Fills the list registers of physical CPU `pcpu` for `vcpu`; returns
@@ -102,23 +125,38 @@ public:
 
     // --- inspection -----------------------------------------------------------------
     const VirtualIrq* irq(unsigned vcpu, unsigned intid) const;
+    /// The guest's GICD_CTLR.Enable.
+    bool dist_enabled() const { return enabled_; }
     /// Something pending and enabled waits for `vcpu` (wakes it from WFI).
     bool has_pending(unsigned vcpu) const;
     std::size_t ap_list_size(unsigned vcpu) const;
     /// Whether the last flush for `vcpu` ran out of list registers.
     bool overflowed(unsigned vcpu) const;
+    /// The physical CPU whose list registers hold `vcpu` (between flush
+    /// and fold), or -1.
+    int loaded_on(unsigned vcpu) const;
+    /// The list register state of `intid` where a loaded vCPU holds it
+    /// (read through GICH, no side effect), else invalid.
+    gic::ListRegister::State listed_state(unsigned vcpu, unsigned intid) const;
+    /// Whether `intid` waits for the guest's acknowledge: pending in the
+    /// vgic's copy or in a loaded vCPU's list register (measurement).
+    bool pending_for_guest(unsigned vcpu, unsigned intid) const;
 
 private:
     struct Vcpu;
     VirtualIrq* lookup(unsigned vcpu, unsigned intid);
     void queue(VirtualIrq& irq);
     void prune(unsigned vcpu);
+    void change_active(unsigned vcpu, VirtualIrq& irq, bool active);
+    void change_pending(unsigned vcpu, VirtualIrq& irq, bool pending);
 
     gic::Gic& gic_;
     unsigned nr_irqs_;
     VgicCosts costs_;
     std::function<void(unsigned)> kick_;
     std::function<void(unsigned)> ack_notifier_;
+    std::function<void(unsigned)> halt_;
+    PhysStateFn phys_state_;
     bool enabled_ = false; ///< the guest's GICD_CTLR
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::vector<VirtualIrq> spis_;

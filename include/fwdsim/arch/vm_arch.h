@@ -61,6 +61,9 @@ public:
     void set_kick(std::function<void(unsigned vcpu)> kick) { kick_ = std::move(kick); }
     /// Called with the INTID of a level interrupt the guest EOIed (ack notifier).
     void set_ack_notifier(std::function<void(unsigned intid)> ack) { ack_ = std::move(ack); }
+    /// kvm_arm_halt_guest for one vCPU: it must leave the guest at once
+    /// (its exit folds its list registers on its own CPU).
+    void set_halt(std::function<void(unsigned vcpu)> halt) { halt_ = std::move(halt); }
 
     /// kvm_vgic_inject_irq; -ENODEV before init, -EINVAL for a bad INTID.
     int inject(unsigned vcpu, unsigned intid, bool level);
@@ -71,11 +74,14 @@ public:
     /// are found before anything changes: -ENODEV before init, -EINVAL for a
     /// guest_irq that is not an SPI or a bad host_irq, -EBUSY when either
     /// side is linked already, else what the host IRQ layer says.  An IRQ
-    /// the guest has active moves its active state to the physical side.
+    /// the guest has active moves its active state to the physical side;
+    /// the active state is read exactly, whatever the vCPU is doing: a
+    /// vCPU holding it in a list register is halted first.
     virtual int forward_irq(unsigned host_irq, unsigned guest_irq) = 0;
     /// Cannot fail; a no-op for a pair that is not linked.  A physical IRQ
     /// active on the guest's behalf is deactivated, the virtual one keeps
-    /// its state.
+    /// its state (a vCPU holding it in a list register is halted first,
+    /// so its LR goes back as a software interrupt at the next entry).
     virtual void unforward_irq(unsigned host_irq, unsigned guest_irq) = 0;
     /// A forwarded host IRQ fired (hard-IRQ context): make its guest IRQ
     /// pending.  -ENOENT when host_irq is not forwarded.
@@ -93,6 +99,7 @@ private:
     std::unique_ptr<Vgic> vgic_;
     std::function<void(unsigned)> kick_;
     std::function<void(unsigned)> ack_;
+    std::function<void(unsigned)> halt_;
 };
 
 /// The arches fwdsim provides, by name ("arm", "minimal").

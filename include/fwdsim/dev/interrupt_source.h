@@ -16,6 +16,7 @@
 #include <fwdsim/sim/random.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ public:
     void stop();
     /// Raises one event now, outside the traffic (tests, scripted stimulus).
     void raise_now();
+    /// Called at each event, before the line moves (measurement: the
+    /// system's per-interrupt ledger reads the path's state there).
+    void set_raise_hook(std::function<void()> hook) { raise_hook_ = std::move(hook); }
 
     /// The driver services the device: consumes the outstanding events and,
     /// for a level source, lowers the line.
@@ -75,6 +79,7 @@ private:
     sim::Rng rng_;
     sim::MemberEvent<InterruptSource, &InterruptSource::on_traffic> traffic_event_{this, "dev.traffic"};
     sim::MemberEvent<InterruptSource, &InterruptSource::on_pulse_end> pulse_end_{this, "dev.pulse_end"};
+    std::function<void()> raise_hook_;
     std::deque<sim::Cycles> outstanding_;
     bool line_level_ = false;
     bool masked_ = false;

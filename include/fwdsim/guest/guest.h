@@ -76,6 +76,9 @@ public:
     std::uint64_t unexpected_irqs() const { return unexpected_.value(); }
     /// Guest cycles spent in interrupt handling (entry to return).
     sim::Cycles irq_cycles() const { return irq_cycles_; }
+    /// Whether the guest has read `intid` from GICV_IAR and not yet told
+    /// its handler (the read's cost still running): measurement only.
+    bool acknowledging(unsigned intid) const { return phase_ == Phase::irq_ack && (iar_ & 0x3FF) == intid; }
 
     // --- kvm::GuestCode -------------------------------------------------------------
     void trap_done(kvm::Vcpu& vcpu) override;

@@ -74,6 +74,13 @@ public:
     void stop();
     /// kvm_vcpu_kick: an interrupt was queued for this vCPU.
     void kick();
+    /// kvm_arm_halt_guest for this vCPU (KVM_REQ_SLEEP, kicked and waited
+    /// for): a vCPU in the guest or entering it leaves at once -- an irq
+    /// exit, its list registers folded on its own CPU -- and re-enters
+    /// through its run loop.  Anywhere else it holds no list register and
+    /// nothing happens.  The requester's wait is not charged (a limit,
+    /// docs/irq-forwarding-mode.md).
+    void halt();
 
     // --- for the guest model, while in the guest ------------------------------
     /// Runs `cycles` of guest time, then calls GuestCode::segment_done.

@@ -145,6 +145,10 @@ public:
 
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
+    /// Whether an irqfd's injection into guest INTID `intid` is queued
+    /// (signalled, not yet injected): where an interrupt waits between its
+    /// eventfd and the vgic (measurement: the system's ledger).
+    bool irqfd_injection_queued(unsigned intid) const;
     std::size_t resampler_count() const { return resamplers_.size(); }
 
     /// vgic_lazy_init: initialises the vgic for the vCPUs created so far.

@@ -35,6 +35,9 @@ constexpr std::uint64_t kDevVfioGroupDel = 2;
 constexpr std::uint32_t kDevVfioDevice = 2;
 constexpr std::uint64_t kDevVfioDeviceForwardIrq = 1;
 constexpr std::uint64_t kDevVfioDeviceUnforwardIrq = 2;
+/// fwdsim's policy attribute (u32: 0 exclusive, 1 bi-modal); -EBUSY while
+/// any IRQ is forwarded, -EINVAL for another value.
+constexpr std::uint64_t kDevVfioDeviceForwardPolicy = 3;
 
 /// The attribute argument of FORWARD_IRQ / UNFORWARD_IRQ
 /// (struct kvm_arch_forwarded_irq in the seed).
@@ -82,12 +85,14 @@ public:
 
     const boost::intrusive::list<ForwardedIrq>& forwarded() const { return forwarded_; }
     const std::vector<vfio::GroupRef>& groups() const { return groups_; }
+    vfio::ForwardingPolicy policy() const { return policy_; }
 
 private:
     int group_add(host::Process& caller, const kvm::DeviceAttr& attr);
     int group_del(host::Process& caller, const kvm::DeviceAttr& attr);
     int forward(host::Process& caller, const kvm::DeviceAttr& attr);
     int unforward(host::Process& caller, const kvm::DeviceAttr& attr);
+    int set_policy(const kvm::DeviceAttr& attr);
     /// Unregisters one entry: the arch link, then VFIO's mode, then the
     /// entry and its device reference.  Cannot fail.
     void unforward_entry(ForwardedIrq& entry);
@@ -96,6 +101,7 @@ private:
     kvm::Vm& vm_;
     std::vector<vfio::GroupRef> groups_;
     boost::intrusive::list<ForwardedIrq> forwarded_;
+    vfio::ForwardingPolicy policy_ = vfio::ForwardingPolicy::exclusive;
 };
 
 /// Registers the kvm-vfio device type (KVM_DEV_TYPE_VFIO) with `kvm`; a

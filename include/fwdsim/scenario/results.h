@@ -23,11 +23,17 @@ namespace fwdsim::scenario {
 struct IrqResult {
     std::string name;       ///< "<device>.<irq>"
     std::string delivery;   ///< userspace | irqfd | forwarded
+    // The ledger's account of the assertions raised in the measured window
+    // (scenario/ledger.h): each counted on its own, none derived, so
+    // raised == delivered + coalesced + outstanding + lost + dropped.
     std::uint64_t raised = 0;
-    std::uint64_t delivered = 0;
-    std::uint64_t coalesced = 0;
-    std::uint64_t outstanding = 0; ///< still pending at the end of the run
-    std::uint64_t lost = 0;        ///< raised - delivered - coalesced - outstanding; must be 0
+    std::uint64_t delivered = 0;   ///< opened a carrier the guest acknowledged
+    std::uint64_t coalesced = 0;   ///< asserted while the source was pending, not yet acknowledged (or its level line high)
+    std::uint64_t outstanding = 0; ///< still held somewhere on the path at the end of the run
+    std::uint64_t lost = 0;        ///< held nowhere and never acknowledged; must be 0
+    std::uint64_t dropped = 0;     ///< went with its VM (the VMM killed)
+    std::uint64_t redelivered = 0; ///< guest acknowledges no assertion needed (a coalesced edge or a level line delivered again)
+    std::uint64_t duplicated = 0;  ///< guest acknowledges nothing explains; must be 0
     sim::Histogram to_ack;
     sim::Histogram to_eoi;
     sim::Histogram to_deactivate;

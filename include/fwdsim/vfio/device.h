@@ -81,8 +81,10 @@ public:
     // --- for kvm-vfio (external user) --------------------------------------------
     /// The host IRQ behind (index, subindex), or -EINVAL.
     int host_irq(unsigned index, unsigned subindex);
-    /// -EINVAL: no such IRQ or already forwarded; -EBUSY: VFIO signalling set.
-    int set_forwarded(unsigned index, unsigned subindex, ForwardedIrqConsumer& consumer);
+    /// -EINVAL: no such IRQ or already forwarded; -EBUSY: VFIO signalling
+    /// set (exclusive policy only).
+    int set_forwarded(unsigned index, unsigned subindex, ForwardedIrqConsumer& consumer,
+                      ForwardingPolicy policy = ForwardingPolicy::exclusive);
     /// Cannot fail; a no-op for an IRQ that is not forwarded.
     void clear_forwarded(unsigned index, unsigned subindex);
     bool is_forwarded(unsigned index, unsigned subindex);

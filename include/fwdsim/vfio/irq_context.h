@@ -20,8 +20,14 @@
 // * set_forwarded(consumer): -EBUSY when a trigger eventfd is set (VFIO
 //   signalling is set up), -EINVAL when already forwarded, or the request_irq
 //   errno.  The handler then neither masks nor signals: it calls
-//   consumer.inject(host_irq).
-// * clear_forwarded(): cannot fail, safe with the interrupt in flight.
+//   consumer.inject(host_irq).  The handler's automask is lifted; a MASK the
+//   user set is kept until the user's UNMASK (which works in both modes).
+//   Under ForwardingPolicy::bimodal (the review's bi-modal handler) a
+//   trigger eventfd may stay set: forwarding is then one published pointer,
+//   the host IRQ stays requested, a trigger may be set or changed while
+//   forwarded, and unforwarding hands the next interrupt to the trigger.
+// * clear_forwarded(): cannot fail, safe with the interrupt in flight; it
+//   frees the host IRQ only when no trigger is set.
 // * The mode is read once per interrupt, without a lock, and a switch is
 //   RCU-style: publish, wait a grace period (every handler that could have
 //   read the old mode has finished), reclaim.  The argument is in
@@ -43,6 +49,13 @@
 #include <vector>
 
 namespace fwdsim::vfio {
+
+/// How forwarding shares the IRQ with VFIO signalling (a policy of the
+/// kvm-vfio device, docs/irq-forwarding-mode.md).
+enum class ForwardingPolicy {
+    exclusive, ///< the modes exclude each other: EBUSY while the other is set up
+    bimodal,   ///< the trigger stays set; a switch publishes the mode and frees nothing
+};
 
 struct IrqContextEnv {
     host::IrqLayer& irqs;
@@ -76,9 +89,10 @@ public:
     void unmask();
     void fire();
     bool masked() const { return masked_; }
+    bool user_masked() const { return user_masked_; }
 
     // --- forwarding -------------------------------------------------------------
-    int set_forwarded(ForwardedIrqConsumer& consumer);
+    int set_forwarded(ForwardedIrqConsumer& consumer, ForwardingPolicy policy = ForwardingPolicy::exclusive);
     void clear_forwarded();
     bool forwarded() const { return consumer_ != nullptr; }
 
@@ -130,12 +144,14 @@ private:
     std::string name_;
 
     bool requested_ = false;
-    bool masked_ = false;
+    bool masked_ = false;      ///< the host IRQ is disabled by VFIO (automask or the user's MASK)
+    bool user_masked_ = false; ///< ... and the user's MASK is among the reasons
     host::EventfdCtxRef trigger_;
     Virqfd unmask_fd_;
     Virqfd mask_fd_;
     /// The published mode: null = VFIO signalling, else forwarded to it.
     ForwardedIrqConsumer* consumer_ = nullptr;
+    ForwardingPolicy policy_ = ForwardingPolicy::exclusive; ///< of the current forwarding
 
     std::uint64_t signals_ = 0;
     std::uint64_t injections_ = 0;

@@ -151,25 +151,48 @@ void Vgic::unmap_phys_irq(unsigned vcpu, unsigned intid)
 {
     VirtualIrq* irq = lookup(vcpu, intid);
     if (irq == nullptr || !irq->hw) return;
-    irq->hw = false;
-    irq->hwintid = 0;
     // A list register of a running vCPU still holding it with HW=1 would let
     // the guest's EOI deactivate the physical INTID after it has a new
-    // owner.  KVM would kick the vCPU and resync; we rewrite the LR in place
-    // as a software one with the same state (its EOI then only completes the
-    // virtual interrupt).
-    if (irq->listed_on < 0) return;
-    Vcpu& v = *vcpus_[static_cast<unsigned>(irq->listed_on)];
-    if (v.loaded_on < 0) return;
+    // owner.  As KVM does, halt the vCPU first (its exit folds the LR back
+    // on its own CPU) instead of rewriting a running vCPU's LR from here;
+    // the next flush writes it as a software interrupt.
+    (void)sync_listed(vcpu, intid);
+    irq->hw = false;
+    irq->hwintid = 0;
+}
+
+int Vgic::loaded_on(unsigned vcpu) const { return vcpus_.at(vcpu)->loaded_on; }
+
+int Vgic::sync_listed(unsigned vcpu, unsigned intid)
+{
+    VirtualIrq* irq = lookup(vcpu, intid);
+    if (irq == nullptr || irq->listed_on < 0) return -1;
+    const auto holder = static_cast<unsigned>(irq->listed_on);
+    if (vcpus_[holder]->loaded_on < 0 || !halt_) return -1;
+    halt_(holder);
+    return static_cast<int>(holder);
+}
+
+ListRegister::State Vgic::listed_state(unsigned vcpu, unsigned intid) const
+{
+    const VirtualIrq* irq = this->irq(vcpu, intid);
+    if (irq == nullptr || irq->listed_on < 0) return ListRegister::State::invalid;
+    const Vcpu& v = *vcpus_[static_cast<unsigned>(irq->listed_on)];
+    if (v.loaded_on < 0) return ListRegister::State::invalid;
     for (unsigned n = 0; n < v.in_lr.size(); ++n) {
         if (v.in_lr[n] != irq) continue;
-        const auto pcpu = static_cast<unsigned>(v.loaded_on);
-        const ListRegister lr{gic_.read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
-        if (lr.hw() && lr.state() != ListRegister::State::invalid) {
-            gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n,
-                       ListRegister::make_virtual(irq->intid, lr.priority(), lr.state(), false).raw);
-        }
+        return ListRegister{gic_.read(gic::Block::gich, static_cast<unsigned>(v.loaded_on), gic::gich::lr0 + 4 * n)}.state();
     }
+    return ListRegister::State::invalid;
+}
+
+bool Vgic::pending_for_guest(unsigned vcpu, unsigned intid) const
+{
+    const VirtualIrq* irq = this->irq(vcpu, intid);
+    if (irq == nullptr) return false;
+    if (irq->pending()) return true;
+    const auto st = listed_state(vcpu, intid);
+    return st == ListRegister::State::pending || st == ListRegister::State::pending_active;
 }
 
 sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
@@ -250,9 +273,11 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
             // The guest's EOI deactivated the physical interrupt; if the
             // device asserts again, the physical GIC signals the host, which
             // injects again (the line is resampled at the source, as
-            // vgic_get_phys_line_level does).
+            // vgic_get_phys_line_level does).  A pending latch that survived
+            // the flush (pending behind an active HW LR, which never goes in
+            // as pending+active) is a software pending still owed to the
+            // guest: it stays.
             irq->line_level = false;
-            irq->pending_latch = false;
         }
         if (!irq->edge && st == ListRegister::State::invalid && lr.eoi()) {
             acked[nr_acked++] = irq->intid; // the guest EOIed a level interrupt
@@ -348,6 +373,40 @@ std::uint32_t Vgic::dist_read(unsigned vcpu, std::uint32_t off, sim::Cycles& cos
     return 0;
 }
 
+// --- guest writes to an interrupt's state (vgic-mmio.c) ----------------------------
+// Each first halts a running vCPU that holds the interrupt in a list register
+// (vgic_access_active_prepare), so it changes the exact state and no LR of a
+// running vCPU is left contradicting it.  On a mapped interrupt the physical
+// side follows, as Linux's vgic_hw_irq_change_active and the HW branches of
+// vgic_mmio_write_spending / vgic_hw_irq_cpending do; otherwise a physical
+// IRQ would stay active forever after the guest clears its active bit.
+
+void Vgic::change_active(unsigned vcpu, VirtualIrq& irq, bool active)
+{
+    (void)sync_listed(vcpu, irq.intid);
+    irq.active = active;
+    if (irq.hw && phys_state_) phys_state_(irq.hwintid, host::IrqchipState::active, active);
+}
+
+void Vgic::change_pending(unsigned vcpu, VirtualIrq& irq, bool pending)
+{
+    (void)sync_listed(vcpu, irq.intid);
+    irq.pending_latch = pending;
+    if (!irq.hw || !phys_state_) return;
+    // ISPENDR: the physical IRQ is made active so the guest's EOI through
+    // the HW LR has something to deactivate and the line cannot fire on top
+    // of the pending the guest set.  ICPENDR: the physical pending state is
+    // cleared too (an edge the guest discards), and unless the guest still
+    // has it active so is the physical active state, so the guest cannot
+    // mask the physical IRQ by a set-then-clear of its pending bit.
+    if (pending) {
+        phys_state_(irq.hwintid, host::IrqchipState::active, true);
+        return;
+    }
+    phys_state_(irq.hwintid, host::IrqchipState::pending, false);
+    if (!irq.active) phys_state_(irq.hwintid, host::IrqchipState::active, false);
+}
+
 void Vgic::dist_write(unsigned vcpu, std::uint32_t off, std::uint32_t value, sim::Cycles& cost)
 {
     cost = costs_.mmio_emulate;
@@ -376,10 +435,10 @@ void Vgic::dist_write(unsigned vcpu, std::uint32_t off, std::uint32_t value, sim
         return;
     case R::isenabler: each([](VirtualIrq& i) { i.enabled = true; }); return;
     case R::icenabler: each([](VirtualIrq& i) { if (i.intid >= 16) i.enabled = false; }); return;
-    case R::ispendr: each([](VirtualIrq& i) { i.pending_latch = true; }); return;
-    case R::icpendr: each([](VirtualIrq& i) { i.pending_latch = false; }); return;
-    case R::isactiver: each([](VirtualIrq& i) { i.active = true; }); return;
-    case R::icactiver: each([](VirtualIrq& i) { i.active = false; }); return;
+    case R::ispendr: each([&](VirtualIrq& i) { change_pending(vcpu, i, true); }); return;
+    case R::icpendr: each([&](VirtualIrq& i) { change_pending(vcpu, i, false); }); return;
+    case R::isactiver: each([&](VirtualIrq& i) { change_active(vcpu, i, true); }); return;
+    case R::icactiver: each([&](VirtualIrq& i) { change_active(vcpu, i, false); }); return;
     case R::ipriorityr:
         for (unsigned b = 0; b < 4; ++b) {
             if (VirtualIrq* irq = lookup(vcpu, first + b)) irq->priority = (value >> (8 * b)) & 0xF8;

@@ -22,6 +22,10 @@ public:
         if (guest_irq < Vgic::kPrivate || guest_irq >= v->nr_irqs()) return -EINVAL;
         if (host_irq >= env().irqs.nr_irqs()) return -EINVAL;
         if (forwarded_to(host_irq) >= 0 || v->irq(0, guest_irq)->hw) return -EBUSY;
+        // vgic_access_active_prepare: the active state read below must be
+        // the guest's, not a copy saved at the last exit -- a vCPU holding
+        // the interrupt in a list register is halted (its exit folds it).
+        (void)v->sync_listed(0, guest_irq);
         const VirtualIrq* virq = v->irq(0, guest_irq);
         // The host must leave the interrupt active for the guest to
         // deactivate; an irqchip without split EOI cannot (the errno is the
@@ -40,6 +44,9 @@ public:
     void unforward_irq(unsigned host_irq, unsigned guest_irq) override
     {
         if (forwarded_to(host_irq) != static_cast<int>(guest_irq)) return;
+        // The guest must not keep an HW list register that deactivates the
+        // physical IRQ after it is handed back: halt its holder first.
+        if (Vgic* v = vgic()) (void)v->sync_listed(0, guest_irq);
         links_[host_irq] = -1;
         // Hand the active state back: a physical IRQ left active for a
         // guest EOI that will no longer deactivate it would never fire
