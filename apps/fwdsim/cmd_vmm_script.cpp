@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string_view>
@@ -110,8 +111,9 @@ int vmm_script_main(int argc, char** argv)
     try {
         vmm::ScriptMachineConfig config;
         if (!config_file.empty()) {
+            std::error_code ec;
             std::ifstream cin(config_file);
-            if (!cin) {
+            if (std::filesystem::is_directory(config_file, ec) || !cin) {
                 fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", config_file);
                 return 1;
             }
