@@ -253,3 +253,18 @@ TEST_CASE("silent acceptance: a misspelt primitive in a profile and folders give
     CHECK_THROWS_WITH(Sweep::load(dir.string()), Catch::Contains("is a directory"));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a report taken before the warm-up ends measures nothing, and does not throw")
+{
+    // Found by the scenario fuzzer once it ran the System: the exits of the
+    // measured window were looked up in a snapshot not yet taken (map::at).
+    const ScenarioConfig c = parse_scenario(replace(kBase, "duration_us: 200\n", "duration_us: 200\nwarmup_us: 100\n"), "t.yaml");
+    System sys(c, load_profile(c));
+    sys.start();
+    sys.run_for(sys.us(50));
+    const RunResult r = sys.report();
+    REQUIRE(r.irqs.size() == 1);
+    CHECK(r.irqs[0].exits.at("wfi") == 0);
+    sys.run_for(sys.us(150));
+    CHECK(sys.report().irqs[0].delivered > 0);
+}
