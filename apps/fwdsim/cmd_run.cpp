@@ -436,34 +436,31 @@ int run_sweep(const Options& o)
         fmt::print(stderr, "fwdsim sweep: interrupted by {} before any point ran\n", signal_name(g_signal));
         return 128 + g_signal;
     }
+    const auto run_point = [&](std::size_t k) -> std::optional<scenario::RunResult> {
+        scenario::SweepPoint p = sweep.point(todo[k]);
+        apply(o, p.config);
+        scenario::System sys(p.config, profiles.at(p.config.profile));
+        sys.start();
+        if (!run_sliced(sys, sys.us(p.config.duration_us).count(), false)) return std::nullopt;
+        scenario::RunResult r = sys.report();
+        r.point = p.index;
+        r.params = p.params;
+        return r;
+    };
+    const auto point_finished = [&](scenario::RunResult&& r) {
+        if (json_sink) json_sink->add(r);
+        if (csv_sink) csv_sink->add(r);
+        waiting.emplace(r.point, std::move(r));
+        for (; next_row < todo.size(); ++next_row) {
+            const auto it = waiting.find(todo[next_row]);
+            if (it == waiting.end()) break;
+            table.write({it->second}, scenario::TablePart::rows);
+            waiting.erase(it);
+        }
+    };
     std::size_t finished = 0;
     try {
-        finished = scenario::run_each(
-        todo.size(),
-        [&](std::size_t k) -> std::optional<scenario::RunResult> {
-            scenario::SweepPoint p = sweep.point(todo[k]);
-            apply(o, p.config);
-            scenario::System sys(p.config, profiles.at(p.config.profile));
-            sys.start();
-            if (!run_sliced(sys, sys.us(p.config.duration_us).count(), false)) return std::nullopt;
-            scenario::RunResult r = sys.report();
-            r.point = p.index;
-            r.params = p.params;
-            return r;
-        },
-        o.jobs,
-        [&](scenario::RunResult&& r) {
-            if (json_sink) json_sink->add(r);
-            if (csv_sink) csv_sink->add(r);
-            waiting.emplace(r.point, std::move(r));
-            for (; next_row < todo.size(); ++next_row) {
-                const auto it = waiting.find(todo[next_row]);
-                if (it == waiting.end()) break;
-                table.write({it->second}, scenario::TablePart::rows);
-                waiting.erase(it);
-            }
-        },
-        bar);
+        finished = scenario::run_each(todo.size(), run_point, o.jobs, point_finished, bar);
     } catch (...) {
         keep_finished();
         throw;

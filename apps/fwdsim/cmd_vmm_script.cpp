@@ -56,6 +56,7 @@ machine device_irq NAME[:SUB] INDEX LEVEL   the device drives its line:
         run CYCLES                          start vCPUs created since the last
                                             run (KVM_RUN, idle guest), then
                                             advance -> OK now=T serviced=N
+                                            (ERR EINVAL past 2^63 cycles)
         refs                                the references held, one a line,
                                             then OK refs=N
         check                               OK, or ERR with every broken
