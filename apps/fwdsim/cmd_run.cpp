@@ -253,7 +253,8 @@ struct Outputs {
 /// The outputs of this command: each a different file, none the scenario.
 Outputs outputs_of(const Options& o, const scenario::ScenarioConfig& c)
 {
-    Outputs out{o.json.empty() ? c.outputs.json : o.json, o.csv.empty() ? c.outputs.csv : o.csv, o.trace};
+    Outputs out{o.json.empty() ? c.outputs.json : o.json, o.csv.empty() ? c.outputs.csv : o.csv,
+                o.trace.empty() ? c.outputs.trace : o.trace};
     std::map<std::filesystem::path, std::string> seen;
     std::error_code ec;
     seen[std::filesystem::weakly_canonical(o.file, ec)] = "the scenario file";
@@ -365,7 +366,11 @@ int run_sweep(const Options& o)
                         sweep.digest());
     grid.seed = base.seed;
     grid.points = sweep.size();
-    const Outputs paths = outputs_of(o, base);
+    Outputs paths = outputs_of(o, base);
+    if (!paths.trace.empty()) {
+        fmt::print(stderr, "fwdsim sweep: note: outputs.trace is not written by a sweep (`fwdsim run` writes it)\n");
+        paths.trace.clear();
+    }
     if (o.resume && paths.json.empty() && paths.csv.empty())
         throw sim::ConfigError(o.file, 0, "--resume", "needs a result file (--json, --csv or the scenario's outputs)");
     std::map<std::size_t, std::string> done_json, done_csv;

@@ -95,6 +95,10 @@ outputs-checked-before-the-run)
   "$fwdsim" run grid.yaml --quiet --json good.jsonl --csv no/such/dir/x.csv 2> err.txt
   expect_rc $? 1 "an unwritable --csv"
   [[ ! -e good.jsonl && ! -e good.jsonl.partial ]] || fail "good.jsonl written without its pair"
+  # outputs.trace in the file is written by run, as --trace is.
+  sed 's/^vms:/outputs: {trace: t.json}\nvms:/' grid.yaml > traced.yaml
+  "$fwdsim" run traced.yaml --quiet --duration-us 100 || fail "run with outputs.trace"
+  grep -q traceEvents t.json || fail "outputs.trace not written"
   mkdir outdir
   "$fwdsim" run grid.yaml --quiet --trace outdir 2> err.txt
   expect_rc $? 1 "a directory as --trace"
