@@ -42,6 +42,8 @@
 namespace fwdsim::app {
 namespace {
 
+constexpr unsigned kMaxJobs = 1024;
+
 struct Options {
     std::string file;
     std::string json, csv, trace;
@@ -70,7 +72,7 @@ void usage(bool sweep)
                "  --duration-us US   override the scenario's duration\n"
                "  --quiet            print no table\n");
     if (sweep) {
-        fmt::print("  --jobs N           threads to use (default: one per core)\n"
+        fmt::print("  --jobs N           threads to use (default: one per core; at most 1024)\n"
                    "  --shard I/N        run only slice I of N (for cluster job arrays; join with\n"
                    "                     `fwdsim merge`)\n"
                    "  --resume           keep the points already in the result files (of an\n"
@@ -130,6 +132,12 @@ int parse(int argc, char** argv, bool sweep, Options& o)
     }
     if (o.file.empty()) {
         fmt::print(stderr, "fwdsim {}: which scenario file? (see --help)\n", cmd);
+        return 2;
+    }
+    // Each job is a thread: far past the cores it only costs memory, and
+    // past the system's limit creating one fails.
+    if (o.jobs > kMaxJobs) {
+        fmt::print(stderr, "fwdsim {}: --jobs {} is more than {} threads\n", cmd, o.jobs, kMaxJobs);
         return 2;
     }
     return -1;

@@ -113,6 +113,8 @@ overrides-and-inputs-refused)
   expect_rc $? 1 "--duration-us over a swept duration"
   "$fwdsim" run grid.yaml --quiet --duration-us 1e300 2> err.txt
   expect_rc $? 1 "--duration-us 1e300"
+  "$fwdsim" sweep grid.yaml --quiet --jobs 4000000000 2> err.txt
+  expect_rc $? 2 "--jobs past any thread limit"; expect_in err.txt "more than 1024 threads"
   mkdir d
   "$fwdsim" run d 2> err.txt; expect_rc $? 1 "run DIR"; expect_in err.txt "is a directory"
   "$fwdsim" sweep d 2> err.txt; expect_rc $? 1 "sweep DIR"
