@@ -40,5 +40,6 @@ int gic_script_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int sweep_main(int argc, char** argv);
 int vmm_script_main(int argc, char** argv);
+int sensitivity_main(int argc, char** argv);
 
 } // namespace fwdsim::app

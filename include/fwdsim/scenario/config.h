@@ -9,6 +9,8 @@
 // YAML library stays behind this header.
 #pragma once
 
+#include <fwdsim/scenario/comparison.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -106,6 +108,7 @@ struct ScenarioConfig {
     std::vector<DeviceConfig> devices;
     VmmConfig vmm;
     OutputConfig outputs;
+    std::vector<Comparison> compare; ///< conclusions `fwdsim sensitivity` checks
 };
 
 // Range checks shared by the file parser and the command line, one per key,
