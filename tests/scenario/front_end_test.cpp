@@ -166,17 +166,29 @@ TEST_CASE("silent acceptance: a grid too big to count or to run is refused, and 
 
 TEST_CASE("slow expansion: an 800-value axis expands in linear time")
 {
-    std::string text = kBase + "sweep:\n  guest.handler.cycles: [";
-    for (int k = 0; k < 800; ++k) text += fmt::format("{}{}", k ? ", " : "", 1000 + k);
-    text += "]\n";
-    const auto start = std::chrono::steady_clock::now();
-    const auto points = expand_sweep(text, "t.yaml");
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    REQUIRE(points.size() == 800);
-    CHECK(points[799].config.guest.handler.cycles == 1799);
-    // It took 60 s (release build) when every point carried the whole axis;
-    // linear, it is a fraction of a second even under the sanitizers.
-    CHECK(seconds < 10);
+    const auto grid = [](int values) {
+        std::string text = kBase + "sweep:\n  guest.handler.cycles: [";
+        for (int k = 0; k < values; ++k) text += fmt::format("{}{}", k ? ", " : "", 1000 + k);
+        return text + "]\n";
+    };
+    // The best of three, against a machine shared with other work.
+    const auto seconds = [&](int values) {
+        double best = 1e9;
+        for (int run = 0; run < 3; ++run) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto points = expand_sweep(grid(values), "t.yaml");
+            best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            REQUIRE(points.size() == static_cast<std::size_t>(values));
+            CHECK(points.back().config.guest.handler.cycles == static_cast<std::uint64_t>(999 + values));
+        }
+        return best;
+    };
+    const double small = seconds(100), large = seconds(800);
+    // Linear: 8 times the points, about 8 times the time (8.1 measured).  When every point
+    // carried the whole axis it was quadratic (about 64 times; 60 s for 800
+    // values in a release build).
+    INFO(small << " s for 100 values, " << large << " s for 800");
+    CHECK(large < 16 * small + 0.05);
 }
 
 TEST_CASE("silent acceptance: impossible wiring is refused where the system is assembled")
