@@ -1,13 +1,12 @@
 // fwdsim merge: joins the results of sweep shards into one file.
 #include "commands.h"
 
-#include <fwdsim/scenario/results.h>
+#include <fwdsim/scenario/config.h>
+#include <fwdsim/scenario/result_files.h>
 #include <fwdsim/sim/config_error.h>
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +22,10 @@ int merge_main(int argc, char** argv)
         if (arg == "--help" || arg == "-h") {
             fmt::print("usage: fwdsim merge -o OUT SHARD...\n\n"
                        "Joins the outputs of `fwdsim sweep --shard I/N` runs.  The format follows OUT's\n"
-                       "extension: .jsonl (JSON Lines) or .csv.  Records are ordered by sweep point; a\n"
-                       "point present in two shards, or CSV files with different columns, is an error.\n");
+                       "extension: .csv (CSV), anything else JSON Lines.  Every record is checked (complete,\n"
+                       "of one grid: result format, scenario file, seed and point count) and together the\n"
+                       "shards must hold every point of the grid exactly once; anything else is an error\n"
+                       "and OUT is left as it was.  The merged file is ordered by point and merges again.\n");
             return 0;
         }
         if (arg == "-o") {
@@ -41,24 +42,16 @@ int merge_main(int argc, char** argv)
         fmt::print(stderr, "usage: fwdsim merge -o OUT SHARD...\n");
         return 2;
     }
-    const bool csv = out_path.size() >= 4 && out_path.compare(out_path.size() - 4, 4, ".csv") == 0;
     try {
         std::vector<std::pair<std::string, std::string>> files;
         for (const auto& path : inputs) {
-            std::ifstream in(path);
-            if (!in) {
-                throw sim::ConfigError(path, 0, "file", "cannot open shard result");
-            }
-            std::stringstream text;
-            text << in.rdbuf();
-            files.emplace_back(path, text.str());
+            files.emplace_back(path, scenario::read_input_file(path, "shard result"));
         }
-        const std::string merged = csv ? scenario::merge_csv(files) : scenario::merge_json_lines(files);
-        std::ofstream out(out_path);
-        out << merged;
-        if (!out) {
-            throw sim::ConfigError(out_path, 0, "file", "cannot write merged result");
-        }
+        const scenario::ResultFormat format = scenario::format_of(out_path);
+        const std::string merged = scenario::merge_results(format, files);
+        scenario::OutputFile out(out_path, "-o");
+        out.write(merged);
+        out.commit();
         return 0;
     } catch (const sim::ConfigError& e) {
         fmt::print(stderr, "fwdsim merge: {}\n", e.what());

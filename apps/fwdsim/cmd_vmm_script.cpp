@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string_view>
@@ -55,6 +56,7 @@ machine device_irq NAME[:SUB] INDEX LEVEL   the device drives its line:
         run CYCLES                          start vCPUs created since the last
                                             run (KVM_RUN, idle guest), then
                                             advance -> OK now=T serviced=N
+                                            (ERR EINVAL past 2^63 cycles)
         refs                                the references held, one a line,
                                             then OK refs=N
         check                               OK, or ERR with every broken
@@ -110,8 +112,9 @@ int vmm_script_main(int argc, char** argv)
     try {
         vmm::ScriptMachineConfig config;
         if (!config_file.empty()) {
+            std::error_code ec;
             std::ifstream cin(config_file);
-            if (!cin) {
+            if (std::filesystem::is_directory(config_file, ec) || !cin) {
                 fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", config_file);
                 return 1;
             }

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -29,6 +30,11 @@ int with_script_input(std::string_view tool, const std::string& file, const std:
     if (file == "-") {
         run(std::cin);
         return 0;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        fmt::print(stderr, "fwdsim {}: {} is a directory, not a script\n", tool, file);
+        return 1;
     }
     std::ifstream in(file);
     if (!in) {

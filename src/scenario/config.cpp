@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,7 +37,46 @@ unsigned vm_irqs(const ScenarioConfig& c, const VmConfig& vm)
     return vm.irqs != 0 ? vm.irqs : std::min(kVgicMaxIrqs, c.gic_irqs / 32 * 32);
 }
 
+std::uint64_t us_to_cycles(double us, std::uint64_t clock_hz)
+{
+    return static_cast<std::uint64_t>(std::llround(us * static_cast<double>(clock_hz) / 1e6));
+}
+
+std::string span_problem(double us, std::uint64_t clock_hz, bool nonzero)
+{
+    if (!std::isfinite(us)) return "must be a finite number";
+    if (us < 0) return "must not be negative";
+    const double cycles = us * (static_cast<double>(clock_hz) / 1e6); // finite for any finite us
+    if (cycles >= static_cast<double>(kMaxSpanCycles)) {
+        return fmt::format("is {:g} cycles at clock_hz {}: more than the longest span, 2^62 cycles", cycles, clock_hz);
+    }
+    if (nonzero && us_to_cycles(us, clock_hz) == 0) {
+        return fmt::format("rounds to 0 cycles at clock_hz {}: at least {:g} us", clock_hz, 0.5e6 / static_cast<double>(clock_hz));
+    }
+    return {};
+}
+
+std::string rate_problem(double rate_per_s, std::uint64_t clock_hz)
+{
+    if (!std::isfinite(rate_per_s) || rate_per_s <= 0) return "must be a finite number greater than 0";
+    const double gap = static_cast<double>(clock_hz) / rate_per_s;
+    if (std::llround(gap) < 1) {
+        return fmt::format("a gap of {:g} cycles at clock_hz {} rounds to 0: at most {} per second", gap, clock_hz, clock_hz);
+    }
+    if (gap >= static_cast<double>(kMaxSpanCycles)) return fmt::format("a gap of {:g} cycles is longer than 2^62", gap);
+    return {};
+}
+
+std::string duration_problem(const ScenarioConfig& c, double duration_us)
+{
+    if (std::string why = span_problem(duration_us, c.clock_hz, true); !why.empty()) return why;
+    if (duration_us <= c.warmup_us) return fmt::format("must be above the scenario's warmup_us ({})", c.warmup_us);
+    return {};
+}
+
 namespace {
+
+constexpr const char* kHandlerLimit = "must be at most 2^40 cycles (minutes of simulated time per interrupt)";
 
 constexpr std::initializer_list<std::pair<const char*, DeliveryMode>> kDeliveryNames{
     {"userspace", DeliveryMode::userspace}, {"irqfd", DeliveryMode::irqfd}, {"forwarded", DeliveryMode::forwarded}};
@@ -64,8 +104,25 @@ void check(bool ok, YamlReader& r, const std::string& key, const std::string& wh
     }
 }
 
+/// Refuses `key` when `problem` (one of the range checks of config.h) says
+/// something is wrong with it.
+void check(YamlReader& r, const std::string& key, const std::string& problem)
+{
+    if (!problem.empty()) {
+        r.fail(key, problem);
+    }
+}
+
+/// A file the scenario names: it must be a readable file, not a folder.
+void check_input_file(YamlReader& r, const std::string& key, const std::string& path)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) r.fail(key, "'" + path + "' is a directory, not a file");
+    if (!std::filesystem::exists(path, ec)) r.fail(key, "'" + path + "' does not exist");
+}
+
 TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, const std::string& path,
-                            const std::string& base_dir)
+                            const std::string& base_dir, std::uint64_t clock_hz)
 {
     YamlReader r(node, origin, path);
     TrafficConfig t;
@@ -76,23 +133,24 @@ TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, c
     check(r.has("kind"), r, "kind", "required key is missing");
     if (t.kind == K::periodic || t.kind == K::poisson || t.kind == K::bursty) {
         r.require("rate_per_s", t.rate_per_s);
-        check(t.rate_per_s > 0, r, "rate_per_s", "must be greater than 0");
+        check(r, "rate_per_s", rate_problem(t.rate_per_s, clock_hz));
     }
     if (t.kind == K::periodic) {
         r.get("jitter_us", t.jitter_us);
-        check(t.jitter_us >= 0, r, "jitter_us", "must not be negative");
+        check(r, "jitter_us", span_problem(t.jitter_us, clock_hz, false));
     }
     if (t.kind == K::bursty) {
         r.require("on_us", t.on_us);
         r.require("off_us", t.off_us);
-        check(t.on_us > 0, r, "on_us", "must be greater than 0");
-        check(t.off_us >= 0, r, "off_us", "must not be negative");
+        check(r, "on_us", span_problem(t.on_us, clock_hz, true));
+        check(r, "off_us", span_problem(t.off_us, clock_hz, false));
     }
     if (t.kind == K::trace) {
         r.require("file", t.trace_file);
         if (!t.trace_file.empty() && std::filesystem::path(t.trace_file).is_relative()) {
             t.trace_file = (std::filesystem::path(base_dir) / t.trace_file).string();
         }
+        check_input_file(r, "file", t.trace_file);
     }
     r.finish();
     return t;
@@ -102,13 +160,17 @@ TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, c
 using VgicSizes = std::map<std::string, unsigned>;
 
 DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, DeviceKind kind, unsigned gic_irqs,
+                          const std::string& base_dir, DeviceKind kind, const ScenarioConfig& c,
                           const VgicSizes::value_type& vm)
 {
+    const unsigned gic_irqs = c.gic_irqs;
     YamlReader r(node, origin, path);
     DeviceIrqConfig irq;
+    irq.line = line_of(node);
     r.get("index", irq.index);
     r.get("subindex", irq.subindex);
+    check(irq.subindex < kMaxMsixVectors, r, "subindex",
+          fmt::format("an MSI-X table has at most {} vectors (0..{})", kMaxMsixVectors, kMaxMsixVectors - 1));
     r.get_enum("trigger", irq.trigger, {{"level", TriggerKind::level}, {"edge", TriggerKind::edge}});
     r.require("host_irq", irq.host_irq);
     irq.guest_irq = irq.host_irq;
@@ -128,17 +190,18 @@ DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, con
                           r.has("guest_irq") ? "" : "; without guest_irq it is host_irq"));
     }
     if (r.has("traffic")) {
-        irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir);
+        irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir, c.clock_hz);
     }
     r.finish();
     return irq;
 }
 
 DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, unsigned gic_irqs, const VgicSizes& vms)
+                          const std::string& base_dir, const ScenarioConfig& c, const VgicSizes& vms)
 {
     YamlReader r(node, origin, path);
     DeviceConfig d;
+    d.line = line_of(node);
     r.require("name", d.name);
     r.get_enum("kind", d.kind,
                {{"platform", DeviceKind::platform}, {"pci", DeviceKind::pci}, {"timer", DeviceKind::timer}});
@@ -150,7 +213,7 @@ DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, con
     check(!irqs.empty(), r, "irqs", "a device needs at least one interrupt");
     for (std::size_t i = 0; i < irqs.size(); ++i) {
         d.irqs.push_back(
-            parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, gic_irqs, *vm));
+            parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, c, *vm));
     }
     r.finish();
     return d;
@@ -177,12 +240,7 @@ namespace {
 
 ScenarioConfig parse_scenario_checked(const std::string& text, const std::string& origin)
 {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        throw sim::ConfigError(origin, e.mark.line + 1, "(syntax)", e.msg);
-    }
+    const YAML::Node root = detail::load_document(text, origin);
     const std::string base_dir = std::filesystem::path(origin).parent_path().string();
     YamlReader r(root, origin, "");
     ScenarioConfig c;
@@ -190,15 +248,17 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
     r.require("scenario", c.name);
     r.get("seed", c.seed);
     r.get("clock_hz", c.clock_hz);
-    check(c.clock_hz > 0, r, "clock_hz", "must be greater than 0");
+    check(c.clock_hz >= 1000 && c.clock_hz <= 100'000'000'000, r, "clock_hz", "must be 1 kHz..100 GHz");
     r.require("duration_us", c.duration_us);
-    check(c.duration_us > 0, r, "duration_us", "must be greater than 0");
+    check(r, "duration_us", span_problem(c.duration_us, c.clock_hz, true));
     r.get("warmup_us", c.warmup_us);
-    check(c.warmup_us >= 0 && c.warmup_us < c.duration_us, r, "warmup_us", "must be in [0, duration_us)");
+    check(r, "warmup_us", span_problem(c.warmup_us, c.clock_hz, false));
+    check(c.warmup_us < c.duration_us, r, "warmup_us", "must be in [0, duration_us)");
     r.get("profile", c.profile);
     if (c.profile != "default" && std::filesystem::path(c.profile).is_relative()) {
         c.profile = (std::filesystem::path(base_dir) / c.profile).string();
     }
+    if (c.profile != "default") check_input_file(r, "profile", c.profile);
     (void)r.child("sweep"); // expanded by sweep.cpp, not part of one scenario
 
     if (r.has("host")) {
@@ -266,8 +326,10 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
                 h.require("max_cycles", c.guest.handler.max_cycles);
                 check(c.guest.handler.min_cycles <= c.guest.handler.max_cycles, h, "max_cycles",
                       "must not be below min_cycles");
+                check(c.guest.handler.max_cycles <= kMaxHandlerCycles, h, "max_cycles", kHandlerLimit);
             } else {
                 h.require("cycles", c.guest.handler.cycles);
+                check(c.guest.handler.cycles <= kMaxHandlerCycles, h, "cycles", kHandlerLimit);
             }
             h.finish();
         }
@@ -281,7 +343,7 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
     std::set<std::string> dev_names;
     const auto devices = sequence(r, "devices");
     for (std::size_t i = 0; i < devices.size(); ++i) {
-        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c.gic_irqs, vgic_sizes);
+        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c, vgic_sizes);
         YamlReader dr(devices[i], origin, fmt::format("devices.{}", i));
         check(dev_names.insert(d.name).second, dr, "name", "another device has this name");
         c.devices.push_back(std::move(d));
@@ -291,7 +353,7 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         if (v.has("kill_at_us")) {
             double at = 0;
             v.get("kill_at_us", at);
-            check(at >= 0 && at <= c.duration_us, v, "kill_at_us", "must be within the run");
+            check(std::isfinite(at) && at >= 0 && at <= c.duration_us, v, "kill_at_us", "must be within the run");
             c.vmm.kill_at_us = at;
         }
         v.get("close_order_seed", c.vmm.close_order_seed);
@@ -300,7 +362,7 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
             YamlReader s(switches[i], origin, fmt::format("vmm.switches.{}", i));
             ModeSwitch m;
             s.require("at_us", m.at_us);
-            check(m.at_us >= 0 && m.at_us <= c.duration_us, s, "at_us", "must be within the run");
+            check(std::isfinite(m.at_us) && m.at_us >= 0 && m.at_us <= c.duration_us, s, "at_us", "must be within the run");
             s.require("device", m.device);
             s.get("irq", m.irq);
             s.get_enum("delivery", m.delivery, kDeliveryNames);
@@ -338,15 +400,27 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
 
 } // namespace
 
-ScenarioConfig load_scenario(const std::string& path)
+std::string read_input_file(const std::string& path, const std::string& what)
 {
-    std::ifstream in(path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw sim::ConfigError(path, 0, "file", what + ": is a directory, not a file");
+    }
+    std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw sim::ConfigError(path, 0, "file", "cannot open scenario file");
+        throw sim::ConfigError(path, 0, "file", what + ": cannot open it");
     }
     std::stringstream buffer;
     buffer << in.rdbuf();
-    return parse_scenario(buffer.str(), path);
+    if (in.bad()) {
+        throw sim::ConfigError(path, 0, "file", what + ": cannot read it");
+    }
+    return buffer.str();
+}
+
+ScenarioConfig load_scenario(const std::string& path)
+{
+    return parse_scenario(read_input_file(path, "scenario file"), path);
 }
 
 } // namespace fwdsim::scenario

@@ -1,13 +1,10 @@
 #include <fwdsim/scenario/results.h>
-#include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/trace.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <ostream>
-#include <sstream>
 
 namespace fwdsim::scenario {
 namespace {
@@ -47,27 +44,6 @@ std::uint64_t total_exits(const IrqResult& irq)
     return n;
 }
 
-std::vector<std::string> split_lines(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty()) lines.push_back(line);
-    }
-    return lines;
-}
-
-std::size_t leading_index(const std::string& line, const std::string& file, int line_no, std::size_t offset)
-{
-    std::size_t v = 0;
-    const auto [ptr, ec] = std::from_chars(line.data() + offset, line.data() + line.size(), v);
-    if (ec != std::errc{} || ptr == line.data() + offset) {
-        throw sim::ConfigError(file, line_no, "point", "record does not start with a point index");
-    }
-    return v;
-}
-
 } // namespace
 
 namespace {
@@ -85,12 +61,13 @@ std::string short_params(const RunResult& r)
 }
 } // namespace
 
-void write_table(std::ostream& out, const std::vector<RunResult>& runs)
+void write_table(std::ostream& out, const std::vector<RunResult>& runs, TablePart part)
 {
+    if (part == TablePart::all || part == TablePart::header)
     out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>11}\n", "point",
                        "sweep", "irq", "mode", "raised", "deliv", "coal", "ack p50", "ack p99", "eoi p50", "exits/i",
                        "maint/i", "unmsk/i", "host cy/i");
-    for (const auto& r : runs) {
+    for (const auto& r : part == TablePart::all || part == TablePart::rows ? runs : std::vector<RunResult>{}) {
         for (const auto& i : r.irqs) {
             out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>11.0f}\n",
                                r.point, short_params(r), i.name, i.delivery, i.raised, i.delivered, i.coalesced,
@@ -99,7 +76,8 @@ void write_table(std::ostream& out, const std::vector<RunResult>& runs)
                                i.per_irq(i.host_cycles));
         }
     }
-    out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt\n";
+    if (part == TablePart::all || part == TablePart::footer)
+        out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt\n";
 }
 
 void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
@@ -158,61 +136,6 @@ void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool heade
                                i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles));
         }
     }
-}
-
-std::string merge_json_lines(const std::vector<std::pair<std::string, std::string>>& files)
-{
-    std::vector<std::pair<std::size_t, std::string>> records;
-    for (const auto& [name, text] : files) {
-        int line_no = 0;
-        for (const auto& line : split_lines(text)) {
-            ++line_no;
-            const std::string prefix = "{\"point\":";
-            if (line.rfind(prefix, 0) != 0) {
-                throw sim::ConfigError(name, line_no, "point", "not a fwdsim JSON Lines result record");
-            }
-            records.emplace_back(leading_index(line, name, line_no, prefix.size()), line);
-        }
-    }
-    std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out;
-    for (std::size_t k = 0; k < records.size(); ++k) {
-        if (k > 0 && records[k].first == records[k - 1].first) {
-            throw sim::ConfigError("merge", 0, "point", fmt::format("point {} appears in more than one shard", records[k].first));
-        }
-        out += records[k].second + "\n";
-    }
-    return out;
-}
-
-std::string merge_csv(const std::vector<std::pair<std::string, std::string>>& files)
-{
-    std::string header;
-    std::vector<std::pair<std::size_t, std::string>> rows;
-    std::map<std::size_t, std::string> owner; // point -> file it came from
-    for (const auto& [name, text] : files) {
-        const auto lines = split_lines(text);
-        if (lines.empty()) continue;
-        if (header.empty()) {
-            header = lines[0];
-        } else if (lines[0] != header) {
-            throw sim::ConfigError(name, 1, "header", "columns differ from the first file's");
-        }
-        for (std::size_t k = 1; k < lines.size(); ++k) {
-            const std::size_t point = leading_index(lines[k], name, static_cast<int>(k + 1), 0);
-            const auto [it, fresh] = owner.emplace(point, name);
-            if (!fresh && it->second != name) {
-                throw sim::ConfigError(name, static_cast<int>(k + 1), "point",
-                                       fmt::format("point {} also appears in {}", point, it->second));
-            }
-            rows.emplace_back(point, lines[k]);
-        }
-    }
-    // Rows of one point (one per interrupt) keep their order: stable sort.
-    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out = header.empty() ? "" : header + "\n";
-    for (const auto& [point, row] : rows) out += row + "\n";
-    return out;
 }
 
 } // namespace fwdsim::scenario

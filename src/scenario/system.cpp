@@ -1,5 +1,8 @@
 // System: wiring a whole machine from a scenario and measuring it.
-// See include/fwdsim/scenario/system.h.
+// See include/fwdsim/scenario/system.h.  Past 600 lines: the wiring and the
+// one function that refuses what cannot be wired (validate_system) are kept
+// side by side so they stay in step, until issue #18 moves the assembly
+// into a machine layer.
 #include <fwdsim/scenario/system.h>
 
 #include <fwdsim/scenario/ledger.h>
@@ -129,6 +132,95 @@ struct DeviceIrq final : guest::IrqHandler {
     }
 };
 
+/// The physical CPU vCPU `id` of VM `vm` is pinned to.
+static unsigned vcpu_pcpu(const ScenarioConfig& cfg, const std::string& vm, unsigned id)
+{
+    for (const VmConfig& v : cfg.vms) {
+        if (v.name == vm) return id < v.pin.size() ? v.pin[id] : (cfg.host_cpus > 1 ? 1 + id % (cfg.host_cpus - 1) : 0);
+    }
+    return 0;
+}
+
+void validate_system(const ScenarioConfig& cfg)
+{
+    const auto fail = [&](int line, const std::string& field, const std::string& what) {
+        throw sim::ConfigError(cfg.origin, line, field, what);
+    };
+    // Who holds each physical input and each guest INTID, to name the first
+    // owner when a second device claims it.  A PPI is per CPU, an SPI global.
+    constexpr unsigned kAnyCpu = ~0u;
+    std::map<std::pair<unsigned, unsigned>, std::string> host_owner;
+    std::map<std::pair<std::string, unsigned>, std::string> guest_owner;
+    // The ranges a file's values are held to (config.h), for a
+    // configuration built in code.
+    const auto range = [&](int line, const std::string& field, const std::string& problem) {
+        if (!problem.empty()) fail(line, field, problem);
+    };
+    range(0, "duration_us", duration_problem(cfg, cfg.duration_us));
+    const ServiceTime& h = cfg.guest.handler;
+    if (std::max({h.cycles, h.min_cycles, h.max_cycles}) > kMaxHandlerCycles || h.min_cycles > h.max_cycles)
+        fail(0, "guest.handler", "service times are at most 2^40 cycles, min_cycles <= max_cycles");
+    for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
+        const DeviceConfig& d = cfg.devices[di];
+        const std::string field = "devices." + std::to_string(di);
+        if (std::none_of(cfg.vms.begin(), cfg.vms.end(), [&](const VmConfig& v) { return v.name == d.vm; }))
+            fail(d.line, field + ".vm", "no VM named '" + d.vm + "'");
+        bool intx = false;
+        std::vector<bool> vectors; // MSI-X subindexes listed
+        for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
+            const DeviceIrqConfig& ic = d.irqs[ii];
+            const std::string f = field + ".irqs." + std::to_string(ii);
+            const bool level = ic.trigger == TriggerKind::level;
+            if (d.kind == DeviceKind::timer) {
+                if (ic.delivery != DeliveryMode::forwarded)
+                    fail(ic.line, f + ".delivery", "the arch timer belongs to KVM: only 'forwarded' (a mapped PPI)");
+                if (ic.host_irq == kvm::kMaintenancePpi)
+                    fail(ic.line, f + ".host_irq", "PPI 25 is the vgic maintenance interrupt KVM requests on every CPU");
+            } else if (d.kind == DeviceKind::platform) {
+                if (ic.index != ii) fail(ic.line, f + ".index", "platform IRQ indexes must be 0, 1, ... in order");
+            } else if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX && level && !intx) {
+                intx = true;
+            } else if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX && !level && ic.subindex < kMaxMsixVectors &&
+                       (ic.subindex >= vectors.size() || !vectors[ic.subindex])) {
+                if (ic.subindex >= vectors.size()) vectors.resize(ic.subindex + 1);
+                vectors[ic.subindex] = true;
+            } else {
+                fail(ic.line, f + ".index",
+                     "a PCI device has one level INTx (index 0) and edge MSI-X vectors (index 2, one per subindex)");
+            }
+            const unsigned cpu = d.kind == DeviceKind::timer ? vcpu_pcpu(cfg, d.vm, 0) : kAnyCpu;
+            if (const auto [it, fresh] = host_owner.emplace(std::pair{cpu, ic.host_irq}, f); !fresh)
+                fail(ic.line, f + ".host_irq",
+                     "host IRQ " + std::to_string(ic.host_irq) + " is already " + it->second + "'s: one GIC input, one device");
+            if (const auto [it, fresh] = guest_owner.emplace(std::pair{d.vm, ic.guest_irq}, f); !fresh)
+                fail(ic.line, f + ".guest_irq",
+                     "guest IRQ " + std::to_string(ic.guest_irq) + " of " + d.vm + " is already " + it->second + "'s");
+            const TrafficConfig& t = ic.traffic;
+            using K = TrafficConfig::Kind;
+            if (t.kind == K::periodic || t.kind == K::poisson || t.kind == K::bursty)
+                range(ic.line, f + ".traffic.rate_per_s", rate_problem(t.rate_per_s, cfg.clock_hz));
+            if (t.kind == K::periodic) range(ic.line, f + ".traffic.jitter_us", span_problem(t.jitter_us, cfg.clock_hz, false));
+            if (t.kind == K::bursty) {
+                range(ic.line, f + ".traffic.on_us", span_problem(t.on_us, cfg.clock_hz, true));
+                range(ic.line, f + ".traffic.off_us", span_problem(t.off_us, cfg.clock_hz, false));
+            }
+            if (t.kind == K::trace) (void)dev::trace_traffic_from_file(t.trace_file);
+        }
+        if (intx && !vectors.empty())
+            fail(d.line, field + ".irqs", "INTx and MSI-X on one PCI device: vfio-pci enables one interrupt type at a time");
+        if (std::find(vectors.begin(), vectors.end(), false) != vectors.end())
+            fail(d.line, field + ".irqs", "MSI-X vectors must be listed 0, 1, ... without gaps");
+    }
+    for (std::size_t si = 0; si < cfg.vmm.switches.size(); ++si) {
+        const ModeSwitch& m = cfg.vmm.switches[si];
+        const auto dev = std::find_if(cfg.devices.begin(), cfg.devices.end(), [&](const DeviceConfig& d) { return d.name == m.device; });
+        const std::string f = "vmm.switches." + std::to_string(si);
+        if (dev == cfg.devices.end()) fail(0, f + ".device", "no device is named '" + m.device + "'");
+        if (m.irq >= dev->irqs.size()) fail(0, f + ".irq", "device '" + m.device + "' has " + std::to_string(dev->irqs.size()) + " interrupts");
+        if (dev->kind == DeviceKind::timer) fail(0, f + ".device", "the arch timer belongs to KVM: the VMM cannot switch it");
+    }
+}
+
 /// The machine a scenario describes, for KvmHost.
 static kvm::KvmHostParams host_params(const ScenarioConfig& cfg, sim::Tracer* tracer)
 {
@@ -165,7 +257,7 @@ struct System::Impl {
     bool started = false;
 
     Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t)
-        : cfg(c), profile(p), tracer(t), streams(c.seed), hw(events, profile, host_params(c, t))
+        : cfg(validated(c)), profile(p), tracer(t), streams(c.seed), hw(events, profile, host_params(c, t))
     {
         if (const int err = hw.kvm->init(); err < 0) throw sim::ConfigError(cfg.origin, 0, "gic", "KVM cannot request its interrupts");
         kvm_vfio::register_device(*hw.kvm);
@@ -183,14 +275,18 @@ struct System::Impl {
         });
     }
 
+    static const ScenarioConfig& validated(const ScenarioConfig& c)
+    {
+        validate_system(c);
+        return c;
+    }
+
+    // Builds what validate_system() accepted: its refusals are not repeated.
     void build_devices()
     {
         const vfio::IrqContextEnv env{*hw.irqs, hw.this_cpu, hw.host_costs};
         for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
             const DeviceConfig& d = cfg.devices[di];
-            const std::string field = "devices." + std::to_string(di);
-            if (std::none_of(cfg.vms.begin(), cfg.vms.end(), [&](const VmConfig& v) { return v.name == d.vm; }))
-                throw sim::ConfigError(cfg.origin, 0, field + ".vm", "no VM named '" + d.vm + "'");
             std::vector<vfio::platform::PlatformIrq> pirqs;
             vfio::pci::PciConfig pci;
             pci.has_intx = false;
@@ -201,23 +297,17 @@ struct System::Impl {
             pci.msix_irqs.assign(msix_count, 0);
             for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
                 const DeviceIrqConfig& ic = d.irqs[ii];
-                const std::string f = field + ".irqs." + std::to_string(ii);
+                const std::string f = "devices." + std::to_string(di) + ".irqs." + std::to_string(ii);
                 const bool level = ic.trigger == TriggerKind::level;
                 if (d.kind == DeviceKind::timer) {
-                    if (ic.delivery != DeliveryMode::forwarded)
-                        throw sim::ConfigError(cfg.origin, 0, f + ".delivery", "the arch timer belongs to KVM: only 'forwarded' (a mapped PPI)");
                     timer_irqs.push_back(ii);
                 } else if (d.kind == DeviceKind::platform) {
-                    if (ic.index != ii) throw sim::ConfigError(cfg.origin, 0, f + ".index", "platform IRQ indexes must be 0, 1, ... in order");
                     pirqs.push_back({ic.host_irq, level});
-                } else if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX && level && !pci.has_intx) {
+                } else if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX) {
                     pci.has_intx = true;
                     pci.intx_irq = ic.host_irq;
-                } else if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX && !level && pci.msix_irqs[ic.subindex] == 0) {
-                    pci.msix_irqs[ic.subindex] = ic.host_irq;
                 } else {
-                    throw sim::ConfigError(cfg.origin, 0, f + ".index",
-                                           "a PCI device has one level INTx (index 0) and edge MSI-X vectors (index 2, one per subindex)");
+                    pci.msix_irqs[ic.subindex] = ic.host_irq;
                 }
                 if (d.kind != DeviceKind::timer)
                     (void)hw.irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
@@ -229,7 +319,7 @@ struct System::Impl {
                 di_->service_cfg = cfg.guest.handler;
                 di_->rng = streams.stream(di_->name + ".handler");
                 if (d.kind == DeviceKind::timer) {
-                    di_->line = std::make_unique<dev::GicPpiLine>(*hw.gic, vcpu_pcpu(d.vm, 0), ic.host_irq);
+                    di_->line = std::make_unique<dev::GicPpiLine>(*hw.gic, vcpu_pcpu(cfg, d.vm, 0), ic.host_irq);
                 } else {
                     di_->line = std::make_unique<dev::GicSpiLine>(*hw.gic, ic.host_irq);
                 }
@@ -237,7 +327,7 @@ struct System::Impl {
                     events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
                     streams.stream(di_->name + ".traffic"));
                 di_->ledger = std::make_unique<IrqLedger>(level);
-                if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(d.vm, 0);
+                if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(cfg, d.vm, 0);
                 di_->source->set_raise_hook([this, x = di_.get()] {
                     const bool held = path_holds(*x);
                     x->ledger->audit(held, vm_alive(x->vm));
@@ -249,8 +339,6 @@ struct System::Impl {
                 di_->timer = d.kind == DeviceKind::timer;
                 dev_irqs.push_back(std::move(di_));
             }
-            if (std::find(pci.msix_irqs.begin(), pci.msix_irqs.end(), 0u) != pci.msix_irqs.end())
-                throw sim::ConfigError(cfg.origin, 0, field + ".irqs", "MSI-X vectors must be listed 0, 1, ... without gaps");
             if (d.kind == DeviceKind::timer) continue; // KVM's, not VFIO's
             std::unique_ptr<vfio::Device> dev;
             if (d.kind == DeviceKind::platform) dev = std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs);
@@ -319,15 +407,6 @@ struct System::Impl {
         return v != nullptr && v->enabled && v->edge == (x.source->trigger() == dev::Trigger::edge);
     }
 
-    /// The physical CPU vCPU `id` of VM `vm` is pinned to.
-    unsigned vcpu_pcpu(const std::string& vm, unsigned id) const
-    {
-        for (const VmConfig& v : cfg.vms) {
-            if (v.name == vm) return id < v.pin.size() ? v.pin[id] : (cfg.host_cpus > 1 ? 1 + id % (cfg.host_cpus - 1) : 0);
-        }
-        return 0;
-    }
-
     std::unique_ptr<dev::Traffic> make_traffic(const TrafficConfig& t, const std::string& field)
     {
         const double hz = static_cast<double>(cfg.clock_hz);
@@ -357,11 +436,13 @@ struct System::Impl {
         for (auto& [name, m] : vmms) (void)m->run_vcpus();
         for (auto& x : dev_irqs) x->source->start(events.now());
         for (const ModeSwitch& s : cfg.vmm.switches) {
+            // `irq` is the interrupt's position in the device's list (its
+            // name's suffix), whatever VFIO index it has.
+            const std::string name = s.device + "." + std::to_string(s.irq);
             DeviceIrq* target = nullptr;
             for (auto& x : dev_irqs) {
-                if (x->plan.device == s.device && x->plan.index == s.irq) target = x.get();
+                if (x->name == name) target = x.get();
             }
-            if (target == nullptr) throw sim::ConfigError(cfg.origin, 0, "vmm.switches", "no IRQ " + std::to_string(s.irq) + " on device '" + s.device + "'");
             at(us(s.at_us), [this, target, mode = s.delivery] { deliver(*target, mode); });
         }
         if (cfg.vmm.kill_at_us) {
@@ -648,7 +729,9 @@ RunResult System::report() const
         const double vm_share = vm_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(vm_delivered) : 0.0;
         for (std::size_t rs = 0; rs < kvm::kExitReasons; ++rs) {
             const std::string k = Impl::exit_key(x->vm, rs);
-            const auto n = static_cast<double>(now.exits.at(k) - m.base.exits.at(k));
+            // Before the warm-up ends there is no base yet: nothing measured.
+            const auto base = m.base.exits.find(k);
+            const auto n = static_cast<double>(base == m.base.exits.end() ? 0 : now.exits.at(k) - base->second);
             ir.exits[std::string(kvm::kExitReasonNames[rs])] = static_cast<std::uint64_t>(std::llround(n * vm_share));
         }
         ir.maintenance_irqs = ir.exits["maintenance"];
@@ -730,10 +813,45 @@ std::vector<std::string> System::check() const
     return broken;
 }
 
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+} // namespace
+
 sim::CostProfile load_profile(const ScenarioConfig& config)
 {
-    if (config.profile == "default") return sim::CostProfile::builtin_default();
-    return sim::CostProfile::load(config.profile);
+    const sim::CostProfile& model = sim::CostProfile::builtin_default();
+    if (config.profile == "default") return model;
+    sim::CostProfile p = sim::CostProfile::parse(read_input_file(config.profile, "cost profile"), config.profile);
+    // The model reads the primitives the built-in profile lists; any other
+    // key is a typo whose intended primitive silently keeps its default.
+    for (const auto& [key, entry] : p.entries()) {
+        if (model.contains(key)) continue;
+        std::string nearest;
+        std::size_t best = 4; // suggest only close spellings
+        for (const auto& [known, unused] : model.entries()) {
+            if (const std::size_t d = edit_distance(key, known); d < best) best = d, nearest = known;
+        }
+        throw sim::ConfigError(config.profile, entry.line, key,
+                               "not a primitive of the model" + (nearest.empty() ? std::string(" (`fwdsim profile` lists them)")
+                                                                                 : " (did you mean " + nearest + "?)"));
+    }
+    return p;
 }
 
 RunResult run_scenario(const ScenarioConfig& config, sim::Tracer* tracer)

@@ -10,16 +10,66 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
 #include <initializer_list>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace fwdsim::scenario::detail {
 
 inline int line_of(const YAML::Node& node)
 {
     return node.Mark().line + 1;
+}
+
+/// Parses `text` as exactly one YAML document whose mappings hold each key
+/// once.  yaml-cpp keeps the first of two equal keys and ignores the rest of
+/// a stream after its first document; both would silently drop what the user
+/// wrote, so both are refused here, located.  Aliases are shared, not copied,
+/// so a few lines can describe an exponentially large tree: the walk counts
+/// nodes and refuses a document that expands past a bound.
+inline YAML::Node load_document(const std::string& text, const std::string& origin)
+{
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(text);
+    } catch (const YAML::ParserException& e) {
+        throw sim::ConfigError(origin, e.mark.line + 1, "(syntax)", e.msg);
+    }
+    if (docs.size() > 1) {
+        throw sim::ConfigError(origin, line_of(docs[1]), "(document)",
+                               "a second YAML document: a scenario file holds one (remove the '---' or '...')");
+    }
+    constexpr std::size_t kMaxNodes = 1'000'000;
+    std::size_t visited = 0;
+    const auto walk = [&](const auto& self, const YAML::Node& n, const std::string& path) -> void {
+        if (++visited > kMaxNodes) {
+            throw sim::ConfigError(origin, line_of(n), path.empty() ? "(top level)" : path,
+                                   "the document expands to more than a million nodes (aliases of aliases?)");
+        }
+        if (n.IsSequence()) {
+            std::size_t k = 0;
+            for (const auto& item : n) self(self, item, path.empty() ? std::to_string(k) : path + "." + std::to_string(k)), ++k;
+        } else if (n.IsMap()) {
+            std::map<std::string, int> seen;
+            for (const auto& kv : n) {
+                if (!kv.first.IsScalar()) continue; // YamlReader names it where it matters
+                const std::string key = kv.first.Scalar();
+                const std::string sub = path.empty() ? key : path + "." + key;
+                if (const auto [it, fresh] = seen.emplace(key, line_of(kv.first)); !fresh) {
+                    throw sim::ConfigError(origin, line_of(kv.first), sub,
+                                           "duplicate key (also on line " + std::to_string(it->second) + ")");
+                }
+                self(self, kv.second, sub);
+            }
+        }
+    };
+    if (docs.empty()) return YAML::Node();
+    walk(walk, docs[0], "");
+    return docs[0];
 }
 
 class YamlReader {

@@ -785,6 +785,10 @@ Answer ScriptMachine::device_irq(const std::string& device, std::uint32_t index,
 Answer ScriptMachine::run(std::uint64_t cycles)
 {
     Impl& m = *impl_;
+    // Simulated time is a 64-bit cycle count: a run past its end would wrap
+    // to the past: EINVAL, as timerfd_settime answers a time it cannot hold.
+    constexpr std::uint64_t kEnd = std::uint64_t{1} << 63;
+    if (cycles > kEnd - m.events.now().count()) return Answer::error(EINVAL);
     if (m.proc.alive()) m.start_vcpus();
     m.events.run_until(m.events.now() + sim::Cycles{cycles});
     return Answer::ok(fmt::format("now={} serviced={}", m.events.now().count(), serviced()));

@@ -37,13 +37,6 @@ std::string json(const std::vector<RunResult>& runs)
     return out.str();
 }
 
-std::string csv(const std::vector<RunResult>& runs)
-{
-    std::ostringstream out;
-    write_csv(out, runs);
-    return out.str();
-}
-
 } // namespace
 
 TEST_CASE("JSON Lines results are one record per run with the measured figures")
@@ -57,17 +50,3 @@ TEST_CASE("JSON Lines results are one record per run with the measured figures")
     CHECK(json({make_run(0, 0)}) == json({make_run(0, 0)}));
 }
 
-TEST_CASE("merging shards orders points and rejects duplicates")
-{
-    const std::string a = json({make_run(0, 0), make_run(2, 2)});
-    const std::string b = json({make_run(1, 1), make_run(3, 3)});
-    const std::string merged = merge_json_lines({{"a", a}, {"b", b}});
-    CHECK(merged == json({make_run(0, 0), make_run(1, 1), make_run(2, 2), make_run(3, 3)}));
-    CHECK_THROWS_AS(merge_json_lines({{"a", a}, {"a2", a}}), sim::ConfigError);
-    CHECK_THROWS_AS(merge_json_lines({{"x", "garbage\n"}}), sim::ConfigError);
-
-    const std::string merged_csv = merge_csv({{"b", csv({make_run(1, 1)})}, {"a", csv({make_run(0, 0)})}});
-    CHECK(merged_csv == csv({make_run(0, 0), make_run(1, 1)}));
-    CHECK_THROWS_AS(merge_csv({{"a", csv({make_run(0, 0)})}, {"b", "other,header\n0,x\n"}}), sim::ConfigError);
-    CHECK_THROWS_AS(merge_csv({{"a", csv({make_run(0, 0)})}, {"b", csv({make_run(0, 0)})}}), sim::ConfigError);
-}

@@ -40,6 +40,7 @@ struct DeviceIrqConfig {
     unsigned guest_irq = 0;   ///< INTID the guest sees (GSI)
     DeliveryMode delivery = DeliveryMode::irqfd;
     TrafficConfig traffic;
+    int line = 0;             ///< where the file defines it (0: not from a file)
 };
 
 struct DeviceConfig {
@@ -48,6 +49,7 @@ struct DeviceConfig {
     std::string vm;           ///< the VM it is assigned to
     unsigned iommu_group = 0;
     std::vector<DeviceIrqConfig> irqs;
+    int line = 0;             ///< where the file defines it (0: not from a file)
 };
 
 struct VmConfig {
@@ -109,6 +111,34 @@ struct ScenarioConfig {
     std::vector<Comparison> compare; ///< conclusions `fwdsim sensitivity` checks
 };
 
+// Range checks shared by the file parser and the command line, one per key,
+// so each limit is written once.  Each returns what is wrong with a value
+// (empty: nothing), for the caller to report with its own file, line and key.
+
+/// The longest simulated span (2^62 cycles, about 60 years at 2.4 GHz): any
+/// time plus any span stays inside 64 bits, so no event time wraps.
+constexpr std::uint64_t kMaxSpanCycles = std::uint64_t{1} << 62;
+/// A handler's service time is at most this many cycles (7.6 minutes at
+/// 2.4 GHz): anything longer is a hang, not a measurement, and the uniform
+/// range max - min + 1 cannot wrap.
+constexpr std::uint64_t kMaxHandlerCycles = std::uint64_t{1} << 40;
+/// An MSI-X table has at most 2048 entries (PCI Local Bus 3.0, 6.8.2.3:
+/// Table Size is 11 bits, encoded as N - 1).
+constexpr unsigned kMaxMsixVectors = 2048;
+
+/// `us` microseconds at `clock_hz` as cycles, rounded; the value must have
+/// passed span_problem().
+std::uint64_t us_to_cycles(double us, std::uint64_t clock_hz);
+/// A span of `us` microseconds must be finite, not negative and at most
+/// kMaxSpanCycles; with `nonzero`, it must also round to at least one cycle.
+std::string span_problem(double us, std::uint64_t clock_hz, bool nonzero);
+/// A mean gap between events of clock_hz / rate_per_s cycles: finite, at
+/// least one cycle, at most kMaxSpanCycles.
+std::string rate_problem(double rate_per_s, std::uint64_t clock_hz);
+/// The run's duration (the file's duration_us or --duration-us): a span of
+/// at least one cycle, above warmup_us and every scheduled VMM action.
+std::string duration_problem(const ScenarioConfig& c, double duration_us);
+
 /// The vgic size VM `vm` gets: its `irqs`, or else the GIC's interrupt
 /// count rounded down to what a vgic-v2 takes (a multiple of 32, at most 992).
 unsigned vm_irqs(const ScenarioConfig& c, const VmConfig& vm);
@@ -116,5 +146,8 @@ unsigned vm_irqs(const ScenarioConfig& c, const VmConfig& vm);
 /// Parses a scenario (its `sweep` section, if any, is ignored here).
 ScenarioConfig parse_scenario(const std::string& text, const std::string& origin);
 ScenarioConfig load_scenario(const std::string& path);
+/// The whole of the file at `path` (`what` names it in messages); a folder,
+/// a missing or an unreadable file is a sim::ConfigError.
+std::string read_input_file(const std::string& path, const std::string& what);
 
 } // namespace fwdsim::scenario

@@ -65,18 +65,14 @@ struct RunResult {
     std::vector<IrqResult> irqs;
 };
 
-/// A human-readable table, one row per interrupt.
-void write_table(std::ostream& out, const std::vector<RunResult>& runs);
+/// A human-readable table, one row per interrupt; a sweep writes its
+/// header, then each point's rows as it finishes, then the footer.
+enum class TablePart { all, header, rows, footer };
+void write_table(std::ostream& out, const std::vector<RunResult>& runs, TablePart part = TablePart::all);
 /// One JSON object per line ("JSON Lines"), one line per run: shards
 /// concatenate and merge by sorting on "point".
 void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs);
 /// CSV with a header row; one row per (run, interrupt).
 void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool header = true);
-
-/// Merges shard outputs (JSON Lines or CSV, as written above): keeps one
-/// header, orders records by point index, and rejects duplicate points or
-/// mismatched headers.  Throws sim::ConfigError naming the file.
-std::string merge_json_lines(const std::vector<std::pair<std::string, std::string>>& files);
-std::string merge_csv(const std::vector<std::pair<std::string, std::string>>& files);
 
 } // namespace fwdsim::scenario

@@ -11,11 +11,15 @@
 // with those values substituted and is validated like a scenario of its own.
 // Point i of N belongs to shard (i mod N), so shards are balanced and a
 // cluster's job array can run `--shard I/N` independently; merging the
-// shards' results by point index restores the whole grid.
+// shards' results by point index restores the whole grid.  Points are
+// expanded one at a time (Sweep::point), so a grid of any size costs the
+// memory of one point.
 #pragma once
 
 #include <fwdsim/scenario/config.h>
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +30,37 @@ struct SweepPoint {
     std::size_t index = 0;
     std::vector<std::pair<std::string, std::string>> params; ///< path, value (as written)
     ScenarioConfig config;
+};
+
+/// A sweep file, read once and expanded point by point on demand: memory and
+/// time stay linear in the file, whatever the grid's size.  Copies share the
+/// parsed file.
+class Sweep {
+public:
+    /// Most points a grid may have (split a larger one over several files).
+    static constexpr std::uint64_t kMaxPoints = 1'000'000'000;
+
+    /// Checks the base scenario and the axes (each a path that exists, once,
+    /// with a non-empty list); throws sim::ConfigError naming file and line.
+    static Sweep parse(const std::string& text, const std::string& origin);
+    static Sweep load(const std::string& path);
+
+    /// Points in the grid (1 without a `sweep` section).
+    std::size_t size() const;
+    /// Point `index`: the base with the axes' values substituted, validated
+    /// as a scenario; a bad value is a sim::ConfigError naming the point and
+    /// the line of the value in the sweep section.
+    SweepPoint point(std::size_t index) const;
+    /// Whether an axis sets `path` (e.g. "seed").
+    bool sweeps(const std::string& path) const;
+    /// A 64-bit digest of the file's text: results of one grid carry it.
+    std::uint64_t digest() const;
+    /// The scenario without its sweep section.
+    const ScenarioConfig& base() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<const Impl> impl_;
 };
 
 /// All points of the file's grid; a file without `sweep` is one point.

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace fwdsim::scenario {
@@ -23,5 +24,15 @@ using Progress = std::function<void(std::size_t done, std::size_t total)>;
 /// exception in any point is rethrown after the others have finished.
 std::vector<RunResult> run_points(const std::vector<SweepPoint>& points, const PointRunner& runner,
                                   unsigned jobs = 0, const Progress& progress = {});
+
+/// Runs points 0..count-1 of a list with `jobs` threads (0: one per
+/// hardware thread), handing each result to `finished` as it comes (in
+/// completion order, one call at a time).  `run` returns nullopt when it was
+/// stopped (an interrupt); no new point starts once one stopped or failed.
+/// The first exception is rethrown once the points under way are done.
+/// Returns the number of points finished.
+using StoppablePointRunner = std::function<std::optional<RunResult>(std::size_t k)>;
+std::size_t run_each(std::size_t count, const StoppablePointRunner& run, unsigned jobs,
+                     const std::function<void(RunResult&&)>& finished, const Progress& progress = {});
 
 } // namespace fwdsim::scenario

@@ -74,12 +74,21 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// Refuses (sim::ConfigError naming the file, line and key) a scenario
+/// whose machine cannot be wired: interrupts a device kind cannot have, two
+/// devices on one host IRQ or one guest IRQ, INTx beside MSI-X on one PCI
+/// device, a timer on the vgic maintenance PPI, a switch of an interrupt
+/// that is not there, an unreadable traffic trace.  System's constructor
+/// calls it; a sweep calls it for every point before running any.
+void validate_system(const ScenarioConfig& config);
+
 /// Builds, runs for the configured duration and reports one scenario.
 RunResult run_scenario(const ScenarioConfig& config, sim::Tracer* tracer = nullptr);
 /// The same under a given cost profile instead of the one the scenario names.
 RunResult run_scenario(const ScenarioConfig& config, const sim::CostProfile& profile, sim::Tracer* tracer = nullptr);
 
-/// The cost profile a scenario names ("default", or a file path).
+/// The cost profile a scenario names ("default", or a file path); a key the
+/// model does not read (a misspelt primitive) is refused, naming its line.
 sim::CostProfile load_profile(const ScenarioConfig& config);
 
 } // namespace fwdsim::scenario
