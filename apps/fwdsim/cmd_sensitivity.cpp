@@ -214,8 +214,11 @@ int sensitivity_main(int argc, char** argv)
             }
         }
         if (points.empty()) throw sim::ConfigError(o.file, 0, "--where", "no sweep point matches");
-        const sim::CostProfile profile =
-            o.profile.empty() ? scenario::load_profile(points.front().config) : sim::CostProfile::load(o.profile);
+        // --profile goes through the same checks as a scenario's own (a
+        // misspelt primitive is refused).
+        scenario::ScenarioConfig with_profile = points.front().config;
+        if (!o.profile.empty()) with_profile.profile = o.profile;
+        const sim::CostProfile profile = scenario::load_profile(with_profile);
         const auto compare = points.front().config.compare;
         if (!o.shard.empty()) {
             const auto [shard, shards] = scenario::parse_shard(o.shard);
