@@ -192,13 +192,20 @@ void Cpu::on_act()
         Act a = std::move(acts_.front());
         acts_.pop_front();
         const std::uint64_t last_before = act_seq_;
+        const std::size_t queued_before = acts_.size();
         const sim::Cycles c = execute(a.fn);
         if (c == sim::Cycles{}) continue;
-        // The act's own work comes before whatever the step does after it.
-        for (Act& later : acts_) {
-            if (later.seq <= last_before) later.at += c;
+        // The act's own work comes before whatever the step does after it:
+        // the acts queued before it move on by c; those it queued itself
+        // were placed by what it had charged when it queued them.
+        if (queued_before != 0) {
+            for (Act& later : acts_) {
+                if (later.seq <= last_before) later.at += c;
+            }
+            for (std::size_t k = 1; k < acts_.size(); ++k) { // insertion sort: a handful at most, stable
+                for (std::size_t j = k; j > 0 && acts_[j - 1].at > acts_[j].at; --j) std::swap(acts_[j - 1], acts_[j]);
+            }
         }
-        std::stable_sort(acts_.begin(), acts_.end(), [](const Act& x, const Act& y) { return x.at < y.at; });
         extend(c);
     }
     if (!acts_.empty() && !act_event_.scheduled()) events_.schedule(act_event_, acts_.front().at);
@@ -254,12 +261,12 @@ bool Cpu::sched_ipi()
 {
     if (wake_list_.empty()) return false;
     this_cpu_.charge(costs_.sched_ipi);
-    auto woken = std::move(wake_list_);
-    wake_list_.clear();
-    for (auto& [w, cost] : woken) {
+    // submit() cannot queue a wake-up, so the list is not touched meanwhile.
+    for (auto& [w, cost] : wake_list_) {
         w->cpu_ = nullptr;
         (void)submit(*w, cost);
     }
+    wake_list_.clear();
     return true;
 }
 
