@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/deps.sh qemu-system-arm  # qemu: the differential GIC suite (docs/gic-differential.md)
+bash scripts/deps.sh qemu-system-arm python3-matplotlib slurm-wlm munge  # qemu: the differential GIC suite (docs/gic-differential.md); matplotlib: the plot tests; slurm-wlm, munge: the private single-node Slurm of the cluster test
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan "$@"

@@ -40,5 +40,7 @@ int gic_script_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int sweep_main(int argc, char** argv);
 int vmm_script_main(int argc, char** argv);
+int sensitivity_main(int argc, char** argv);
+int slurm_main(int argc, char** argv);
 
 } // namespace fwdsim::app

@@ -314,6 +314,17 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         }
         v.finish();
     }
+    if (r.has("compare")) {
+        const YAML::Node list = r.child("compare");
+        if (!list.IsSequence()) r.fail("compare", "expected a list of 'MODE OP MODE on METRIC' lines");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (!list[i].IsScalar()) {
+                throw sim::ConfigError(origin, detail::line_of(list[i]), fmt::format("compare.{}", i),
+                                       "expected one line of text");
+            }
+            c.compare.push_back(parse_comparison(list[i].Scalar(), origin, detail::line_of(list[i]), i));
+        }
+    }
     if (r.has("outputs")) {
         YamlReader o(r.child("outputs"), origin, "outputs");
         o.get("json", c.outputs.json);

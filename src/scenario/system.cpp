@@ -656,7 +656,12 @@ sim::CostProfile load_profile(const ScenarioConfig& config)
 
 RunResult run_scenario(const ScenarioConfig& config, sim::Tracer* tracer)
 {
-    System sys(config, load_profile(config), tracer);
+    return run_scenario(config, load_profile(config), tracer);
+}
+
+RunResult run_scenario(const ScenarioConfig& config, const sim::CostProfile& profile, sim::Tracer* tracer)
+{
+    System sys(config, profile, tracer);
     sys.start();
     sys.run_for(sys.us(config.duration_us));
     RunResult r = sys.report();

@@ -51,3 +51,90 @@ TEST_CASE("the digest changes when any cost changes")
     p.set("b", Cycles{3});
     CHECK(p.digest() != before);
 }
+
+TEST_CASE("an entry's evidence and range are read from a fourth field")
+{
+    const auto p = CostProfile::parse("profile = t\n"
+                                      "a = 1000 | d | paper | verified\n"
+                                      "b = 1000 | d | paper | recalled \xC2\xB1" "5%\n"
+                                      "c = 1000 | d | s | estimate 800..3000\n"
+                                      "d = 1000 | d | s | derived +-12.5%\n",
+                                      "f");
+    const auto& e = p.entries();
+    CHECK(e.at("a").evidence == Evidence::verified);
+    CHECK(e.at("a").low == Cycles{900});
+    CHECK(e.at("a").high == Cycles{1100});
+    CHECK_FALSE(e.at("a").range_given);
+    CHECK(e.at("b").evidence == Evidence::recalled);
+    CHECK(e.at("b").low == Cycles{950});
+    CHECK(e.at("b").high == Cycles{1050});
+    CHECK(e.at("b").range_given);
+    CHECK(e.at("c").low == Cycles{800});
+    CHECK(e.at("c").high == Cycles{3000});
+    CHECK(e.at("d").evidence == Evidence::derived);
+    CHECK(e.at("d").low == Cycles{875});
+    CHECK(e.at("d").high == Cycles{1125});
+}
+
+TEST_CASE("an old profile without the fourth field takes its class from the source")
+{
+    const auto p = CostProfile::parse("profile = t\n"
+                                      "v = 100 | d | calibrated: Dall ISCA'16 hypercall [V]\n"
+                                      "r = 100 | d | calibrated: [V] and [R]\n"
+                                      "e = 100 | d | estimate\n"
+                                      "x = 100 | d | Linux sysctl_sched_min_granularity\n"
+                                      "n = 100\n",
+                                      "f");
+    const auto& e = p.entries();
+    CHECK(e.at("v").evidence == Evidence::verified);
+    CHECK(e.at("r").evidence == Evidence::recalled);
+    CHECK(e.at("e").evidence == Evidence::estimate);
+    CHECK(e.at("x").evidence == Evidence::derived);
+    CHECK(e.at("n").evidence == Evidence::estimate);
+    for (const auto& [key, entry] : e) {
+        INFO(key);
+        const auto spread = static_cast<std::uint64_t>(100 * default_spread(entry.evidence) + 0.5);
+        CHECK(entry.low == Cycles{100 - spread});
+        CHECK(entry.high == Cycles{100 + spread});
+    }
+}
+
+TEST_CASE("a bad evidence field is refused naming the line and key")
+{
+    const char* bad[] = {"k = 10 | d | s | measured\n",        "k = 10 | d | s | estimate 20..30\n",
+                         "k = 10 | d | s | estimate 5..9\n",    "k = 10 | d | s | estimate \xC2\xB1" "101%\n",
+                         "k = 10 | d | s | estimate +-x%\n",     "k = 10 | d | s | estimate +-5\n",
+                         "k = 10 | d | s | estimate +-nan%\n",   "k = 10 | d | s | estimate 1..\n",
+                         "k = 10 | d | s | estimate | extra\n"};
+    for (const char* line : bad) {
+        INFO(line);
+        try {
+            (void)CostProfile::parse(std::string("profile = t\n") + line, "f.profile");
+            FAIL("accepted");
+        } catch (const ConfigError& e) {
+            CHECK(e.line() == 2);
+            CHECK(e.field() == "k");
+        }
+    }
+}
+
+TEST_CASE("ranges never change the digest, and set_range checks the value lies inside")
+{
+    auto p = CostProfile::parse("profile = t\na = 10 | d | s\n", "f");
+    const auto before = p.digest();
+    p.set_range("a", Cycles{5}, Cycles{50});
+    CHECK(p.digest() == before);
+    CHECK(p.entries().at("a").high == Cycles{50});
+    CHECK_THROWS_AS(p.set_range("a", Cycles{11}, Cycles{50}), ConfigError);
+    CHECK_THROWS_AS(p.set_range("nope", Cycles{1}, Cycles{50}), ConfigError);
+}
+
+TEST_CASE("a range around a value near 2^64 clamps instead of wrapping")
+{
+    const auto p = CostProfile::parse("profile = t\nk = 18446744073709551615 | d | s | estimate +-50%\nz = 0 | d | s\n",
+                                      "f");
+    CHECK(p.entries().at("k").high == Cycles{18446744073709551615ull});
+    CHECK(p.entries().at("k").low == Cycles{9223372036854775807ull});
+    CHECK(p.entries().at("z").low == Cycles{0});
+    CHECK(p.entries().at("z").high == Cycles{0});
+}

@@ -9,6 +9,8 @@
 // YAML library stays behind this header.
 #pragma once
 
+#include <fwdsim/scenario/comparison.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -104,6 +106,7 @@ struct ScenarioConfig {
     std::vector<DeviceConfig> devices;
     VmmConfig vmm;
     OutputConfig outputs;
+    std::vector<Comparison> compare; ///< conclusions `fwdsim sensitivity` checks
 };
 
 /// The vgic size VM `vm` gets: its `irqs`, or else the GIC's interrupt

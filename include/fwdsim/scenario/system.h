@@ -76,6 +76,8 @@ private:
 
 /// Builds, runs for the configured duration and reports one scenario.
 RunResult run_scenario(const ScenarioConfig& config, sim::Tracer* tracer = nullptr);
+/// The same under a given cost profile instead of the one the scenario names.
+RunResult run_scenario(const ScenarioConfig& config, const sim::CostProfile& profile, sim::Tracer* tracer = nullptr);
 
 /// The cost profile a scenario names ("default", or a file path).
 sim::CostProfile load_profile(const ScenarioConfig& config);

@@ -11,6 +11,16 @@
 //     profile = kvm-arm-v8.0-gicv2
 //     gic.gicd_access = 40 | GICD register access from a CPU | estimate
 //
+// Each entry may also say how sure we are of it: a fourth field gives its
+// evidence class and, optionally, a range (`±N%` or `LO..HI` cycles):
+//
+//     host.sched_wakeup = 1380 | ... | Dall ISCA'16 ... | recalled ±25%
+//
+// Without it the class is read off the source ("[V]" verified, "[R]"
+// recalled, "estimate", anything else derived) and the range is the class's
+// default (default_spread()).  The range is what `fwdsim sensitivity`
+// perturbs; it never changes a run, so it is not part of the digest.
+//
 // A run records the profile's name and a digest of its entries.
 #pragma once
 
@@ -23,11 +33,27 @@
 
 namespace fwdsim::sim {
 
+/// How a primitive's value is known, strongest first.
+enum class Evidence {
+    verified, ///< a published measurement, checked against its source
+    recalled, ///< a published figure recalled but not yet checked
+    derived,  ///< follows from another primitive, a documented constant or a calculation
+    estimate, ///< a placeholder no measurement pins
+};
+
+std::string_view evidence_name(Evidence e);
+/// The relative half-width of a class's default range (0.25 for ±25%).
+double default_spread(Evidence e);
+
 struct CostEntry {
     Cycles cycles;
     std::string description;
     std::string source;
     int line = 0; ///< where it was defined, for messages
+    Evidence evidence = Evidence::estimate;
+    Cycles low;  ///< the range the value may lie in (low <= cycles <= high)
+    Cycles high;
+    bool range_given = false; ///< the profile states the range (not the class's default)
 };
 
 class CostProfile {
@@ -47,8 +73,12 @@ public:
     /// Cost of `key`; throws ConfigError naming the key when it is missing.
     Cycles get(std::string_view key) const;
     bool contains(std::string_view key) const { return entries_.find(key) != entries_.end(); }
-    /// Adds or replaces an entry (for tests that perturb one primitive).
+    /// Adds or replaces an entry (for tests that perturb one primitive).  A
+    /// new entry is an estimate with that class's default range; an existing
+    /// one keeps its evidence and range (widened to contain the new value).
     void set(const std::string& key, Cycles cycles, std::string description = {}, std::string source = {});
+    /// Sets `key`'s range; throws ConfigError unless low <= cycles <= high.
+    void set_range(const std::string& key, Cycles low, Cycles high);
 
     const std::map<std::string, CostEntry, std::less<>>& entries() const { return entries_; }
     /// A stable 64-bit digest of names and values, recorded with results.
