@@ -163,6 +163,11 @@ void Guest::trap_done(kvm::Vcpu&)
     switch (phase_) {
     case Phase::boot: boot_step(); return;
     case Phase::wfi: start_workload(); return; // WFI done: back round the idle loop
+    case Phase::irq_access:
+        // The trapped device access is done: the rest of the handler.
+        if (IrqHandler* const handler = handler_of(iar_ & 0x3FF)) run(Phase::irq_handle, handler->service_time());
+        else run(Phase::irq_handle, sim::Cycles{});
+        return;
     default: return;
     }
 }
@@ -177,7 +182,8 @@ void Guest::segment_done(kvm::Vcpu&)
         phase_ = Phase::wfi;
         vcpu_->trap_wfi();
         return;
-    case Phase::wfi: return;
+    case Phase::wfi:
+    case Phase::irq_access: return; // traps: trap_done follows
     case Phase::irq_entry: acknowledge(); return;
     case Phase::irq_ack: {
         const unsigned intid = iar_ & 0x3FF; // not spurious: acknowledge() saw to that
@@ -193,12 +199,24 @@ void Guest::segment_done(kvm::Vcpu&)
         }
         acked_in_entry_ = true;
         handler->acknowledged(now());
+        serviced_ = false;
+        if (const std::uint64_t addr = handler->mmio_address(); addr != 0 && vcpu_->vm().user_mmio_exits(addr)) {
+            // The region is not mapped: the access exits to user space and
+            // the VMM performs it on the device.
+            phase_ = Phase::irq_access;
+            vcpu_->trap_mmio_user(addr, [this, handler] {
+                handler->service(now());
+                serviced_ = true;
+            });
+            return;
+        }
         run(Phase::irq_handle, costs_.device_access + handler->service_time());
         return;
     }
     case Phase::irq_handle: {
         IrqHandler* const handler = handler_of(iar_ & 0x3FF);
-        if (handler != nullptr) handler->service(now());
+        if (handler != nullptr && !serviced_) handler->service(now());
+        serviced_ = false;
         vcpu_->gicv_write(gic::gicc::eoir, iar_);
         if (params_.split_eoi) vcpu_->gicv_write(gic::gicc::dir, iar_);
         handled_.add();

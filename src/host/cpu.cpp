@@ -3,7 +3,9 @@
 #include <fwdsim/host/cpu.h>
 #include <fwdsim/host/irq_layer.h>
 
+#include <algorithm>
 #include <cassert>
+#include <iterator>
 
 namespace fwdsim::host {
 
@@ -30,7 +32,7 @@ Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsi
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
       track_("cpu" + std::to_string(id)), step_event_(this, "cpu.step"),
-      guest_event_(this, "cpu.guest_callback"), slice_event_(this, "cpu.slice_end")
+      act_event_(this, "cpu.act"), guest_event_(this, "cpu.guest_callback"), slice_event_(this, "cpu.slice_end")
 {
 }
 
@@ -42,6 +44,7 @@ Cpu::~Cpu()
         w.cpu_ = nullptr;
     }
     if (running_) running_->cpu_ = nullptr;
+    for (auto& [w, cost] : wake_list_) w->cpu_ = nullptr;
 }
 
 bool Cpu::submit(Work& work, sim::Cycles cost)
@@ -64,6 +67,13 @@ bool Cpu::submit(Work& work, sim::Cycles cost)
 bool Cpu::cancel(Work& work)
 {
     if (work.cpu_ != this || running_ == &work) return false;
+    for (auto it = wake_list_.begin(); it != wake_list_.end(); ++it) {
+        if (it->first == &work) {
+            wake_list_.erase(it);
+            work.cpu_ = nullptr;
+            return true;
+        }
+    }
     work_.erase(work_.iterator_to(work));
     work.cpu_ = nullptr;
     return true;
@@ -147,6 +157,117 @@ void Cpu::exit_guest()
     irq_notify_ = work_notify_ = false;
     events_.deschedule(guest_event_);
     if (!stepping() && phase_ == Phase::none && !in_step_) dispatch();
+}
+
+// --- charge, then act ---------------------------------------------------------------
+
+void Cpu::after_charged(const void* owner, std::function<void()> fn)
+{
+    const sim::Cycles delay = this_cpu_.current() == this ? this_cpu_.charged() : sim::Cycles{};
+    if (delay == sim::Cycles{}) {
+        fn(); // nothing charged before it: the effect is now, inside the caller's step
+        return;
+    }
+    const sim::Cycles at = events_.now() + delay;
+    auto pos = acts_.end();
+    while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
+    acts_.insert(pos, Act{at, owner, ++act_seq_, std::move(fn)});
+    if (!act_event_.scheduled() || act_event_.when() > acts_.front().at) {
+        events_.deschedule(act_event_);
+        events_.schedule(act_event_, acts_.front().at);
+    }
+}
+
+void Cpu::cancel_acts(const void* owner)
+{
+    for (auto it = acts_.begin(); it != acts_.end();) {
+        it = it->owner == owner ? acts_.erase(it) : std::next(it);
+    }
+    if (acts_.empty()) events_.deschedule(act_event_);
+}
+
+void Cpu::on_act()
+{
+    while (!acts_.empty() && acts_.front().at <= events_.now()) {
+        Act a = std::move(acts_.front());
+        acts_.pop_front();
+        const std::uint64_t last_before = act_seq_;
+        const std::size_t queued_before = acts_.size();
+        const sim::Cycles c = execute(a.fn);
+        if (c == sim::Cycles{}) continue;
+        // The act's own work comes before whatever the step does after it:
+        // the acts queued before it move on by c; those it queued itself
+        // were placed by what it had charged when it queued them.
+        if (queued_before != 0) {
+            for (Act& later : acts_) {
+                if (later.seq <= last_before) later.at += c;
+            }
+            for (std::size_t k = 1; k < acts_.size(); ++k) { // insertion sort: a handful at most, stable
+                for (std::size_t j = k; j > 0 && acts_[j - 1].at > acts_[j].at; --j) std::swap(acts_[j - 1], acts_[j]);
+            }
+        }
+        extend(c);
+    }
+    if (!acts_.empty() && !act_event_.scheduled()) events_.schedule(act_event_, acts_.front().at);
+}
+
+void Cpu::extend(sim::Cycles c)
+{
+    busy_ += c;
+    if (step_event_.scheduled()) {
+        const sim::Cycles end = step_event_.when() + c;
+        events_.deschedule(step_event_);
+        events_.schedule(step_event_, end);
+        if (tail_) tail_end_ = end;
+    } else if (tail_ && tail_end_ > events_.now()) {
+        tail_end_ += c;
+    } else if (!guest_) {
+        // The step it belonged to has just ended: its work runs on, as a tail.
+        tail_ = true;
+        tail_end_ = events_.now() + c;
+        step_start_ = events_.now();
+        if ((irqs_ != nullptr && irq_asserted()) || !work_.empty()) (void)stepping();
+    }
+}
+
+// --- the idle task and the scheduler IPI ---------------------------------------------
+
+bool Cpu::in_idle_task() const
+{
+    return current_ != nullptr && current_asleep_ && idle();
+}
+
+void Cpu::wake_up(Work& work, sim::Cycles cost)
+{
+    Cpu* waker = this_cpu_.current();
+    if (waker == nullptr || waker == this || irqs_ == nullptr) {
+        (void)submit(work, cost);
+        return;
+    }
+    this_cpu_.charge(costs_.ttwu_remote);
+    queue_wake(work, cost);
+    waker->after_charged(this, [this] { (void)irqs_->send_ipi(id_, kReschedSgi); });
+}
+
+void Cpu::queue_wake(Work& work, sim::Cycles cost)
+{
+    if (work.cpu_) return; // already queued or woken
+    work.cpu_ = this;
+    work.cost_ = cost;
+    wake_list_.emplace_back(&work, cost);
+}
+
+bool Cpu::sched_ipi()
+{
+    if (wake_list_.empty()) return false;
+    this_cpu_.charge(costs_.sched_ipi);
+    // submit() cannot queue a wake-up, so the list is not touched meanwhile.
+    for (auto& [w, cost] : wake_list_) {
+        w->cpu_ = nullptr;
+        (void)submit(*w, cost);
+    }
+    wake_list_.clear();
+    return true;
 }
 
 // --- the scheduler: vCPU threads and the time slice ------------------------------
@@ -269,6 +390,8 @@ void Cpu::dispatch()
 
 void Cpu::begin_irq()
 {
+    idle_exit_due_ = in_idle_task();
+    if (idle_exit_due_) idle_exits_.add();
     run_phase(Phase::entry);
 }
 
@@ -280,11 +403,17 @@ void Cpu::run_phase(Phase p)
         auto saved = this_cpu_.enter(this);
         in_step_ = true;
         switch (p) {
-        case Phase::entry: fixed = costs_.irq_entry; break;
+        case Phase::entry:
+            // Leaving WFI and cpuidle comes before the exception entry.
+            fixed = costs_.irq_entry + (idle_exit_due_ ? costs_.idle_exit : sim::Cycles{});
+            idle_exit_due_ = false;
+            break;
         case Phase::acknowledge: irq_ = irqs_->flow_acknowledge(id_); break;
         case Phase::drop: irqs_->flow_priority_drop(id_, static_cast<unsigned>(irq_)); break;
         case Phase::handle:
-            fixed = costs_.irq_dispatch;
+            // handle_fasteoi_irq's descriptor work comes before the handler
+            // it calls: charged first, so what the handler does follows it.
+            this_cpu_.charge(costs_.irq_dispatch);
             irqs_taken_.add();
             irqs_->flow_handle(id_, static_cast<unsigned>(irq_));
             break;

@@ -16,6 +16,11 @@ HostCosts HostCosts::from_profile(const sim::CostProfile& p)
     c.workqueue_dispatch = p.get("host.workqueue_dispatch");
     c.context_switch = p.get("host.context_switch");
     c.sched_slice = p.get("host.sched_slice");
+    c.ttwu_remote = p.get("host.ttwu_remote");
+    c.sched_ipi = p.get("host.sched_ipi");
+    c.idle_exit = p.get("host.idle_exit");
+    c.idle_to_task = p.get("host.idle_to_task");
+    c.user_mmio_dispatch = p.get("vmm.mmio_dispatch");
     return c;
 }
 

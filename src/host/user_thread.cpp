@@ -2,6 +2,8 @@
 // scheduler (try_to_wake_up), returns to user space, reads, handles.
 #include <fwdsim/host/user_thread.h>
 
+#include <algorithm>
+
 namespace fwdsim::host {
 
 UserThread::UserThread(Cpu& cpu, const HostCosts& costs, const char* name)
@@ -24,6 +26,8 @@ void UserThread::wait(EventfdCtxRef ctx, ReadFn on_read)
 
 void UserThread::stop()
 {
+    for (Cpu* c : signallers_) c->cancel_acts(this);
+    signallers_.clear();
     cpu_.cancel(work_);
     if (ctx_) ctx_->remove_wait(entry_);
     ctx_.reset();
@@ -38,8 +42,21 @@ void UserThread::woken(EventfdCtx&, unsigned events)
         ctx_.reset();
         return;
     }
+    Cpu* signaller = cpu_.this_cpu().current();
+    if (signaller != nullptr && signaller != &cpu_ && signaller->this_cpu().charged() > sim::Cycles{}) {
+        // The wake-up leaves the signalling CPU after the work charged there.
+        if (std::find(signallers_.begin(), signallers_.end(), signaller) == signallers_.end())
+            signallers_.push_back(signaller);
+        signaller->after_charged(this, [this] { wake(); });
+        return;
+    }
+    wake();
+}
+
+void UserThread::wake()
+{
     // Already runnable: the wake-up is absorbed, the counter coalesces.
-    if (cpu_.submit(work_, costs_.sched_wakeup + costs_.return_to_user)) ++wakeups_;
+    if (cpu_.submit(work_, costs_.sched_wakeup + costs_.return_to_user + costs_.syscall)) ++wakeups_;
 }
 
 void UserThread::run()

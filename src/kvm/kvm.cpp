@@ -13,6 +13,7 @@ Kvm::Kvm(const KvmEnv& env, std::vector<host::Cpu*> cpus, arch::ArchKind arch)
     : env_(env), cpus_(std::move(cpus)), arch_(arch), loaded_(cpus_.size(), nullptr)
 {
     env_.loaded = &loaded_;
+    env_.cpus = &cpus_;
     pinning_ = [n = static_cast<unsigned>(cpus_.size())](unsigned id) { return n > 1 ? 1 + id % (n - 1) : 0; };
     register_device(kDevTypeArmVgicV2, "vgic-v2", create_vgic_device);
 }
@@ -29,12 +30,18 @@ Kvm::~Kvm()
 
 int Kvm::init()
 {
-    // KVM's own handlers do nothing: a kick IPI only makes the CPU leave the
-    // guest, and the vgic's state is folded on every exit anyway.
+    // The maintenance handler does nothing: the vgic's state is folded on
+    // every exit anyway.  SGI 0 is Linux's IPI_RESCHEDULE: KVM's kick only
+    // makes the CPU leave the guest; a wake-up queued on the CPU's wake
+    // list (a blocked vCPU's thread) is run by the scheduler's handler.
     auto noop = [](unsigned, void*) { return host::IrqReturn::handled; };
+    auto resched = [this](unsigned, void*) {
+        if (host::Cpu* c = env_.this_cpu.current()) (void)c->sched_ipi();
+        return host::IrqReturn::handled;
+    };
     host::IrqLayer& irqs = env_.irqs;
     if (const int err = irqs.request_irq(kMaintenancePpi, noop, &maint_cookie_, "vgic maintenance"); err < 0) return err;
-    if (const int err = irqs.request_irq(kKickSgi, noop, &maint_cookie_, "kvm kick ipi"); err < 0) {
+    if (const int err = irqs.request_irq(kKickSgi, resched, &maint_cookie_, "ipi reschedule"); err < 0) {
         (void)irqs.free_irq(kMaintenancePpi, &maint_cookie_);
         return err;
     }

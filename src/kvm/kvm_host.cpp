@@ -18,7 +18,8 @@ KvmHost::KvmHost(sim::EventQueue& events, const sim::CostProfile& profile, const
     }
     driver->wire_cpus(raw);
     kvm = std::make_unique<Kvm>(KvmEnv{events, *gic, *irqs, this_cpu, KvmCosts::from_profile(profile),
-                                       arch::VgicCosts::from_profile(profile), params.tracer},
+                                       arch::VgicCosts::from_profile(profile), params.tracer, nullptr, nullptr,
+                                       host_costs},
                                 raw, params.arch);
 }
 

@@ -14,12 +14,14 @@ namespace fwdsim::kvm {
 
 Vcpu::Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu)
     : vm_(vm), id_(id), pcpu_(pcpu), entry_work_("kvm: vcpu run", [this] { entry_work_done(); }),
-      block_work_("kvm: vcpu block", [this] { block_work_done(); }), entered_event_(this, "kvm.entered"),
+      block_work_("kvm: vcpu block", [this] { block_work_done(); }),
+      exit_work_("kvm: handle exit", [this] { exit_work_done(); }), entered_event_(this, "kvm.entered"),
       exited_event_(this, "kvm.exited"), segment_event_(this, "kvm.guest_segment"), track_("vcpu" + std::to_string(id))
 {
     // Both run in this vCPU's thread: the host scheduler switches threads around them.
     entry_work_.set_owner(this);
     block_work_.set_owner(this);
+    exit_work_.set_owner(this);
 }
 
 Vcpu::~Vcpu()
@@ -188,34 +190,57 @@ void Vcpu::on_exited()
     state_ = State::host;
     const KvmCosts& c = vm_.env().costs;
     sim::Cycles handling = c.handle_exit;
+    pcpu_.exit_guest();
     switch (exit_reason_) {
-    case ExitReason::gicd_trap: {
-        sim::Cycles emulate{};
-        handling += c.mmio_abort; // a GICD access is a data abort like any emulated MMIO
-        handling += pcpu_.execute([&] {
-            if (vm_.ensure_vgic() != 0) {
-                mmio_value_ = 0; // no in-kernel irqchip: reads as zero, writes ignored
-                return;
-            }
-            arch::Vgic& vgic = *vm_.arch().vgic();
-            if (mmio_is_write_) vgic.dist_write(id_, mmio_offset_, mmio_write_value_, emulate);
-            else mmio_value_ = vgic.dist_read(id_, mmio_offset_, emulate);
-        });
-        handling += emulate;
-        break;
-    }
-    case ExitReason::hypercall: handling += c.hypercall; break;
+    case ExitReason::gicd_trap:
     case ExitReason::mmio:
-        handling += c.mmio_abort + pcpu_.execute([&] { (void)vm_.ioeventfd_write(mmio_addr_); });
-        break;
+        // A data abort on emulated MMIO: decoded and dispatched first; what
+        // the access does happens when that is done (exit_work_done).
+        (void)pcpu_.submit(exit_work_, handling + c.mmio_abort);
+        return;
+    case ExitReason::mmio_user:
+        // No memslot, no in-kernel device: KVM_RUN returns to user space.
+        (void)pcpu_.submit(exit_work_, handling + c.mmio_abort + vm_.env().host_costs.return_to_user);
+        return;
+    case ExitReason::hypercall: handling += c.hypercall; break;
     case ExitReason::wfi:
-        pcpu_.exit_guest();
         (void)pcpu_.submit(block_work_, handling);
         return;
     default: break;
     }
-    pcpu_.exit_guest();
     queue_entry(handling + c.run_loop);
+}
+
+void Vcpu::exit_work_done()
+{
+    if (state_ != State::host) return;
+    host::ThisCpu& this_cpu = vm_.env().this_cpu;
+    switch (exit_reason_) {
+    case ExitReason::gicd_trap:
+        // The emulation's cost comes before its effects (a queued SGI's kick).
+        this_cpu.charge(vm_.env().vgic_costs.mmio_emulate);
+        if (vm_.ensure_vgic() != 0) {
+            mmio_value_ = 0; // no in-kernel irqchip: reads as zero, writes ignored
+        } else {
+            arch::Vgic& vgic = *vm_.arch().vgic();
+            sim::Cycles charged_above{};
+            if (mmio_is_write_) vgic.dist_write(id_, mmio_offset_, mmio_write_value_, charged_above);
+            else mmio_value_ = vgic.dist_read(id_, mmio_offset_, charged_above);
+        }
+        break;
+    case ExitReason::mmio: (void)vm_.ioeventfd_write(mmio_addr_); break;
+    case ExitReason::mmio_user: {
+        // The VMM's vCPU thread handles KVM_EXIT_MMIO, then calls KVM_RUN.
+        // A guest model gone meanwhile performs nothing.
+        const std::function<void()> access = guest_ != nullptr ? std::exchange(mmio_access_, {}) : std::function<void()>{};
+        mmio_access_ = {};
+        vm_.handle_user_mmio(*this, mmio_addr_, access ? access : [] {});
+        this_cpu.charge(vm_.env().host_costs.syscall);
+        break;
+    }
+    default: break;
+    }
+    queue_entry(vm_.env().costs.run_loop);
 }
 
 void Vcpu::block_work_done()
@@ -227,7 +252,9 @@ void Vcpu::block_work_done()
         queue_entry(vm_.env().costs.run_loop);
         return;
     }
-    vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block); // this runs as the block work's completion: it lengthens that step
+    // This runs as the block work's completion: it lengthens that step.
+    // The thread schedules out to the idle task (kvm_sched_out -> vcpu_put).
+    vm_.env().this_cpu.charge(vm_.env().costs.vcpu_block + vm_.env().costs.vcpu_put);
     state_ = State::blocked;
     blocked_since_ = events().now();
     pcpu_.task_sleep(*this); // another vCPU thread may have the CPU at once
@@ -247,11 +274,14 @@ void Vcpu::kick()
         }
         break;
     case State::blocked:
-        // kvm_vcpu_wake_up: the vCPU thread runs again on its CPU.
+        // kvm_vcpu_wake_up: try_to_wake_up of the vCPU thread; once on its
+        // CPU it switches in from the idle task (kvm_sched_in -> vcpu_load)
+        // and goes round the run loop.
         wakeups_.add();
         trace("blocked (WFI)", blocked_since_, events().now() - blocked_since_);
         state_ = State::host;
-        queue_entry(vm_.env().costs.vcpu_wakeup + vm_.env().costs.run_loop);
+        pcpu_.wake_up(entry_work_, vm_.env().host_costs.idle_to_task + vm_.env().costs.vcpu_load +
+                                       vm_.env().costs.run_loop);
         break;
     default: break; // in the host: the next entry flushes it
     }
@@ -279,6 +309,8 @@ void Vcpu::stop()
     set_loaded(false);
     entry_work_.cancel();
     block_work_.cancel();
+    exit_work_.cancel();
+    mmio_access_ = {};
     if (segment_event_.scheduled()) events().deschedule(segment_event_);
     segment_paused_ = false;
     guest_trapped_ = false;
@@ -376,6 +408,13 @@ void Vcpu::trap_mmio_write(std::uint64_t addr, std::uint32_t value)
     mmio_addr_ = addr;
     mmio_write_value_ = value;
     trap(ExitReason::mmio);
+}
+
+void Vcpu::trap_mmio_user(std::uint64_t addr, std::function<void()> access)
+{
+    mmio_addr_ = addr;
+    mmio_access_ = std::move(access);
+    trap(ExitReason::mmio_user);
 }
 
 void Vcpu::trap_wfi() { trap(ExitReason::wfi); }

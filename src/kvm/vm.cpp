@@ -35,6 +35,10 @@ struct Vm::Irqfd {
     }
     void inject()
     {
+        // irqfd_shutdown flushes the injection before the resampler lowers
+        // the line: one already running when the irqfd went lands before
+        // that lowering, so it leaves nothing behind.
+        if (shut_down) return;
         // irqfd_inject: a resampling irqfd holds the line until the guest's
         // EOI (the resampler lowers it); a plain one pulses it.
         (void)vm.set_irq(gsi, true);
@@ -47,6 +51,7 @@ struct Vm::Irqfd {
     host::EventfdCtxRef resamplefd; ///< null: not a resampling irqfd
     host::WaitQueueEntry wait;
     host::Work inject_work;
+    bool shut_down = false;
 };
 
 // One resampler per GSI (struct kvm_kernel_irqfd_resampler).
@@ -80,6 +85,10 @@ void Vm::put()
 void Vm::destroy()
 {
     refcount_ = 0;
+    // Effects this VM left pending on the host's CPUs die with it.
+    if (env_.cpus != nullptr) {
+        for (host::Cpu* c : *env_.cpus) c->cancel_acts(this);
+    }
     // kvm_destroy_vm: devices first (kvm-vfio unforwards through the arch,
     // which must still be there), then irqfds, vCPUs, the arch state.
     while (!devices_.empty()) devices_.pop_back();
@@ -144,9 +153,20 @@ bool Vm::irqfd_injection_queued(unsigned intid) const
     return false;
 }
 
+void Vm::act(std::function<void()> fn)
+{
+    host::Cpu* cpu = env_.this_cpu.current();
+    if (cpu == nullptr) fn(); // outside any CPU (set-up, tests): now
+    else cpu->after_charged(this, std::move(fn));
+}
+
 void Vm::kick(unsigned v)
 {
-    if (Vcpu* vc = vcpu(v)) vc->kick();
+    // kvm_vcpu_kick comes after the work its caller charged (a trap's
+    // emulation, an injection's vgic step).
+    act([this, v] {
+        if (Vcpu* vc = vcpu(v)) vc->kick();
+    });
 }
 
 int Vm::ensure_vgic()
@@ -242,6 +262,9 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
     const std::uint32_t vcpu = (irq >> kArmIrqVcpuShift) & 0xFF;
     const std::uint32_t num = irq & 0xFFFF;
     env_.this_cpu.charge(env_.costs.irq_line);
+    // The checks answer now; the line changes once the ioctl's work has
+    // elapsed (charge, then act).
+    const bool high = level != 0;
     switch (type) {
     case kArmIrqTypeCpu:
         return -ENXIO; // with an in-kernel irqchip the CPU lines are not the VMM's
@@ -249,14 +272,16 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
         if (!arch_->has_irqchip()) return -ENXIO;
         if (const int err = ensure_vgic(); err < 0) return err;
         if (num < arch::Vgic::kPrivate || num >= arch_->vgic()->nr_irqs()) return -EINVAL;
-        return arch_->inject(0, num, level != 0);
+        act([this, num, high] { (void)arch_->inject(0, num, high); });
+        return 0;
     }
     case kArmIrqTypePpi: {
         if (!arch_->has_irqchip()) return -ENXIO;
         if (vcpu >= kMaxVcpus || this->vcpu(vcpu) == nullptr) return -EINVAL;
         if (const int err = ensure_vgic(); err < 0) return err;
         if (num < 16 || num >= arch::Vgic::kPrivate) return -EINVAL;
-        return arch_->inject(vcpu, num, level != 0);
+        act([this, vcpu, num, high] { (void)arch_->inject(vcpu, num, high); });
+        return 0;
     }
     default:
         return -EINVAL;
@@ -276,8 +301,38 @@ bool Vm::ioeventfd_write(std::uint64_t addr)
 {
     const auto it = ioeventfds_.find(addr);
     if (it == ioeventfds_.end()) return false;
+    env_.this_cpu.charge(env_.costs.eventfd_signal);
     it->second->signal(); // ioeventfd_write: eventfd_signal in the vCPU's exit path
     return true;
+}
+
+void Vm::set_user_region(std::uint64_t addr, bool mapped)
+{
+    const auto it = user_regions_.find(addr);
+    if (it == user_regions_.end()) {
+        user_regions_.emplace(addr, UserRegion{mapped, mapped}); // its first slot: set up before the guest runs
+        return;
+    }
+    if (it->second.requested == mapped) return;
+    it->second.requested = mapped;
+    // The slot changes once the update's work is done (charge, then act).
+    env_.this_cpu.charge(env_.costs.memslot_update);
+    act([this, addr, mapped] {
+        UserRegion& r = user_regions_[addr];
+        if (r.requested == mapped) r.mapped = mapped; // a later request already took effect
+    });
+}
+
+bool Vm::user_mmio_exits(std::uint64_t addr) const
+{
+    const auto it = user_regions_.find(addr);
+    return it != user_regions_.end() && !it->second.mapped;
+}
+
+void Vm::handle_user_mmio(Vcpu& vcpu, std::uint64_t addr, const std::function<void()>& access)
+{
+    if (user_mmio_) user_mmio_(vcpu, addr, access);
+    else access();
 }
 
 int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flags, int resamplefd)
@@ -327,7 +382,10 @@ void Vm::on_ack(unsigned intid)
     for (auto& [gsi, r] : resamplers_) {
         if (gsi_to_intid(gsi) != static_cast<int>(intid)) continue;
         (void)set_irq(gsi, false);
-        for (Irqfd* i : r->irqfds) i->resamplefd->signal(1);
+        for (Irqfd* i : r->irqfds) {
+            env_.this_cpu.charge(env_.costs.eventfd_signal);
+            i->resamplefd->signal(1);
+        }
     }
 }
 
@@ -341,6 +399,7 @@ void Vm::shutdown(Irqfd& irqfd)
         irqfd.inject_work.cancel();
         irqfd.inject();
     }
+    irqfd.shut_down = true;
     if (irqfd.resamplefd) {
         const auto it = resamplers_.find(irqfd.gsi);
         if (it != resamplers_.end()) {
@@ -415,7 +474,25 @@ int Vm::map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi)
 
 int Vm::inject_forwarded(unsigned host_irq)
 {
-    return arch_->inject_forwarded(host_irq);
+    const int guest_irq = arch_->forwarded_to(host_irq);
+    const arch::VirtualIrq* v = guest_irq >= 0 && arch_->vgic() != nullptr
+                                    ? arch_->vgic()->irq(0, static_cast<unsigned>(guest_irq))
+                                    : nullptr;
+    if (v == nullptr || !v->hw) {
+        // Nobody will deactivate it (no guest EOI through a HW list
+        // register): the host does, or the IRQ would stay active for ever.
+        ++failed_forwarded_;
+        (void)env_.irqs.irq_set_irqchip_state(host_irq, host::IrqchipState::active, false);
+        return guest_irq < 0 ? -ENOENT : -EINVAL;
+    }
+    // kvm_vgic_inject_irq for the mapped IRQ, then the injection takes
+    // effect (pending in the vgic, the vCPU kicked).
+    env_.this_cpu.charge(env_.costs.vgic_inject);
+    act([this, host_irq] {
+        // Unforwarded meanwhile: the unforward deactivated the physical IRQ.
+        if (arch_->forwarded_to(host_irq) >= 0) (void)arch_->inject_forwarded(host_irq);
+    });
+    return 0;
 }
 
 } // namespace fwdsim::kvm

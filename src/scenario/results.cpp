@@ -64,20 +64,21 @@ std::string short_params(const RunResult& r)
 void write_table(std::ostream& out, const std::vector<RunResult>& runs, TablePart part)
 {
     if (part == TablePart::all || part == TablePart::header)
-    out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>11}\n", "point",
+    out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8} {:>7} {:>7} {:>6} {:>11}\n", "point",
                        "sweep", "irq", "mode", "raised", "deliv", "coal", "ack p50", "ack p99", "eoi p50", "exits/i",
-                       "maint/i", "unmsk/i", "host cy/i");
+                       "maint/i", "unmsk/i", "user/i", "host cy/i");
     for (const auto& r : part == TablePart::all || part == TablePart::rows ? runs : std::vector<RunResult>{}) {
         for (const auto& i : r.irqs) {
-            out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>11.0f}\n",
+            out << fmt::format("{:<6} {:<20} {:<12} {:<10} {:>8} {:>8} {:>6} {:>10} {:>10} {:>10} {:>8.2f} {:>7.2f} {:>7.2f} {:>6.2f} {:>11.0f}\n",
                                r.point, short_params(r), i.name, i.delivery, i.raised, i.delivered, i.coalesced,
                                i.to_ack.percentile(50), i.to_ack.percentile(99), i.to_eoi.percentile(50),
                                i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
-                               i.per_irq(i.host_cycles));
+                               i.per_irq(i.user_round_trips), i.per_irq(i.host_cycles));
         }
     }
     if (part == TablePart::all || part == TablePart::footer)
-        out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt\n";
+        out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt;\n"
+               "user = round trips to the VMM in user space (its I/O thread woken, a vCPU exit to it)\n";
 }
 
 void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
@@ -102,9 +103,10 @@ void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
                 out << fmt::format(R"({}"{}":{})", first ? "" : ",", sim::json_escape(reason), count);
                 first = false;
             }
-            out << fmt::format(R"(}},"exits_per_irq":{:.4f},"maintenance_irqs":{},"maintenance_per_irq":{:.4f},"vfio_masks":{},"vfio_unmasks":{},"unmasks_per_irq":{:.4f},"host_cycles_per_irq":{:.1f},"guest_cycles_per_irq":{:.1f},"breakdown":[)",
+            out << fmt::format(R"(}},"exits_per_irq":{:.4f},"maintenance_irqs":{},"maintenance_per_irq":{:.4f},"vfio_masks":{},"vfio_unmasks":{},"unmasks_per_irq":{:.4f},"user_round_trips":{},"user_round_trips_per_irq":{:.4f},"host_cycles_per_irq":{:.1f},"guest_cycles_per_irq":{:.1f},"breakdown":[)",
                                i.per_irq(total_exits(i)), i.maintenance_irqs, i.per_irq(i.maintenance_irqs), i.vfio_masks,
-                               i.vfio_unmasks, i.per_irq(i.vfio_unmasks), i.per_irq(i.host_cycles),
+                               i.vfio_unmasks, i.per_irq(i.vfio_unmasks), i.user_round_trips, i.per_irq(i.user_round_trips),
+                               i.per_irq(i.host_cycles),
                                i.per_irq(i.guest_cycles));
             for (std::size_t s = 0; s < i.breakdown.size(); ++s) {
                 out << fmt::format(R"({}{{"step":"{}","cycles":{:.1f}}})", s ? "," : "", sim::json_escape(i.breakdown[s].first),
@@ -121,11 +123,11 @@ void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool heade
     if (header) {
         out << "point,scenario,params,seed,profile,irq,delivery,raised,delivered,coalesced,outstanding,lost,dropped,redelivered,duplicated,"
                "ack_p50,ack_p90,ack_p99,ack_p999,ack_max,eoi_p50,eoi_p99,deact_p50,deact_p99,"
-               "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq\n";
+               "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq,user_round_trips_per_irq\n";
     }
     for (const auto& r : runs) {
         for (const auto& i : r.irqs) {
-            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f}\n",
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f},{:.4f}\n",
                                r.point, csv_field(r.scenario), csv_field(params_text(r)), r.seed, csv_field(r.profile),
                                csv_field(i.name), i.delivery, i.raised, i.delivered, i.coalesced, i.outstanding, i.lost,
                                i.dropped, i.redelivered, i.duplicated,
@@ -133,7 +135,7 @@ void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool heade
                                i.to_ack.percentile(99.9), i.to_ack.max(), i.to_eoi.percentile(50),
                                i.to_eoi.percentile(99), i.to_deactivate.percentile(50), i.to_deactivate.percentile(99),
                                i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
-                               i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles));
+                               i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles), i.per_irq(i.user_round_trips));
         }
     }
 }

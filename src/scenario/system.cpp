@@ -47,6 +47,7 @@ vmm::Delivery to_vmm(DeliveryMode m)
 /// Counters read at the start of the measured window.
 struct Snapshot {
     std::map<std::string, std::uint64_t> exits;
+    std::map<std::string, std::uint64_t> user_round_trips; ///< by VM
     std::uint64_t host_cycles = 0;
     std::uint64_t guest_cycles = 0;
 };
@@ -77,6 +78,8 @@ struct DeviceIrq final : guest::IrqHandler {
     /// first assertion of the measured window.
     std::unique_ptr<IrqLedger> ledger;
     std::uint64_t ledger_base = 0;
+    std::uint64_t mmio = 0; ///< where the VMM maps the device's registers in the guest
+    std::uint64_t mmio_address() const override { return mmio; }
 
     bool measuring(sim::Cycles t) const { return t >= measure_from; }
     sim::Cycles service_time() override
@@ -490,6 +493,7 @@ struct System::Impl {
         }
         for (auto& x : dev_irqs) {
             if (x->vm != v.name) continue;
+            x->mmio = x->timer ? 0 : vm.device_mmio(x->plan.device);
             guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
             deliver(*x, x->cfg->delivery);
         }
@@ -574,6 +578,8 @@ struct System::Impl {
         Snapshot s = vm_counters();
         for (const auto& [reason, n] : dead.exits) s.exits[reason] += n;
         s.host_cycles += dead.host_cycles;
+        for (const auto& [name, m] : vmms) s.user_round_trips[name] += m->user_round_trips();
+        for (const auto& m : graveyard) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
         for (const auto& c : hw.cpus) s.host_cycles += c->busy_cycles().count();
         for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
         return s;
@@ -737,6 +743,13 @@ RunResult System::report() const
         ir.maintenance_irqs = ir.exits["maintenance"];
         ir.vfio_masks = x->context ? x->context->masks() - x->base_masks : 0;
         ir.vfio_unmasks = x->context ? x->context->unmasks() - x->base_unmasks : 0;
+        {
+            const auto at = [&](const Snapshot& sn) {
+                const auto it = sn.user_round_trips.find(x->vm);
+                return it == sn.user_round_trips.end() ? std::uint64_t{0} : it->second;
+            };
+            ir.user_round_trips = static_cast<std::uint64_t>(std::llround(static_cast<double>(at(now) - at(m.base)) * vm_share));
+        }
         ir.host_cycles = part(now.host_cycles - m.base.host_cycles);
         ir.guest_cycles = part(now.guest_cycles - m.base.guest_cycles);
         const double ack = ir.to_ack.mean(), eoi = ir.to_eoi.mean();

@@ -28,16 +28,27 @@ struct Vmm::IrqState {
     bool fell_back = false;
     int trigger_fd = -1;
     int resample_fd = -1;
-    int eoi_irqfd = -1; ///< userspace: the irqfd that only carries the resampler
+    bool active = false; ///< userspace, level: raised in the guest, its EOI not seen (QEMU's intx.pending)
     std::unique_ptr<host::UserThread> inject_thread;
-    std::unique_ptr<host::UserThread> eoi_thread;
+};
+
+/// A device's MMIO region as QEMU maps it into the guest (the mmap of the
+/// VFIO region, a memslot), with the mmap timer of the userspace path.
+struct Vmm::Region {
+    std::string device;
+    std::uint64_t addr = 0;
+    bool mapped = true;
+    std::unique_ptr<sim::FunctionEvent> timer;
+    std::unique_ptr<host::Work> remap; ///< the I/O thread's timer handler
 };
 
 Vmm::Vmm(const VmmEnv& env, std::string name) : env_(env), proc_(std::move(name)) {}
 
 Vmm::~Vmm()
 {
+    cancel_acts();
     irqs_.clear(); // threads first: they hold eventfd contexts
+    regions_.clear();
     if (proc_.alive()) {
         std::vector<int> none;
         proc_.kill(none); // files close ascending
@@ -47,6 +58,21 @@ Vmm::~Vmm()
 void Vmm::syscall()
 {
     env_.this_cpu.charge(env_.costs.syscall);
+}
+
+void Vmm::act(std::function<void()> fn)
+{
+    host::Cpu* cpu = env_.this_cpu.current();
+    if (cpu == nullptr) fn();
+    else cpu->after_charged(this, std::move(fn));
+}
+
+void Vmm::cancel_acts()
+{
+    // The VMM's calls in flight die with it: its I/O thread's CPU and its
+    // vCPU threads' CPUs.
+    env_.io_cpu.cancel_acts(this);
+    for (host::Cpu* c : vcpu_cpus_) c->cancel_acts(this);
 }
 
 kvm::Vcpu* Vmm::vcpu(unsigned id) const
@@ -61,6 +87,9 @@ int Vmm::set_up_vm(unsigned nr_vcpus, unsigned nr_irqs)
     if (vm_fd < 0) return vm_fd;
     vm_fd_ = vm_fd;
     vm_ = &host::file_cast<kvm::VmFile>(proc_.peek(vm_fd))->vm();
+    vm_->set_user_mmio_handler([this](kvm::Vcpu&, std::uint64_t addr, const std::function<void()>& access) {
+        mmio_exit(addr, access);
+    });
     const int vgic_fd = k.create_device(proc_, vm_fd, kvm::kDevTypeArmVgicV2);
     if (vgic_fd < 0) return vgic_fd;
     std::uint32_t n = nr_irqs;
@@ -70,6 +99,7 @@ int Vmm::set_up_vm(unsigned nr_vcpus, unsigned nr_irqs)
         const int fd = k.create_vcpu(proc_, vm_fd, id);
         if (fd < 0) return fd;
         vcpu_fds_.push_back(fd);
+        if (kvm::Vcpu* v = vm_->vcpu(id)) vcpu_cpus_.push_back(&v->pcpu());
     }
     kvm::DeviceAttr init{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}};
     if (const int err = k.set_device_attr(proc_, vgic_fd, init); err < 0) return err;
@@ -116,6 +146,22 @@ int Vmm::add_device(const std::string& name, unsigned group)
     const int dfd = v.group_get_device_fd(proc_, gfd, name);
     if (dfd < 0) return dfd;
     device_fds_[name] = dfd;
+    // vfio_region_mmap: the device's region is mapped into the guest.
+    auto& r = regions_[name];
+    if (!r) {
+        r = std::make_unique<Region>();
+        r->device = name;
+        r->addr = kDeviceMmioBase + kDeviceMmioStride * (regions_.size() - 1);
+        Region* rp = r.get();
+        r->timer = std::make_unique<sim::FunctionEvent>([this, rp] { mmap_timer(*rp); }, "vmm.mmap_timer");
+        r->remap = std::make_unique<host::Work>("vmm: mmap enable", [this, rp] {
+            // vfio_intp_mmap_enable / vfio_intx_mmap_enable on the I/O thread.
+            if (!vm_ || rp->mapped) return;
+            rp->mapped = true;
+            vm_->set_user_region(rp->addr, true);
+        });
+    }
+    if (vm_ != nullptr) vm_->set_user_region(r->addr, true);
     return dfd;
 }
 
@@ -123,6 +169,70 @@ int Vmm::device_fd(const std::string& name) const
 {
     const auto it = device_fds_.find(name);
     return it == device_fds_.end() ? -EBADF : it->second;
+}
+
+std::uint64_t Vmm::device_mmio(const std::string& name) const
+{
+    const auto it = regions_.find(name);
+    return it == regions_.end() ? 0 : it->second->addr;
+}
+
+void Vmm::mmap_timer(Region& r)
+{
+    // While an IRQ of the device is still active the mmap stays off.
+    for (const auto& [k, s] : irqs_) {
+        if (s->plan.device == r.device && s->active) {
+            env_.kvm.env().events.schedule(*r.timer, env_.kvm.env().events.now() + kMmapTimeout);
+            return;
+        }
+    }
+    if (!r.mapped) (void)env_.io_cpu.submit(*r.remap, env_.costs.syscall);
+}
+
+void Vmm::userspace_level_irq(IrqState& s)
+{
+    // vfio_intp_interrupt: the IRQ is active until the guest touches the
+    // device; take the mmap away so that touch traps, and push the timer.
+    s.active = true;
+    Region& r = *regions_.at(s.plan.device);
+    if (r.mapped) {
+        r.mapped = false;
+        syscall(); // memory_region_set_enabled(false) -> KVM_SET_USER_MEMORY_REGION
+        vm_->set_user_region(r.addr, false);
+    }
+    sim::EventQueue& q = env_.kvm.env().events;
+    q.deschedule(*r.timer);
+    q.schedule(*r.timer, q.now() + kMmapTimeout);
+}
+
+void Vmm::mmio_exit(std::uint64_t addr, const std::function<void()>& access)
+{
+    // kvm_cpu_exec -> address_space_rw -> vfio_region_read/write: the access
+    // is a pread/pwrite on the device fd, then vfio_eoi.
+    ++user_exits_;
+    ++user_round_trips_;
+    env_.this_cpu.charge(env_.costs.user_mmio_dispatch);
+    syscall();
+    act(access);
+    for (auto& [k, sp] : irqs_) {
+        IrqState& s = *sp;
+        const auto r = regions_.find(s.plan.device);
+        if (r == regions_.end() || r->second->addr != addr || s.mode != Delivery::userspace || !s.active) continue;
+        // vfio_platform_eoi / vfio_intx_eoi: lower the line, unmask.
+        s.active = false;
+        const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (s.plan.gsi + 32);
+        syscall();
+        (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
+        syscall();
+        ++unmasks_;
+        const IrqPlan plan = s.plan;
+        act([this, plan] {
+            (void)env_.vfio.device_set_irqs(proc_, device_fd(plan.device),
+                                            vfio::VfioIrqSet::none(vfio::VFIO_IRQ_SET_ACTION_UNMASK, plan.index,
+                                                                   plan.subindex, 1));
+        });
+        break; // a single IRQ of a device is active at a time
+    }
 }
 
 int Vmm::set_trigger(const IrqPlan& irq, int efd)
@@ -195,12 +305,8 @@ void Vmm::tear_down(IrqState& s)
     case Delivery::irqfd:
     case Delivery::userspace:
         (void)set_trigger(p, -1);
-        if (p.level) (void)set_unmask_fd(p, -1);
-        if (s.mode == Delivery::irqfd) {
-            (void)env_.kvm.irqfd(proc_, vm_fd_, s.trigger_fd, p.gsi, kvm::kIrqfdFlagDeassign, -1);
-        } else if (s.eoi_irqfd >= 0) {
-            (void)env_.kvm.irqfd(proc_, vm_fd_, s.eoi_irqfd, p.gsi, kvm::kIrqfdFlagDeassign, -1);
-        }
+        if (p.level && s.mode == Delivery::irqfd) (void)set_unmask_fd(p, -1);
+        if (s.mode == Delivery::irqfd) (void)env_.kvm.irqfd(proc_, vm_fd_, s.trigger_fd, p.gsi, kvm::kIrqfdFlagDeassign, -1);
         break;
     case Delivery::none: break;
     }
@@ -219,9 +325,27 @@ void Vmm::tear_down(IrqState& s)
             (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
         }
     }
+    if (s.active && vm_ != nullptr) {
+        // Leaving the userspace path with the IRQ raised in the guest: QEMU
+        // lowers it (pci_irq_deassert) so the next mode starts clean.
+        const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (p.gsi + 32);
+        syscall();
+        (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
+    }
+    s.active = false;
+    if (s.mode == Delivery::userspace && vm_ != nullptr) {
+        // The region goes back into the guest now rather than when the mmap
+        // timer would map it: a trapped access mid-handler folds a level
+        // line an irqfd still holds high back to pending, and the guest
+        // would take it again on every access until the timer.
+        if (const auto r = regions_.find(p.device); r != regions_.end() && !r->second->mapped) {
+            r->second->mapped = true;
+            syscall();
+            vm_->set_user_region(r->second->addr, true);
+        }
+    }
     s.inject_thread.reset();
-    s.eoi_thread.reset();
-    for (int* fd : {&s.trigger_fd, &s.resample_fd, &s.eoi_irqfd}) {
+    for (int* fd : {&s.trigger_fd, &s.resample_fd}) {
         if (*fd >= 0) (void)proc_.close(*fd);
         *fd = -1;
     }
@@ -254,7 +378,7 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
 
     s.trigger_fd = host::eventfd_create(proc_);
     if (s.trigger_fd < 0) return s.trigger_fd;
-    if (irq.level) {
+    if (irq.level && mode == Delivery::irqfd) {
         s.resample_fd = host::eventfd_create(proc_);
         if (s.resample_fd < 0) return s.resample_fd;
     }
@@ -272,32 +396,29 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
         if (err < 0) tear_down(s); // undo whatever part was done
         return err;
     } else {
-        // The I/O thread injects; for a level IRQ a resampler tells it of
-        // the guest's EOI and it unmasks through VFIO.
+        // The I/O thread injects; for a level IRQ the guest's next device
+        // access tells it of the EOI (mmio_exit).
         host::EventfdCtxRef trigger;
         (void)host::eventfd_ctx_fdget(proc_, s.trigger_fd, trigger);
         s.inject_thread = std::make_unique<host::UserThread>(env_.io_cpu, env_.costs, "vmm: inject");
-        s.inject_thread->wait(std::move(trigger), [this, spi, level = irq.level](std::uint64_t) {
-            syscall();
+        IrqState* sp = &s;
+        s.inject_thread->wait(std::move(trigger), [this, sp, spi](std::uint64_t) {
             ++injections_;
-            (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 1);
-            if (!level) (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
-        });
-        if (irq.level) {
-            s.eoi_irqfd = host::eventfd_create(proc_);
-            if (s.eoi_irqfd < 0) return s.eoi_irqfd;
-            err = env_.kvm.irqfd(proc_, vm_fd_, s.eoi_irqfd, irq.gsi, kvm::kIrqfdFlagResample, s.resample_fd);
-            host::EventfdCtxRef resample;
-            (void)host::eventfd_ctx_fdget(proc_, s.resample_fd, resample);
-            s.eoi_thread = std::make_unique<host::UserThread>(env_.io_cpu, env_.costs, "vmm: eoi");
-            s.eoi_thread->wait(std::move(resample), [this, irq](std::uint64_t) {
-                syscall();
-                ++unmasks_;
-                (void)env_.vfio.device_set_irqs(
-                    proc_, device_fd(irq.device),
-                    vfio::VfioIrqSet::none(vfio::VFIO_IRQ_SET_ACTION_UNMASK, irq.index, irq.subindex, 1));
+            ++user_round_trips_;
+            if (sp->plan.level) userspace_level_irq(*sp);
+            // KVM_IRQ_LINE once the ioctl's entry has run.  QEMU's big lock
+            // keeps a delivery change out of the handler: one that came
+            // first wins (the IRQ is no longer the I/O thread's).
+            syscall();
+            act([this, sp, spi] {
+                if (sp->mode != Delivery::userspace || (sp->plan.level && !sp->active)) return;
+                (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 1);
+                if (!sp->plan.level) {
+                    syscall();
+                    (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
+                }
             });
-        }
+        });
     }
     if (err == 0) err = set_trigger(irq, s.trigger_fd);
     if (err == 0 && irq.level) err = unmask(irq);
@@ -308,10 +429,13 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
 
 void Vmm::kill(sim::Rng& rng)
 {
-    for (auto& [k, s] : irqs_) {
-        s->inject_thread.reset(); // the threads die with the process
-        s->eoi_thread.reset();
+    cancel_acts();
+    for (auto& [k, s] : irqs_) s->inject_thread.reset(); // the threads die with the process
+    for (auto& [n, r] : regions_) {
+        r->timer.reset();
+        r->remap.reset();
     }
+    if (vm_ != nullptr) vm_->set_user_mmio_handler({});
     proc_.kill(rng);
 }
 

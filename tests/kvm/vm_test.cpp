@@ -225,3 +225,24 @@ TEST_CASE("forwarding an interrupt the guest has active moves the active state t
     CHECK(w.vgic->irq(0, 48)->active);
     CHECK_FALSE(w.vgic->irq(0, 48)->hw);
 }
+
+TEST_CASE("a forwarded injection that cannot be made is deactivated by the host, not left active")
+{
+    // The host took the IRQ and left it active for a guest EOI through a
+    // HW list register; if no virtual interrupt is mapped to take it, no
+    // such EOI will ever come.
+    World w;
+    const unsigned host_irq = 40;
+    REQUIRE(w.irqs->irq_set_irqchip_state(host_irq, host::IrqchipState::active, true) == 0);
+    REQUIRE(w.gic->is_active(host_irq));
+    CHECK(w.vm->inject_forwarded(host_irq) == -ENOENT); // not forwarded (any more)
+    CHECK_FALSE(w.gic->is_active(host_irq));
+    CHECK(w.vm->failed_forwarded_injections() == 1);
+    // Forwarded, the injection succeeds and the IRQ stays active for the guest.
+    REQUIRE(w.vm->forward_irq(host_irq, 16) == 0);
+    REQUIRE(w.irqs->irq_set_irqchip_state(host_irq, host::IrqchipState::active, true) == 0);
+    CHECK(w.vm->inject_forwarded(host_irq) == 0);
+    CHECK(w.gic->is_active(host_irq));
+    CHECK(w.vgic->irq(0, 48)->pending());
+    CHECK(w.vm->failed_forwarded_injections() == 1);
+}

@@ -144,7 +144,7 @@ TEST_CASE("joint samples and the whole report are bit-identical for one seed wit
 TEST_CASE("Latin-hypercube samples put one draw in each stratum of every primitive's range")
 {
     auto profile = load_profile(points().front().config);
-    for (const char* key : {"kvm.vcpu_wakeup", "kvm.world_switch_enter", "host.eventfd_signal", "kvm.irqfd_inject"}) {
+    for (const char* key : {"host.idle_exit", "kvm.world_switch_enter", "host.eventfd_signal", "kvm.irqfd_inject"}) {
         const auto v = profile.get(key).count();
         profile.set_range(key, sim::Cycles{v - 50}, sim::Cycles{v + 49}); // 100 cycles: 5 strata of 20
     }

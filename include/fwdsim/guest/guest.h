@@ -9,7 +9,9 @@
 // pending).  On nVIRQ it takes the interrupt: entry (guest.irq_entry), read
 // GICV_IAR, run the handler for its service time (the handler services the
 // device: guest.device_access plus the handler's own time; for a level
-// device this lowers the line), write GICV_EOIR -- and GICV_DIR with
+// device this lowers the line; where the VMM has taken the device's region
+// out of the guest the access exits to user space and the VMM performs
+// it), write GICV_EOIR -- and GICV_DIR with
 // EOImode 1 -- then read IAR again while something is pending
 // (gic_handle_irq's loop), and return (guest.irq_exit) to what it was doing.
 // All of it spends guest time through the vCPU, so exits only delay it.
@@ -55,6 +57,9 @@ public:
     virtual void service(sim::Cycles now) = 0;
     /// The guest wrote EOIR (and DIR): the interrupt is complete.
     virtual void completed(sim::Cycles now) { (void)now; }
+    /// The guest physical address of the device's registers, which the
+    /// handler's access touches (0: none known, the access never traps).
+    virtual std::uint64_t mmio_address() const { return 0; }
 };
 
 class Guest final : public kvm::GuestCode {
@@ -87,7 +92,7 @@ public:
     void vcpu_destroyed(kvm::Vcpu& vcpu) override;
 
 private:
-    enum class Phase { boot, boot_cpuif, busy, idle_loop, wfi, irq_entry, irq_ack, irq_handle, irq_eoi, irq_exit };
+    enum class Phase { boot, boot_cpuif, busy, idle_loop, wfi, irq_entry, irq_ack, irq_access, irq_handle, irq_eoi, irq_exit };
     struct Installed {
         bool edge = false;
         IrqHandler* handler = nullptr;
@@ -120,6 +125,7 @@ private:
     Phase preempted_phase_ = Phase::busy;
     sim::Cycles preempted_left_{};
     std::uint32_t iar_ = 0;
+    bool serviced_ = false; ///< the handler's device access was performed (by the VMM, trapped)
     sim::Cycles irq_started_{};
 
     sim::Counter handled_;

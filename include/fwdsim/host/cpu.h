@@ -44,6 +44,23 @@
 // owner (IRQ bottom halves, eventfd threads, kernel work) is unchanged: it
 // runs in FIFO order and makes a guest exit at once.  A CPU that only ever
 // runs one thread's owned work behaves exactly as without the scheduler.
+//
+// Charge, then act.  Kernel code runs at the start of its step and charges
+// as it goes; an effect others can see (an injection, a kick, a wake-up of
+// a thread elsewhere, an unmask) must not run ahead of the work charged
+// before it.  Such code hands the effect to after_charged(): it runs, as
+// kernel code on this CPU, once what the step has charged so far has
+// elapsed, and what it charges itself lengthens the CPU's busy period (and
+// delays the acts queued after it).  With nothing charged it runs at once.
+//
+// The idle task and the scheduler IPI.  A CPU whose current thread blocked
+// (task_sleep) and that has nothing else to run is idle in WFI; the first
+// IRQ it takes leaves idle first (host.idle_exit, charged to the IRQ's
+// entry).  A thread on another CPU is woken as try_to_wake_up does it with
+// a remote wake list: the waker queues the thread's work on the target
+// (queue_wake, after charging host.ttwu_remote) and sends the reschedule
+// IPI; the IPI's handler on the target (sched_ipi: host.sched_ipi) moves
+// the queued work to the run queue.
 #pragma once
 
 #include <fwdsim/host/host_costs.h>
@@ -56,14 +73,20 @@
 #include <boost/intrusive/list.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fwdsim::host {
 
 class Cpu;
 class GuestContext;
 class IrqLayer;
+
+/// The SGI Linux sends to make another CPU reschedule (IPI_RESCHEDULE).
+constexpr unsigned kReschedSgi = 0;
 
 /// A unit of host work owned by its submitter (like a work_struct): it is
 /// queued at most once at a time and never allocated by the CPU.
@@ -117,6 +140,8 @@ public:
     Cpu& operator=(const Cpu&) = delete;
 
     unsigned id() const { return id_; }
+    /// Where the code running on the host charges its cycles.
+    ThisCpu& this_cpu() const { return this_cpu_; }
     /// The IRQ layer whose flow this CPU runs; without one, nIRQ is ignored.
     void attach_irq_layer(IrqLayer& irqs) { irqs_ = &irqs; }
 
@@ -144,6 +169,31 @@ public:
 
     void enter_guest(GuestContext& ctx);
     void exit_guest();
+
+    /// Charge, then act (see above): runs `fn` on this CPU once the cycles
+    /// the code executing now has charged have elapsed; at once when it has
+    /// charged nothing.  `owner` names who may cancel it (cancel_acts).
+    /// Call it from code executing on this CPU.
+    void after_charged(const void* owner, std::function<void()> fn);
+    /// Drops the acts `owner` queued that have not run (its owner is going).
+    void cancel_acts(const void* owner);
+    std::size_t pending_acts() const { return acts_.size(); }
+
+    /// try_to_wake_up of a thread whose next work is `work` (cost `cost`):
+    /// from code on another CPU, host.ttwu_remote there, the thread on this
+    /// CPU's wake list and the reschedule IPI sent (charge, then act); from
+    /// this CPU or outside any CPU, `work` is simply submitted.
+    void wake_up(Work& work, sim::Cycles cost);
+    /// try_to_wake_up's remote half: queues `work` (cost `cost`) on this
+    /// CPU's wake list; the scheduler IPI moves it to the run queue.
+    void queue_wake(Work& work, sim::Cycles cost);
+    /// The scheduler IPI's handler on this CPU (sched_ttwu_pending):
+    /// charges host.sched_ipi and submits the woken work.  Returns whether
+    /// anything was queued.
+    bool sched_ipi();
+    /// In the idle task: its thread blocked and nothing else is under way.
+    bool in_idle_task() const;
+    std::uint64_t idle_exits() const { return idle_exits_.value(); }
 
     /// The current thread sleeps (blocks): other threads' work may run
     /// without waiting for its slice.  Its next owned work wakes it.
@@ -194,6 +244,9 @@ private:
     Phase next_phase();
     void schedule_step(sim::Cycles duration);
     static const char* phase_name(Phase p);
+    void on_act();
+    /// An act charged `c`: the CPU's current busy period grows by it.
+    void extend(sim::Cycles c);
 
     sim::EventQueue& events_;
     ThisCpu& this_cpu_;
@@ -224,7 +277,19 @@ private:
     bool current_asleep_ = false;     ///< it blocked: others need not wait for its slice
     sim::Cycles slice_start_{};       ///< when it got the CPU
 
+    struct Act {
+        sim::Cycles at;
+        const void* owner;
+        std::uint64_t seq;
+        std::function<void()> fn;
+    };
+    std::deque<Act> acts_; ///< by time, then by order queued
+    std::uint64_t act_seq_ = 0;
+    std::vector<std::pair<Work*, sim::Cycles>> wake_list_;
+    bool idle_exit_due_ = false; ///< the IRQ flow under way began in the idle task
+
     sim::MemberEvent<Cpu, &Cpu::on_step> step_event_;
+    sim::MemberEvent<Cpu, &Cpu::on_act> act_event_;
     sim::MemberEvent<Cpu, &Cpu::on_guest_callback> guest_event_;
     sim::MemberEvent<Cpu, &Cpu::on_slice_end> slice_event_;
 
@@ -233,6 +298,7 @@ private:
     sim::Counter spurious_;
     sim::Counter work_done_;
     sim::Counter switches_;
+    sim::Counter idle_exits_;
 };
 
 } // namespace fwdsim::host

@@ -20,6 +20,11 @@ struct HostCosts {
     sim::Cycles syscall{};          ///< entering and leaving the kernel for one syscall/ioctl
     sim::Cycles workqueue_dispatch{}; ///< queueing and running a work item (virqfd's unmask work)
     sim::Cycles context_switch{};   ///< the scheduler switching between two threads (vCPU threads of two VMs)
+    sim::Cycles ttwu_remote{};      ///< try_to_wake_up on the waker's CPU for a thread on another CPU (wake list, before the IPI)
+    sim::Cycles sched_ipi{};        ///< the scheduler IPI's handler on the target: sched_ttwu_pending, enqueue, need_resched
+    sim::Cycles idle_exit{};        ///< a CPU in the idle task leaving WFI and cpuidle before it takes an IRQ
+    sim::Cycles idle_to_task{};     ///< __schedule from the idle task into the woken thread (no mm switch)
+    sim::Cycles user_mmio_dispatch{}; ///< the VMM (a user process of the host) handling KVM_EXIT_MMIO: key vmm.mmio_dispatch
     sim::Cycles sched_slice{};      ///< a duration, not a cost: how long a thread keeps the CPU against another runnable one
 
     static HostCosts from_profile(const sim::CostProfile& profile);

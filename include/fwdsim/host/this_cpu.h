@@ -27,6 +27,10 @@ public:
         else unattributed_ += c;
     }
     sim::Cycles unattributed() const { return unattributed_; }
+    /// What the step now executing has charged so far: an effect of the
+    /// code running now takes place this long after the step's start
+    /// (charge, then act: Cpu::after_charged).  Zero outside any CPU.
+    sim::Cycles charged() const { return current_ ? step_charge_ : sim::Cycles{}; }
 
     // --- used by host::Cpu only --------------------------------------------
     /// Makes `cpu` current; returns what was current before, for restore().

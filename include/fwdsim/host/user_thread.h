@@ -2,10 +2,13 @@
 // read() on an eventfd and runs a callback with what it read.
 //
 // When the eventfd is signalled, the thread is woken on its CPU: a Work item
-// costing host.sched_wakeup + host.return_to_user is queued (so a busy CPU
-// delays it); its completion reads and clears the counter and, if it was
-// non-zero, calls the callback with the value, then sleeps again.  Signals
-// that arrive before it runs are coalesced, as an eventfd coalesces them.
+// costing host.sched_wakeup + host.return_to_user (out of its poll) +
+// host.syscall (the read(2) of the counter) is queued (so a busy CPU delays
+// it); its completion -- the read's result -- clears the counter and, if it
+// was non-zero, calls the callback with the value, then sleeps again.  A
+// signal from code on another CPU wakes it once what that code charged has
+// elapsed (host::Cpu::after_charged).  Signals that arrive before it runs
+// are coalesced, as an eventfd coalesces them.
 // POLLHUP (the file's release) stops it.  It holds a ctx reference while
 // waiting.  It touches the eventfd and its Cpu only.
 #pragma once
@@ -15,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace fwdsim::host {
 
@@ -35,6 +39,7 @@ public:
 
 private:
     void woken(EventfdCtx& ctx, unsigned events);
+    void wake();
     void run();
 
     Cpu& cpu_;
@@ -43,6 +48,7 @@ private:
     ReadFn on_read_;
     WaitQueueEntry entry_;
     Work work_;
+    std::vector<Cpu*> signallers_; ///< CPUs holding a wake-up of ours not yet due
     std::uint64_t wakeups_ = 0;
 };
 

@@ -15,7 +15,6 @@ struct KvmCosts {
     sim::Cycles handle_exit{};        ///< decoding and dispatching one exit
     sim::Cycles run_loop{};           ///< one pass of the run loop before entry
     sim::Cycles vcpu_block{};         ///< WFI with nothing pending: block
-    sim::Cycles vcpu_wakeup{};        ///< waking a blocked vCPU's thread
     sim::Cycles hypercall{};          ///< handling one HVC
     sim::Cycles irq_line{};           ///< KVM_IRQ_LINE beyond the syscall
     sim::Cycles irqfd_inject{};       ///< an irqfd's wake-up and injection
@@ -24,6 +23,9 @@ struct KvmCosts {
     sim::Cycles mmio_abort{};         ///< decoding a stage-2 data abort on emulated MMIO and its io-bus dispatch
     sim::Cycles vcpu_put{};           ///< a vCPU thread scheduled out (kvm_arch_vcpu_put)
     sim::Cycles vcpu_load{};          ///< a vCPU thread scheduled in (kvm_arch_vcpu_load)
+    sim::Cycles vgic_inject{};        ///< kvm_vgic_inject_irq of a forwarded (mapped) IRQ from its host handler
+    sim::Cycles memslot_update{};     ///< KVM_SET_USER_MEMORY_REGION adding or removing a slot, beyond the syscall
+    sim::Cycles eventfd_signal{};     ///< host.eventfd_signal, for KVM's own signals (ioeventfd, resamplefd)
 
     static KvmCosts from_profile(const sim::CostProfile& profile);
 };

@@ -16,9 +16,15 @@
 // (kvm.world_switch_exit) restores the host; the physical CPU then takes its
 // pending IRQ and queued work, and the vCPU re-enters through another run-
 // loop pass (plus kvm.handle_exit and the exit's own work).  WFI with
-// nothing pending blocks the vCPU (kvm.vcpu_block) and frees the CPU; a
-// kick wakes it (kvm.vcpu_wakeup).  A kick of a vCPU in the guest sends an
-// IPI (SGI kKickSgi) to its CPU, which makes it exit.
+// nothing pending blocks the vCPU (kvm.vcpu_block, and kvm.vcpu_put as its
+// thread schedules out) and its CPU goes idle; a kick wakes it as Linux's
+// try_to_wake_up does (host::Cpu::wake_up: host.ttwu_remote on the kicking
+// CPU, the reschedule IPI, host.idle_exit and the IPI's flow on the idle
+// CPU, then host.idle_to_task + kvm.vcpu_load + kvm.run_loop).  A kick of a
+// vCPU in the guest sends an IPI (SGI kKickSgi) to its CPU, which makes it
+// exit.  A trapped access is handled after the exit's decode has run
+// (kvm.handle_exit, kvm.mmio_abort): its emulation, an ioeventfd's signal
+// or the VMM's handling of a KVM_EXIT_MMIO take effect then.
 //
 // Its run-loop passes and WFI blocking are work of the vCPU's thread
 // (host::Work::set_owner), so vCPUs sharing a physical CPU take turns by
@@ -40,6 +46,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace fwdsim::kvm {
@@ -106,6 +113,10 @@ public:
     /// the data abort is decoded and dispatched on the VM's io bus, where
     /// an ioeventfd (Vm::ioeventfd) signals its eventfd.
     void trap_mmio_write(std::uint64_t addr, std::uint32_t value);
+    /// A guest access to a device region the VMM has not mapped: exits to
+    /// user space (KVM_EXIT_MMIO), where the VMM performs `access` on the
+    /// device (Vm::handle_user_mmio); trap_done follows on re-entry.
+    void trap_mmio_user(std::uint64_t addr, std::function<void()> access);
     std::uint32_t mmio_value() const { return mmio_value_; }
 
     // --- host::GuestContext ------------------------------------------------------
@@ -139,6 +150,7 @@ private:
     void trace(const char* what, sim::Cycles start, sim::Cycles duration);
     void set_loaded(bool loaded);
     void block_work_done();
+    void exit_work_done();
     void begin_exit(ExitReason reason);
     void on_entered();
     void on_exited();
@@ -171,8 +183,10 @@ private:
     sim::Cycles guest_since_{};
     sim::Cycles guest_left_at_{};
 
+    std::function<void()> mmio_access_; ///< a user-space exit's access, for the VMM
     host::Work entry_work_;
     host::Work block_work_;
+    host::Work exit_work_; ///< a trap's handling that has effects (emulation, signal, user exit)
     sim::MemberEvent<Vcpu, &Vcpu::on_entered> entered_event_;
     sim::MemberEvent<Vcpu, &Vcpu::on_exited> exited_event_;
     sim::MemberEvent<Vcpu, &Vcpu::on_segment> segment_event_;

@@ -5,9 +5,17 @@
 // GSI routing starts as KVM/arm's default (GSI n is irqchip pin n, that is
 // INTID n + 32) and can be replaced (KVM_SET_GSI_ROUTING) by irqchip entries
 // and MSI entries (on a GICv2 an MSI is a write that GICv2m turns into an
-// SPI: its data is the INTID).  Injection from an eventfd runs
-// synchronously in the signaller's context, charging kvm.irqfd_inject to
-// the CPU that signalled (KVM defers it to a work item).
+// SPI: its data is the INTID).  An irqfd's injection is a work item on the
+// CPU that signalled (kvm.irqfd_inject).  Every injection takes effect once
+// the work charged before it has elapsed (host::Cpu::after_charged):
+// KVM_IRQ_LINE after kvm.irq_line, a forwarded IRQ after kvm.vgic_inject,
+// a kick after whatever its caller charged.
+//
+// Emulated MMIO outside the vgic: an ioeventfd (in the kernel), or a
+// device region the VMM maps into the guest (KVM_SET_USER_MEMORY_REGION on
+// its mmap) -- a guest access to a mapped region costs no exit; to one
+// the VMM has unmapped it exits to user space (KVM_EXIT_MMIO), where the
+// VMM's handler (set_user_mmio_handler) runs on the vCPU's thread.
 //
 // A Vm is reference counted: its VM file, each vCPU file and each device
 // file hold one reference (kvm_get_kvm); the last put destroys it -- every
@@ -17,6 +25,7 @@
 
 #include <fwdsim/arch/vm_arch.h>
 #include <fwdsim/host/eventfd.h>
+#include <fwdsim/host/host_costs.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/device.h>
 #include <fwdsim/kvm/kvm_costs.h>
@@ -59,6 +68,12 @@ struct KvmEnv {
     /// Per physical CPU, the vCPU loaded on it (in or around guest mode);
     /// kept by kvm::Kvm, which routes each CPU's nVIRQ to it.
     std::vector<Vcpu*>* loaded = nullptr;
+    /// The host's CPUs (kept by kvm::Kvm): a VM going away cancels the
+    /// effects it left pending on them (host::Cpu::cancel_acts).
+    const std::vector<host::Cpu*>* cpus = nullptr;
+    /// The host's costs KVM's paths pass through (a return to user space,
+    /// a syscall, the switch into a woken thread).
+    host::HostCosts host_costs{};
 };
 
 /// One entry of KVM_SET_GSI_ROUTING (struct kvm_irq_routing_entry).
@@ -143,6 +158,26 @@ public:
     /// ioeventfd bound there; false when none is (KVM would exit to user space).
     bool ioeventfd_write(std::uint64_t addr);
 
+    /// KVM_SET_USER_MEMORY_REGION for a device region at `addr`: mapped
+    /// (a memslot: guest accesses do not exit) or not (they exit to user
+    /// space).  Charges kvm.memslot_update when the state changes.
+    void set_user_region(std::uint64_t addr, bool mapped);
+    /// A guest access to `addr` exits to user space: a region is there and
+    /// is not mapped.
+    bool user_mmio_exits(std::uint64_t addr) const;
+    /// What the VMM's vCPU thread does on KVM_EXIT_MMIO: runs on the vCPU's
+    /// CPU after the exit's handling and the return to user space; `access`
+    /// performs the guest's access on the device.  It charges what it
+    /// costs; the vCPU re-enters when it returns (KVM_RUN).
+    using UserMmioHandler = std::function<void(Vcpu&, std::uint64_t addr, const std::function<void()>& access)>;
+    void set_user_mmio_handler(UserMmioHandler h) { user_mmio_ = std::move(h); }
+    /// Runs the handler for a vCPU's user-space exit (no handler: the
+    /// access is performed as it is).
+    void handle_user_mmio(Vcpu& vcpu, std::uint64_t addr, const std::function<void()>& access);
+
+    /// Forwarded IRQs whose injection failed (the host deactivated them).
+    std::uint64_t failed_forwarded_injections() const { return failed_forwarded_; }
+
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
     /// Whether an irqfd's injection into guest INTID `intid` is queued
@@ -160,6 +195,8 @@ private:
     struct Resampler;
     void on_ack(unsigned intid);
     void kick(unsigned vcpu);
+    /// Runs `fn` once what the executing code charged has elapsed.
+    void act(std::function<void()> fn);
     void shutdown(Irqfd& irqfd);
     void destroy();
     const RoutingEntry* route(std::uint32_t gsi) const;
@@ -180,6 +217,13 @@ private:
         unsigned vcpu, host_ppi, guest_ppi;
     };
     std::vector<TimerMap> timers_;
+    struct UserRegion {
+        bool mapped;    ///< the slot is there: guest accesses do not exit
+        bool requested; ///< what the last KVM_SET_USER_MEMORY_REGION asked for (it may not have taken effect)
+    };
+    std::map<std::uint64_t, UserRegion> user_regions_; ///< device regions by address
+    UserMmioHandler user_mmio_;
+    std::uint64_t failed_forwarded_ = 0;
 };
 
 } // namespace fwdsim::kvm

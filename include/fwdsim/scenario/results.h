@@ -41,6 +41,7 @@ struct IrqResult {
     std::uint64_t maintenance_irqs = 0;
     std::uint64_t vfio_masks = 0;
     std::uint64_t vfio_unmasks = 0;
+    std::uint64_t user_round_trips = 0; ///< to the VMM in user space and back: I/O-thread wake-ups, vCPU exits to it
     std::uint64_t host_cycles = 0;  ///< host CPU work attributable to this interrupt
     std::uint64_t guest_cycles = 0; ///< guest handler + GICV accesses
     /// Mean cycles of each step of the path, in path order.

@@ -9,23 +9,33 @@
 // kvm-vfio GROUP ADD) and GET_DEVICE_FD.  deliver(): sets one device IRQ up
 // for a delivery mode with linux-semantics.md §6's call sequences, tearing
 // down the mode it had:
-// * userspace: a trigger eventfd read by the VMM's I/O thread, which
-//   injects with KVM_IRQ_LINE; for a level IRQ the VMM learns of the
-//   guest's EOI from a resamplefd it reads itself (KVM's resampler, through
-//   an irqfd it never signals) and unmasks with VFIO_DEVICE_SET_IRQS UNMASK.
+// * userspace: QEMU's path without KVM acceleration (hw/vfio/platform.c
+//   vfio_intp_interrupt / vfio_platform_eoi, hw/vfio/pci.c vfio_intx_*).
+//   The I/O thread wakes on the trigger eventfd, read()s it, and raises the
+//   line with KVM_IRQ_LINE.  For a level IRQ it also takes the device's
+//   mmap out of the guest (its memslot goes, KVM_SET_USER_MEMORY_REGION)
+//   and arms the mmap timer: the guest's next access to the device exits
+//   to user space (KVM_EXIT_MMIO) and the vCPU thread performs it (pread /
+//   pwrite on the device fd), which is QEMU's EOI: the line is lowered
+//   (KVM_IRQ_LINE 0) and the IRQ unmasked (VFIO_DEVICE_SET_IRQS UNMASK).
+//   The timer maps the region back once no IRQ of the device is active
+//   (kMmapTimeout after the last interrupt).  No resamplefd, no irqfd.
 // * irqfd: KVM_IRQFD on the trigger eventfd; for a level IRQ with a
 //   resamplefd that VFIO gets as its unmask eventfd.
 // * forwarded: KVM_DEV_VFIO_DEVICE FORWARD_IRQ.  Where the arch cannot
 //   forward (KVM_HAS_DEVICE_ATTR says -ENXIO) it falls back to irqfd.
 // Every call's cost in the VMM (a syscall, a wake-up) is charged on the
-// CPU its I/O thread runs on.
+// CPU its thread runs on (the I/O thread's, or the vCPU's for an exit), and
+// each call's effect follows its cost (host::Cpu::after_charged).
 #pragma once
 
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/user_thread.h>
 #include <fwdsim/kvm/kvm.h>
+#include <fwdsim/sim/event.h>
 #include <fwdsim/vfio/vfio.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,6 +45,15 @@ namespace fwdsim::vmm {
 
 enum class Delivery { none, userspace, irqfd, forwarded };
 const char* delivery_name(Delivery d);
+
+/// QEMU's default mmap timeout for INTx / platform IRQs in user space
+/// (x-intx-mmap-timeout-ms, mmap-timeout-ms: 1100 ms), in cycles at the
+/// 2.4 GHz reference clock.
+constexpr sim::Cycles kMmapTimeout{2'640'000'000};
+/// Where the VMM maps device regions in guest physical memory, one page
+/// apart (a platform bus's layout).
+constexpr std::uint64_t kDeviceMmioBase = 0x0a00'0000;
+constexpr std::uint64_t kDeviceMmioStride = 0x1'0000;
 
 struct VmmEnv {
     vfio::Vfio& vfio;
@@ -77,6 +96,8 @@ public:
 
     int add_device(const std::string& name, unsigned group);
     int device_fd(const std::string& name) const;
+    /// The guest physical address of the device's MMIO region (0: none).
+    std::uint64_t device_mmio(const std::string& name) const;
 
     /// Sets `irq` up for `mode` (tearing the previous mode down first).
     /// Returns 0 or -errno; on error the IRQ is left with no delivery.
@@ -91,6 +112,10 @@ public:
     // --- what the VMM did ---------------------------------------------------------
     std::uint64_t injections() const { return injections_; }
     std::uint64_t unmasks() const { return unmasks_; }
+    /// Trips to user space and back on the interrupt path: I/O-thread
+    /// wake-ups and vCPU exits to user space (KVM_EXIT_MMIO).
+    std::uint64_t user_round_trips() const { return user_round_trips_; }
+    std::uint64_t user_exits() const { return user_exits_; }
 
 private:
     struct IrqState;
@@ -102,7 +127,15 @@ private:
     int forward_attr(const IrqPlan& irq, std::uint64_t which);
     int unmask(const IrqPlan& irq);
     void syscall();
-
+    struct Region;
+    /// Runs `fn` once what the running code charged has elapsed.
+    void act(std::function<void()> fn);
+    void cancel_acts();
+    /// KVM_EXIT_MMIO on the device region at `addr` (the vCPU thread).
+    void mmio_exit(std::uint64_t addr, const std::function<void()>& access);
+    /// vfio_intx_interrupt / vfio_intp_interrupt for a level IRQ.
+    void userspace_level_irq(IrqState& s);
+    void mmap_timer(Region& r);
     VmmEnv env_;
     host::Process proc_;
     int vm_fd_ = -1;
@@ -110,12 +143,16 @@ private:
     int container_fd_ = -1;
     kvm::Vm* vm_ = nullptr;
     std::vector<int> vcpu_fds_;
+    std::vector<host::Cpu*> vcpu_cpus_; ///< where the vCPU threads run (their exits' handling)
     std::map<unsigned, int> group_fds_;
     std::map<std::string, int> device_fds_;
     std::map<std::pair<std::string, unsigned>, unsigned> vectors_on_; ///< MSI/MSI-X vectors set per (device, index)
     std::map<Key, std::unique_ptr<IrqState>> irqs_;
+    std::map<std::string, std::unique_ptr<Region>> regions_; ///< by device name
     std::uint64_t injections_ = 0;
     std::uint64_t unmasks_ = 0;
+    std::uint64_t user_round_trips_ = 0;
+    std::uint64_t user_exits_ = 0;
 };
 
 } // namespace fwdsim::vmm

@@ -262,6 +262,7 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         cost += access;
         const auto st = lr.state();
         const bool still_pending = st == ListRegister::State::pending || st == ListRegister::State::pending_active;
+        const bool was_active = irq->active;
         irq->active = st == ListRegister::State::active || st == ListRegister::State::pending_active;
         if (still_pending && irq->edge) irq->pending_latch = true; // not taken yet: keep it
         if (still_pending && !irq->edge && !irq->line_level) irq->pending_latch = true; // a latched level pending
@@ -278,6 +279,13 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
             // as pending+active) is a software pending still owed to the
             // guest: it stays.
             irq->line_level = false;
+        }
+        if (!lr.hw() && irq->hw && was_active && st == ListRegister::State::invalid) {
+            // Forwarded while this software LR held it active: forwarding
+            // made the physical IRQ active to match, and the guest's EOI
+            // through this LR cannot reach it -- deactivate it here.
+            gic_.write(gic::Block::gicd, pcpu, gic::gicd::icactiver + 4 * (irq->hwintid / 32), 1u << (irq->hwintid % 32));
+            cost += gic_.access_cost(gic::Block::gicd);
         }
         if (!irq->edge && st == ListRegister::State::invalid && lr.eoi()) {
             acked[nr_acked++] = irq->intid; // the guest EOIed a level interrupt
