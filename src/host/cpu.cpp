@@ -178,6 +178,14 @@ void Cpu::after_charged(const void* owner, std::function<void()> fn)
     }
 }
 
+bool Cpu::has_acts(const void* owner) const
+{
+    for (const Act& a : acts_) {
+        if (a.owner == owner) return true;
+    }
+    return false;
+}
+
 void Cpu::cancel_acts(const void* owner)
 {
     for (auto it = acts_.begin(); it != acts_.end();) {

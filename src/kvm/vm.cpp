@@ -142,6 +142,15 @@ unsigned Vm::vcpu_count() const
     return static_cast<unsigned>(vcpus().size());
 }
 
+bool Vm::acts_pending() const
+{
+    if (env_.cpus == nullptr) return false;
+    for (const host::Cpu* c : *env_.cpus) {
+        if (c->has_acts(this)) return true;
+    }
+    return false;
+}
+
 bool Vm::irqfd_injection_queued(unsigned intid) const
 {
     for (const auto& f : irqfds_) {
@@ -488,9 +497,22 @@ int Vm::inject_forwarded(unsigned host_irq)
     // kvm_vgic_inject_irq for the mapped IRQ, then the injection takes
     // effect (pending in the vgic, the vCPU kicked).
     env_.this_cpu.charge(env_.costs.vgic_inject);
-    act([this, host_irq] {
-        // Unforwarded meanwhile: the unforward deactivated the physical IRQ.
-        if (arch_->forwarded_to(host_irq) >= 0) (void)arch_->inject_forwarded(host_irq);
+    act([this, host_irq, guest_irq] {
+        if (arch_->forwarded_to(host_irq) >= 0) {
+            (void)arch_->inject_forwarded(host_irq);
+            return;
+        }
+        // Unforwarded meanwhile.  Linux's unforward waits for a running
+        // handler (synchronize_irq), so its injection lands first and the
+        // handover keeps it as a virtual pending; the unforward has already
+        // deactivated the physical IRQ.  An edge is kept so; a level line
+        // still high fires again into the new mode.
+        const arch::Vgic* vgic = arch_->vgic();
+        const arch::VirtualIrq* now = vgic != nullptr ? vgic->irq(0, static_cast<unsigned>(guest_irq)) : nullptr;
+        if (now != nullptr && now->edge) {
+            (void)arch_->inject(0, static_cast<unsigned>(guest_irq), true);
+            (void)arch_->inject(0, static_cast<unsigned>(guest_irq), false);
+        }
     });
     return 0;
 }

@@ -391,6 +391,10 @@ struct System::Impl {
         if (x.context != nullptr && x.context->trigger() != nullptr && x.context->trigger()->count() > 0) return true;
         const kvm::Vm* vm = live_vm(x.vm);
         if (vm == nullptr) return false;
+        // Read by the VMM's I/O thread or injected by KVM, the effect still
+        // to come once its charged cost has elapsed (host::Cpu::after_charged).
+        if (const auto m = vmms.find(x.vm); m != vmms.end() && m->second->acts_pending()) return true;
+        if (vm->acts_pending()) return true;
         // Read from GICV_IAR, the handler not yet told (the read's cost runs).
         if (const auto g = vm_guests.find(x.vm); g != vm_guests.end() && !g->second.empty() &&
                                                   g->second.front()->acknowledging(x.cfg->guest_irq))

@@ -67,6 +67,15 @@ void Vmm::act(std::function<void()> fn)
     else cpu->after_charged(this, std::move(fn));
 }
 
+bool Vmm::acts_pending() const
+{
+    if (env_.io_cpu.has_acts(this)) return true;
+    for (const host::Cpu* c : vcpu_cpus_) {
+        if (c->has_acts(this)) return true;
+    }
+    return false;
+}
+
 void Vmm::cancel_acts()
 {
     // The VMM's calls in flight die with it: its I/O thread's CPU and its
@@ -407,11 +416,13 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
             ++user_round_trips_;
             if (sp->plan.level) userspace_level_irq(*sp);
             // KVM_IRQ_LINE once the ioctl's entry has run.  QEMU's big lock
-            // keeps a delivery change out of the handler: one that came
-            // first wins (the IRQ is no longer the I/O thread's).
+            // keeps a delivery change out of the handler.  A level IRQ whose
+            // delivery changed first is no longer the I/O thread's (its line
+            // stays high and fires into the new mode); an edge the read
+            // consumed is injected all the same, or it would be lost.
             syscall();
             act([this, sp, spi] {
-                if (sp->mode != Delivery::userspace || (sp->plan.level && !sp->active)) return;
+                if (sp->plan.level && (sp->mode != Delivery::userspace || !sp->active)) return;
                 (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 1);
                 if (!sp->plan.level) {
                     syscall();

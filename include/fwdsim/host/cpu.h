@@ -178,6 +178,8 @@ public:
     /// Drops the acts `owner` queued that have not run (its owner is going).
     void cancel_acts(const void* owner);
     std::size_t pending_acts() const { return acts_.size(); }
+    /// Whether `owner` has acts queued that have not run (an effect in flight).
+    bool has_acts(const void* owner) const;
 
     /// try_to_wake_up of a thread whose next work is `work` (cost `cost`):
     /// from code on another CPU, host.ttwu_remote there, the thread on this

@@ -178,6 +178,10 @@ public:
     /// Forwarded IRQs whose injection failed (the host deactivated them).
     std::uint64_t failed_forwarded_injections() const { return failed_forwarded_; }
 
+    /// Whether an effect this VM's code charged is still to come on a host
+    /// CPU (a KVM_IRQ_LINE or forwarded injection after its cost).
+    bool acts_pending() const;
+
     /// Live (assigned, not shut down) irqfds.
     std::size_t irqfd_count() const { return irqfds_.size(); }
     /// Whether an irqfd's injection into guest INTID `intid` is queued

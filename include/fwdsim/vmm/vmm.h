@@ -116,6 +116,9 @@ public:
     /// wake-ups and vCPU exits to user space (KVM_EXIT_MMIO).
     std::uint64_t user_round_trips() const { return user_round_trips_; }
     std::uint64_t user_exits() const { return user_exits_; }
+    /// Whether work the VMM charged still has an effect to come (an
+    /// injection read from an eventfd, its KVM_IRQ_LINE not yet made).
+    bool acts_pending() const;
 
 private:
     struct IrqState;
