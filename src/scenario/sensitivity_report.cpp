@@ -200,7 +200,7 @@ void write_sensitivity_markdown(std::ostream& out, const SensitivityReport& r)
             r.joint.empty() ? std::string("not run")
             : cc.joint_holds == r.joint.size() ? std::string("holds in every sample")
             : cc.joint_holds == 0             ? std::string("fails in every sample")
-                                              : fmt::format("holds in {} of {} ({:.0f} %)", cc.joint_holds, r.joint.size(),
+                                              : fmt::format("holds in {} of {} ({:.1f} %)", cc.joint_holds, r.joint.size(),
                                                             100.0 * static_cast<double>(cc.joint_holds) /
                                                                 static_cast<double>(r.joint.size()));
         out << fmt::format("| `{}` | {} {} | {} (margin {:.4g}) | {} | {} |\n", cmp.text, cc.irq, params_text(cc.group),
