@@ -6,6 +6,8 @@
 // ignored setting.
 #pragma once
 
+#include "yaml_syntax.h"
+
 #include <fwdsim/sim/config_error.h>
 
 #include <yaml-cpp/yaml.h>
@@ -33,6 +35,7 @@ inline int line_of(const YAML::Node& node)
 /// nodes and refuses a document that expands past a bound.
 inline YAML::Node load_document(const std::string& text, const std::string& origin)
 {
+    check_yaml_syntax(text, origin);
     std::vector<YAML::Node> docs;
     try {
         docs = YAML::LoadAll(text);

@@ -2,8 +2,10 @@
 #include <fwdsim/sim/config_error.h>
 
 #include <catch2/catch.hpp>
+
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +138,17 @@ TEST_CASE("a missing required key is reported")
 TEST_CASE("a YAML syntax error is reported with its line")
 {
     expect_error(replace(kBase, "  cpus: 2", "  cpus: [2"), 7, "(syntax)");
+}
+
+TEST_CASE("malformed streams on which yaml-cpp 0.7 never returns are refused, located")
+{
+    // Each of these loops forever inside Debian bookworm's yaml-cpp (CI's
+    // scenario fuzzer found the first); libyaml's syntax pass refuses them
+    // before yaml-cpp sees them.
+    expect_error("{},", 1, "(syntax)");
+    expect_error("[[]],", 1, "(syntax)");
+    expect_error("{a: {}},", 1, "(syntax)");
+    expect_error(kBase + "{},\n", static_cast<int>(std::count(kBase.begin(), kBase.end(), '\n')) + 1, "(syntax)");
 }
 
 TEST_CASE("mode switches must name an existing device interrupt")
