@@ -198,7 +198,7 @@ void Cpu::on_act()
 {
     while (!acts_.empty() && acts_.front().at <= events_.now()) {
         Act a = std::move(acts_.front());
-        acts_.pop_front();
+        acts_.erase(acts_.begin());
         const std::uint64_t last_before = act_seq_;
         const std::size_t queued_before = acts_.size();
         const sim::Cycles c = execute(a.fn);

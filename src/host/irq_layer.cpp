@@ -136,6 +136,13 @@ int IrqLayer::irq_get_irqchip_state(unsigned irq, IrqchipState which, bool& valu
     return chip_.irq_get_irqchip_state(irq, which, value);
 }
 
+bool IrqLayer::in_flight(unsigned irq) const
+{
+    if (!valid(irq)) return false;
+    const Desc& d = descs_[irq];
+    return d.flows_in_progress > 0 || d.replay_pending;
+}
+
 IrqDescInfo IrqLayer::info(unsigned irq) const
 {
     IrqDescInfo i;

@@ -79,6 +79,12 @@ struct DeviceIrq final : guest::IrqHandler {
     std::unique_ptr<IrqLedger> ledger;
     std::uint64_t ledger_base = 0;
     std::uint64_t mmio = 0; ///< where the VMM maps the device's registers in the guest
+    /// Its VM's entries in System::Impl's `vmms` and `vm_guests` (map nodes
+    /// do not move), set when the VM boots: the ledger audits the path at
+    /// every assertion, and looking the VM up by name there was a tenth of
+    /// a forwarded interrupt's host time.
+    const std::unique_ptr<vmm::Vmm>* vmm_slot = nullptr;
+    const std::vector<guest::Guest*>* guests = nullptr;
     std::uint64_t mmio_address() const override { return mmio; }
 
     bool measuring(sim::Cycles t) const { return t >= measure_from; }
@@ -333,7 +339,7 @@ struct System::Impl {
                 if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(cfg, d.vm, 0);
                 di_->source->set_raise_hook([this, x = di_.get()] {
                     const bool held = path_holds(*x);
-                    x->ledger->audit(held, vm_alive(x->vm));
+                    x->ledger->audit(held, live_vmm(*x) != nullptr);
                     (void)x->ledger->asserted(x->source->line_level(), held, guest_ready(*x));
                 });
                 di_->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
@@ -360,6 +366,12 @@ struct System::Impl {
         return it != vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
     }
     bool vm_alive(const std::string& vm) const { return live_vm(vm) != nullptr; }
+    /// `x`'s VMM while it is alive, else null: live_vm() without the lookup by name.
+    const vmm::Vmm* live_vmm(const DeviceIrq& x) const
+    {
+        const vmm::Vmm* m = x.vmm_slot != nullptr ? x.vmm_slot->get() : nullptr;
+        return m != nullptr && m->alive() ? m : nullptr;
+    }
 
     /// `x`'s ledger over the measured window, audited as of now: an open
     /// carrier the path no longer holds counts as lost (or dropped).
@@ -385,20 +397,17 @@ struct System::Impl {
         if (hw.gic->is_pending(h, x.ppi_cpu)) return true;
         // Acknowledged by a host CPU, its flow not finished; or taken with
         // no handler and marked for replay (IRQS_PENDING).
-        const host::IrqDescInfo info = hw.irqs->info(h);
-        if (info.flows_in_progress > 0 || info.replay_pending) return true;
+        if (hw.irqs->in_flight(h)) return true;
         // Signalled, not yet read (the VMM's thread, or an irqfd about to be woken).
         if (x.context != nullptr && x.context->trigger() != nullptr && x.context->trigger()->count() > 0) return true;
-        const kvm::Vm* vm = live_vm(x.vm);
-        if (vm == nullptr) return false;
+        const vmm::Vmm* m = live_vmm(x);
+        if (m == nullptr) return false;
+        const kvm::Vm* vm = m->vm();
         // Read by the VMM's I/O thread or injected by KVM, the effect still
         // to come once its charged cost has elapsed (host::Cpu::after_charged).
-        if (const auto m = vmms.find(x.vm); m != vmms.end() && m->second->acts_pending()) return true;
-        if (vm->acts_pending()) return true;
+        if (m->acts_pending() || vm->acts_pending()) return true;
         // Read from GICV_IAR, the handler not yet told (the read's cost runs).
-        if (const auto g = vm_guests.find(x.vm); g != vm_guests.end() && !g->second.empty() &&
-                                                  g->second.front()->acknowledging(x.cfg->guest_irq))
-            return true;
+        if (x.guests != nullptr && !x.guests->empty() && x.guests->front()->acknowledging(x.cfg->guest_irq)) return true;
         if (!x.timer && vm->irqfd_injection_queued(x.cfg->guest_irq)) return true;
         const arch::Vgic* vgic = vm->arch().vgic();
         return vgic != nullptr && vgic->pending_for_guest(0, x.cfg->guest_irq);
@@ -407,7 +416,8 @@ struct System::Impl {
     /// Whether `x`'s guest has set its interrupt up as the device drives it.
     bool guest_ready(const DeviceIrq& x) const
     {
-        const kvm::Vm* vm = live_vm(x.vm);
+        const vmm::Vmm* m = live_vmm(x);
+        const kvm::Vm* vm = m != nullptr ? m->vm() : nullptr;
         const arch::Vgic* vgic = vm != nullptr ? vm->arch().vgic() : nullptr;
         if (vgic == nullptr || !vgic->dist_enabled()) return false;
         const arch::VirtualIrq* v = vgic->irq(0, x.cfg->guest_irq);
@@ -497,6 +507,8 @@ struct System::Impl {
         }
         for (auto& x : dev_irqs) {
             if (x->vm != v.name) continue;
+            x->vmm_slot = &vmms.find(v.name)->second;
+            x->guests = &gs;
             x->mmio = x->timer ? 0 : vm.device_mmio(x->plan.device);
             guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
             deliver(*x, x->cfg->delivery);

@@ -28,23 +28,19 @@ inline int line_of(const YAML::Node& node)
 }
 
 /// Parses `text` as exactly one YAML document whose mappings hold each key
-/// once.  yaml-cpp keeps the first of two equal keys and ignores the rest of
-/// a stream after its first document; both would silently drop what the user
-/// wrote, so both are refused here, located.  Aliases are shared, not copied,
+/// once.  yaml-cpp keeps the first of two equal keys and YAML::Load ignores
+/// the rest of a stream after its first document; both would silently drop
+/// what the user wrote, so both are refused, located.  Aliases are shared, not copied,
 /// so a few lines can describe an exponentially large tree: the walk counts
 /// nodes and refuses a document that expands past a bound.
 inline YAML::Node load_document(const std::string& text, const std::string& origin)
 {
-    check_yaml_syntax(text, origin);
-    std::vector<YAML::Node> docs;
+    check_yaml_syntax(text, origin); // never YAML::LoadAll: yaml_syntax.h says why
+    YAML::Node doc;
     try {
-        docs = YAML::LoadAll(text);
+        doc = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
         throw sim::ConfigError(origin, e.mark.line + 1, "(syntax)", e.msg);
-    }
-    if (docs.size() > 1) {
-        throw sim::ConfigError(origin, line_of(docs[1]), "(document)",
-                               "a second YAML document: a scenario file holds one (remove the '---' or '...')");
     }
     constexpr std::size_t kMaxNodes = 1'000'000;
     std::size_t visited = 0;
@@ -70,9 +66,8 @@ inline YAML::Node load_document(const std::string& text, const std::string& orig
             }
         }
     };
-    if (docs.empty()) return YAML::Node();
-    walk(walk, docs[0], "");
-    return docs[0];
+    walk(walk, doc, "");
+    return doc;
 }
 
 class YamlReader {

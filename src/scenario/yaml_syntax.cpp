@@ -37,6 +37,7 @@ void check_yaml_syntax(const std::string& text, const std::string& origin)
         throw sim::ConfigError(origin, 0, "(syntax)", "the YAML parser could not start (out of memory)");
     }
     yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    unsigned documents = 0;
     for (;;) {
         Event ev;
         if (yaml_parser_parse(parser.get(), &ev.e) == 0) {
@@ -46,6 +47,10 @@ void check_yaml_syntax(const std::string& text, const std::string& origin)
             throw sim::ConfigError(origin, static_cast<int>(p.problem_mark.line) + 1, "(syntax)", why + context);
         }
         ev.live = true;
+        if (ev.e.type == YAML_DOCUMENT_START_EVENT && ++documents == 2) {
+            throw sim::ConfigError(origin, static_cast<int>(ev.e.start_mark.line) + 1, "(document)",
+                                   "a second YAML document: a scenario file holds one (remove the '---' or '...')");
+        }
         if (ev.e.type == YAML_STREAM_END_EVENT) return;
     }
 }

@@ -135,8 +135,9 @@ TEST_CASE("silent acceptance: duplicate keys, a second document and duplicate sw
     refused(replace(kBase, "duration_us: 200\n", "duration_us: 200\nduration_us: 300\n"), 3, "duration_us", "line 2");
     refused(replace(kBase, "{kind: fixed, cycles: 2000}", "{kind: fixed, cycles: 2000, cycles: 1}"), 5, "guest.handler.cycles");
     refused(replace(kBase, "host_irq: 48,", "host_irq: 48, host_irq: 49,"), 10, "devices.0.irqs.0.host_irq");
-    refused(kBase + "---\nscenario: other\n", 12, "(document)");
-    refused(kBase + "...\n---\n", 13, "(document)");
+    // The line of the second document's start: the '---' the message asks to remove.
+    refused(kBase + "---\nscenario: other\n", 11, "(document)");
+    refused(kBase + "...\n---\n", 12, "(document)");
     refused(kBase + "sweep:\n  seed: [1, 2]\n  seed: [3]\n", 13, "sweep.seed", "duplicate key");
     refused(kBase + "sweep:\n  devices.0.irqs.0.delivery: [irqfd]\n  devices.00.irqs.0.delivery: [forwarded]\n", 13,
             "sweep.devices.00.irqs.0.delivery", "already swept on line 12");

@@ -73,7 +73,6 @@
 #include <boost/intrusive/list.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <utility>
@@ -285,7 +284,9 @@ private:
         std::uint64_t seq;
         std::function<void()> fn;
     };
-    std::deque<Act> acts_; ///< by time, then by order queued
+    /// By time, then by order queued.  A vector, not a deque: it holds one or
+    /// two acts at a time, and a deque freed and allocated a block per act.
+    std::vector<Act> acts_;
     std::uint64_t act_seq_ = 0;
     std::vector<std::pair<Work*, sim::Cycles>> wake_list_;
     bool idle_exit_due_ = false; ///< the IRQ flow under way began in the idle task

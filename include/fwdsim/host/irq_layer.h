@@ -110,6 +110,9 @@ public:
 
     // --- inspection (no side effects, no cost) ------------------------------
     IrqDescInfo info(unsigned irq) const;
+    /// Whether `irq` is acknowledged by a CPU with its flow not finished, or
+    /// marked for replay (IRQS_PENDING): info() without copying the name.
+    bool in_flight(unsigned irq) const;
     bool has_handler(unsigned irq) const;
     unsigned depth(unsigned irq) const;
     VcpuAffinity vcpu_affinity(unsigned irq) const;
