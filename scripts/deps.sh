@@ -5,7 +5,7 @@
 # before every build.  Installing needs root (or sudo).
 set -euo pipefail
 
-packages=(cmake ninja-build g++ libboost-dev catch2 libfmt-dev libyaml-cpp-dev "$@")
+packages=(cmake ninja-build g++ libboost-dev catch2 libfmt-dev libyaml-cpp-dev libcli11-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do
