@@ -6,6 +6,8 @@
 // raising its line to the guest's IAR as the primitives it is made of
 // (scenario::path_steps, by perturbation), and checks that they add up to
 // the latency the table reports, to the cycle.
+#include "batch.h"
+#include "cli.h"
 #include "commands.h"
 
 #include <fwdsim/scenario/path_steps.h>
@@ -17,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -65,29 +68,23 @@ int demo_main(int argc, char** argv)
 {
     std::string csv;
     bool steps = false;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            fmt::print("usage: fwdsim demo [--csv FILE] [--steps]\n\n"
-                       "Runs the headline comparison (examples/scenarios/headline.yaml, built in):\n"
-                       "one level-triggered vfio-platform device at 1 k/s to 400 k/s under userspace,\n"
-                       "irqfd and forwarded delivery, and prints one row per rate and mode.\n"
-                       "--csv FILE also writes the results for scripts/plot.sh.  --steps adds, per mode\n"
-                       "at 1 k/s, the primitives the assert -> guest IAR path is made of (found by\n"
-                       "raising each by 1000 cycles) and checks they add up to the latency reported.\n"
-                       "The same grid from\n"
-                       "the file: fwdsim sweep examples/scenarios/headline.yaml\n");
-            return 0;
-        }
-        if (a == "--csv" && i + 1 < argc) {
-            csv = argv[++i];
-        } else if (a == "--steps") {
-            steps = true;
-        } else {
-            fmt::print(stderr, "fwdsim demo: unknown option '{}' (see --help)\n", a);
-            return 2;
-        }
-    }
+    unsigned jobs = 0;
+    CLI::App app("Runs the headline comparison (examples/scenarios/headline.yaml, built in): one\n"
+                 "level-triggered vfio-platform device at 1 k/s to 400 k/s under userspace, irqfd and\n"
+                 "forwarded delivery, and prints one row per rate and mode.",
+                 "fwdsim demo");
+    app.add_option("--csv", csv, "also write the results as CSV (for scripts/plot.sh)")->type_name("FILE");
+    app.add_flag("--steps", steps,
+                 "add, per mode at 1 k/s, the primitives the assert -> guest IAR path is made of (found by "
+                 "raising each by 1000 cycles) and check they add up to the latency reported");
+    add_number<unsigned>(app, "--jobs", "N",
+                         "threads (default: the CPUs this process may use, here " + std::to_string(usable_cpus().cpus) +
+                             "); results do not depend on it",
+                         [&jobs](unsigned v) { jobs = v; })
+        ->envname("FWDSIM_JOBS");
+    app.footer("The same grid from the file: fwdsim sweep examples/scenarios/headline.yaml");
+    if (const int st = parse_cli(app, "demo", argc, argv); st >= 0) return st;
+    if (jobs == 0) jobs = usable_cpus().cpus;
     try {
         const auto points = scenario::expand_sweep(fwdsim_headline_scenario, "headline.yaml (built in)");
         const auto runs = scenario::run_points(points, [](const scenario::SweepPoint& p) {
@@ -95,7 +92,7 @@ int demo_main(int argc, char** argv)
             r.point = p.index;
             r.params = p.params;
             return r;
-        });
+        }, std::min(jobs, 1024u));
         fmt::print("fwdsim demo: the headline comparison -- one level-triggered vfio-platform device,\n"
                    "interrupt rate swept under userspace, irqfd and forwarded delivery\n\n");
         scenario::write_table(std::cout, runs);

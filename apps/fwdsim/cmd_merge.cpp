@@ -1,5 +1,5 @@
 // fwdsim merge: joins the results of sweep shards into one file.
-#include "commands.h"
+#include "cli.h"
 
 #include <fwdsim/scenario/config.h>
 #include <fwdsim/scenario/result_files.h>
@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace fwdsim::app {
@@ -17,31 +16,15 @@ int merge_main(int argc, char** argv)
 {
     std::string out_path;
     std::vector<std::string> inputs;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            fmt::print("usage: fwdsim merge -o OUT SHARD...\n\n"
-                       "Joins the outputs of `fwdsim sweep --shard I/N` runs.  The format follows OUT's\n"
-                       "extension: .csv (CSV), anything else JSON Lines.  Every record is checked (complete,\n"
-                       "of one grid: result format, scenario file, seed and point count) and together the\n"
-                       "shards must hold every point of the grid exactly once; anything else is an error\n"
-                       "and OUT is left as it was.  The merged file is ordered by point and merges again.\n");
-            return 0;
-        }
-        if (arg == "-o") {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim merge: -o needs a file name\n");
-                return 2;
-            }
-            out_path = argv[++i];
-        } else {
-            inputs.emplace_back(arg);
-        }
-    }
-    if (out_path.empty() || inputs.empty()) {
-        fmt::print(stderr, "usage: fwdsim merge -o OUT SHARD...\n");
-        return 2;
-    }
+    CLI::App app("Joins the outputs of `fwdsim sweep --shard I/N` runs.  The format follows OUT's extension:\n"
+                 ".csv (CSV), anything else JSON Lines.  Every record is checked (complete, of one grid:\n"
+                 "result format, scenario file and overrides, seed and point count) and together the shards\n"
+                 "must hold every point of the grid exactly once; anything else is an error and OUT is left\n"
+                 "as it was.  The merged file is ordered by point and merges again.",
+                 "fwdsim merge");
+    app.add_option("-o,--output", out_path, "the merged file")->type_name("OUT")->required();
+    app.add_option("SHARD", inputs, "the shards' result files (any order)")->required();
+    if (const int st = parse_cli(app, "merge", argc, argv); st >= 0) return st;
     try {
         std::vector<std::pair<std::string, std::string>> files;
         for (const auto& path : inputs) {

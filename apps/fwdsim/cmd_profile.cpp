@@ -1,27 +1,27 @@
 // fwdsim profile [FILE]: lists a cost profile's primitives.
-#include "commands.h"
+#include "cli.h"
 
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/cost_profile.h>
 
 #include <fmt/format.h>
 
-#include <string_view>
+#include <string>
 
 namespace fwdsim::app {
 
 int profile_main(int argc, char** argv)
 {
-    if (argc > 1 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
-        fmt::print("usage: fwdsim profile [FILE]\n\nLists every primitive cost of a profile (default: the built-in\n"
-                   "profiles/default.profile) with its cycles, the range it may lie in and its\n"
-                   "evidence class (verified, recalled, derived, estimate; '*' marks a range the\n"
-                   "profile states, the others are the class's default), description and source.\n");
-        return 0;
-    }
+    std::string file;
+    CLI::App app("Lists every primitive cost of a profile with its cycles, the range it may lie in and its\n"
+                 "evidence class (verified, recalled, derived, estimate; '*' marks a range the profile\n"
+                 "states, the others are the class's default), description and source.",
+                 "fwdsim profile");
+    app.add_option("FILE", file, "a profile file (default: the built-in profiles/default.profile)");
+    if (const int st = parse_cli(app, "profile", argc, argv); st >= 0) return st;
     try {
         const sim::CostProfile profile =
-            argc > 1 ? sim::CostProfile::load(argv[1]) : sim::CostProfile::builtin_default();
+            !file.empty() ? sim::CostProfile::load(file) : sim::CostProfile::builtin_default();
         fmt::print("profile {} ({} primitives, digest {:016x})\n", profile.name(), profile.entries().size(),
                    profile.digest());
         for (const auto& [key, e] : profile.entries()) {

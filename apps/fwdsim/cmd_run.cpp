@@ -8,9 +8,13 @@
 // finishes, so SIGINT/SIGTERM (a message, exit 128+signal) keeps what was
 // finished and --resume runs the rest; a broken pipe on the table costs
 // only the table.
+#include "batch.h"
+#include "cli.h"
 #include "commands.h"
 
 #include <fwdsim/scenario/config.h>
+#include <fwdsim/scenario/overrides.h>
+#include <fwdsim/scenario/resolved.h>
 #include <fwdsim/scenario/result_files.h>
 #include <fwdsim/scenario/results.h>
 #include <fwdsim/scenario/sweep.h>
@@ -23,6 +27,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -49,95 +54,77 @@ struct Options {
     std::string json, csv, trace;
     std::optional<std::uint64_t> seed;
     std::optional<double> duration_us;
-    unsigned jobs = 0;
-    std::string shard;
+    unsigned jobs = 0; ///< 0: the CPUs this process may use
+    std::string shard; ///< "I/N" or "auto"
+    std::vector<scenario::Override> overrides;
+    double progress_s = 5;
     bool quiet = false;
     bool resume = false;
+    bool points = false;
 };
-
-void usage(bool sweep)
-{
-    fmt::print("usage: fwdsim {} FILE [options]\n\n", sweep ? "sweep" : "run");
-    if (sweep) {
-        fmt::print("Runs every point of FILE's `sweep` grid (in parallel on local cores) and prints\n"
-                   "one table row per point and interrupt.\n\n");
-    } else {
-        fmt::print("Runs the scenario in FILE once (its `sweep` section is ignored) and prints a\n"
-                   "table of what each device interrupt measured.\n\n");
-    }
-    fmt::print("options:\n"
-               "  --json FILE        write results as JSON Lines (default: the scenario's outputs.json)\n"
-               "  --csv FILE         write results as CSV (default: the scenario's outputs.csv)\n"
-               "  --seed N           override the scenario's seed\n"
-               "  --duration-us US   override the scenario's duration\n"
-               "  --quiet            print no table\n");
-    if (sweep) {
-        fmt::print("  --jobs N           threads to use (default: one per core; at most 1024)\n"
-                   "  --shard I/N        run only slice I of N (for cluster job arrays; join with\n"
-                   "                     `fwdsim merge`)\n"
-                   "  --resume           keep the points already in the result files (of an\n"
-                   "                     interrupted run of the same command) and run the rest\n"
-                   "A progress bar is drawn on stderr when it is a terminal.  Each point is written\n"
-                   "as it finishes; SIGINT or SIGTERM keeps the finished points and exits 130/143.\n");
-    } else {
-        fmt::print("  --trace FILE       write a Chrome/Perfetto trace (open in ui.perfetto.dev)\n");
-    }
-}
 
 int parse(int argc, char** argv, bool sweep, Options& o)
 {
-    const char* cmd = sweep ? "sweep" : "run";
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(sweep);
-            return 0;
-        }
-        // An option's value, or nullopt after telling stderr what is missing.
-        auto value = [&](const char* what) -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim {}: {} needs {}\n", cmd, a, what);
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
-        auto number = [&]<class T>(T& out) -> bool {
-            const std::optional<std::string> s = value("a number");
-            if (!s) return false;
-            if (parse_number(*s, out)) return true;
-            fmt::print(stderr, "fwdsim {}: {} needs a number, not '{}'\n", cmd, a, *s);
-            return false;
-        };
-        auto text = [&](const char* what, std::string& out) -> bool {
-            const std::optional<std::string> s = value(what);
-            if (s) out = *s;
-            return s.has_value();
-        };
-        bool ok = true;
-        if (a == "--json") ok = text("a file name", o.json);
-        else if (a == "--csv") ok = text("a file name", o.csv);
-        else if (a == "--trace" && !sweep) ok = text("a file name", o.trace);
-        else if (a == "--seed") ok = number(o.seed.emplace());
-        else if (a == "--duration-us") ok = number(o.duration_us.emplace());
-        else if (a == "--jobs" && sweep) ok = number(o.jobs);
-        else if (a == "--shard" && sweep) ok = text("I/N", o.shard);
-        else if (a == "--resume" && sweep) o.resume = true;
-        else if (a == "--quiet") o.quiet = true;
-        else if (!a.empty() && a[0] != '-' && o.file.empty()) o.file = std::string(a);
-        else {
-            fmt::print(stderr, "fwdsim {}: unknown option '{}' (see --help)\n", cmd, a);
-            return 2;
-        }
-        if (!ok) return 2;
+    const std::string cmd = sweep ? "sweep" : "run";
+    CLI::App app(sweep ? "Runs every point of FILE's `sweep` grid (in parallel on local cores, or one --shard of it)\n"
+                         "and prints one table row per point and interrupt."
+                       : "Runs the scenario in FILE once (its `sweep` section is ignored) and prints a table\n"
+                         "of what each device interrupt measured.",
+                 "fwdsim " + cmd);
+    app.add_option("FILE", o.file, "the scenario file (docs/scenario-format.md)")->required();
+    app.add_option("--json", o.json, "write results as JSON Lines (default: the scenario's outputs.json)")->type_name("FILE");
+    app.add_option("--csv", o.csv, "write results as CSV (default: the scenario's outputs.csv)")->type_name("FILE");
+    if (!sweep) {
+        app.add_option("--trace", o.trace, "write a Chrome/Perfetto trace (default: the scenario's outputs.trace)")
+            ->type_name("FILE");
     }
-    if (o.file.empty()) {
-        fmt::print(stderr, "fwdsim {}: which scenario file? (see --help)\n", cmd);
-        return 2;
+    add_number<std::uint64_t>(app, "--seed", "N", "the scenario's seed instead of the file's",
+                              [&o](std::uint64_t v) { o.seed = v; });
+    add_number<double>(app, "--duration-us", "US", "the run's length in microseconds of simulated time",
+                       [&o](double v) { o.duration_us = v; });
+    app.add_option_function<std::vector<std::string>>(
+           "--set",
+           [&o](const std::vector<std::string>& specs) {
+               for (const auto& spec : specs) o.overrides.push_back(scenario::parse_override(spec));
+           },
+           "set one scenario parameter, checked as the file's own (e.g. --set "
+           "devices.0.irqs.0.traffic.rate_per_s=1000); repeatable")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    app.add_flag("--quiet", o.quiet, "print no table");
+    if (sweep) {
+        const CpuBudget cpus = usable_cpus();
+        add_number<unsigned>(app, "--jobs", "N",
+                             "threads to run points on (default: the CPUs this process may use -- its affinity mask, "
+                             "or SLURM_CPUS_PER_TASK -- here " + std::to_string(cpus.cpus) + "; at most 1024)",
+                             [&o](unsigned v) { o.jobs = v; })
+            ->envname("FWDSIM_JOBS");
+        app.add_option("--shard", o.shard,
+                       "run only slice I of N (points i with i mod N = I; join the slices with `fwdsim merge`); "
+                       "auto: this Slurm array task's (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of "
+                       "SLURM_ARRAY_TASK_COUNT)")
+            ->type_name("I/N|auto");
+        app.add_flag("--resume", o.resume,
+                     "keep the points already in the result files (of an interrupted run of the same command) and "
+                     "run the rest");
+        app.add_flag("--points", o.points, "print the number of points (of the --shard, if given) and exit");
+        add_number<double>(app, "--progress", "SECONDS",
+                           "when stderr is not a terminal, a progress line this often (0: none; default 5)",
+                           [&o](double v) { o.progress_s = v; })
+            ->envname("FWDSIM_PROGRESS");
+        app.footer("A progress bar is drawn on stderr when it is a terminal, a line every --progress seconds\n"
+                   "otherwise.  Each point is written as it finishes; SIGINT or SIGTERM keeps the finished\n"
+                   "points and exits 130/143.  Environment: FWDSIM_JOBS, FWDSIM_PROGRESS (as the options).");
     }
+    if (const int st = parse_cli(app, cmd, argc, argv); st >= 0) return st;
     // Each job is a thread: far past the cores it only costs memory, and
     // past the system's limit creating one fails.
     if (o.jobs > kMaxJobs) {
         fmt::print(stderr, "fwdsim {}: --jobs {} is more than {} threads\n", cmd, o.jobs, kMaxJobs);
+        return 2;
+    }
+    if (!std::isfinite(o.progress_s) || o.progress_s < 0) {
+        fmt::print(stderr, "fwdsim {}: --progress needs seconds (0 or more), not {}\n", cmd, o.progress_s);
         return 2;
     }
     return -1;
@@ -258,11 +245,21 @@ struct Outputs {
     std::string json, csv, trace;
 };
 
-/// The outputs of this command: each a different file, none the scenario.
-Outputs outputs_of(const Options& o, const scenario::ScenarioConfig& c)
+/// `path` with `tag` before its extension ("r.jsonl" -> "r.shard-3-of-16.jsonl").
+std::string tagged(const std::string& path, const std::string& tag)
 {
-    Outputs out{o.json.empty() ? c.outputs.json : o.json, o.csv.empty() ? c.outputs.csv : o.csv,
-                o.trace.empty() ? c.outputs.trace : o.trace};
+    if (path.empty() || tag.empty()) return path;
+    const std::filesystem::path p(path);
+    return (p.parent_path() / (p.stem().string() + tag + p.extension().string())).string();
+}
+
+/// The outputs of this command: each a different file, none the scenario.
+/// The scenario's own outputs get `shard_tag` (a shard never writes the
+/// whole grid's file, nor another shard's); --json and --csv are as given.
+Outputs outputs_of(const Options& o, const scenario::ScenarioConfig& c, const std::string& shard_tag = "")
+{
+    Outputs out{o.json.empty() ? tagged(c.outputs.json, shard_tag) : o.json,
+                o.csv.empty() ? tagged(c.outputs.csv, shard_tag) : o.csv, o.trace.empty() ? c.outputs.trace : o.trace};
     std::map<std::filesystem::path, std::string> seen;
     std::error_code ec;
     seen[std::filesystem::weakly_canonical(o.file, ec)] = "the scenario file";
@@ -284,7 +281,7 @@ std::uint64_t fnv1a(std::string_view text, std::uint64_t h = 0xcbf29ce484222325U
 
 int run_one(const Options& o)
 {
-    scenario::ScenarioConfig c = scenario::load_scenario(o.file);
+    scenario::ScenarioConfig c = scenario::load_scenario(o.file, o.overrides);
     apply(o, c);
     scenario::validate_system(c);
     const sim::CostProfile profile = scenario::load_profile(c);
@@ -302,7 +299,8 @@ int run_one(const Options& o)
     if (trace) {
         trace_buf.emplace(*trace);
         trace_out.emplace(&*trace_buf);
-        writer.emplace(*trace_out, sim::Clock{c.clock_hz});
+        writer.emplace(*trace_out, sim::Clock{c.clock_hz},
+                       scenario::run_description_json(c, profile.name(), profile.digest()));
         tracer.attach(&*writer);
     }
     scenario::RunResult result;
@@ -357,15 +355,21 @@ std::map<std::size_t, std::string> resumed(const std::string& path, const scenar
 
 int run_sweep(const Options& o)
 {
-    const scenario::Sweep sweep = scenario::Sweep::load(o.file);
+    const scenario::Sweep sweep = scenario::Sweep::load(o.file, o.overrides);
     // An override of a swept key would silently flatten that axis.
     if (o.seed && sweep.sweeps("seed")) throw sim::ConfigError(o.file, 0, "--seed", "the sweep varies seed: drop one of them");
     if (o.duration_us && sweep.sweeps("duration_us"))
         throw sim::ConfigError(o.file, 0, "--duration-us", "the sweep varies duration_us: drop one of them");
     std::size_t shard = 0, shards = 1;
-    if (!o.shard.empty()) std::tie(shard, shards) = scenario::parse_shard(o.shard);
+    if (o.shard == "auto") std::tie(shard, shards) = slurm_array_shard();
+    else if (!o.shard.empty()) std::tie(shard, shards) = scenario::parse_shard(o.shard);
+    const std::string shard_name = o.shard.empty() ? "the whole grid" : fmt::format("{}/{}", shard, shards);
     std::vector<std::size_t> order;
     for (std::size_t i = shard; i < sweep.size(); i += shards) order.push_back(i);
+    if (o.points) {
+        fmt::print("{}\n", order.size());
+        return 0;
+    }
 
     scenario::ScenarioConfig base = sweep.base();
     apply(o, base);
@@ -374,7 +378,7 @@ int run_sweep(const Options& o)
                         sweep.digest());
     grid.seed = base.seed;
     grid.points = sweep.size();
-    Outputs paths = outputs_of(o, base);
+    Outputs paths = outputs_of(o, base, shards > 1 ? fmt::format(".shard-{}-of-{}", shard, shards) : "");
     if (!paths.trace.empty()) {
         fmt::print(stderr, "fwdsim sweep: note: outputs.trace is not written by a sweep (`fwdsim run` writes it)\n");
         paths.trace.clear();
@@ -398,7 +402,7 @@ int run_sweep(const Options& o)
     }
     if (done.size() + todo.size() != order.size())
         throw sim::ConfigError(paths.json.empty() ? paths.csv : paths.json, 0, "--resume",
-                               "holds points of another shard than " + (o.shard.empty() ? "the whole grid" : o.shard));
+                               "holds points of another shard than " + shard_name);
 
     // Every point is checked before any runs: a mistake in the last one
     // must not cost the hours the others took.
@@ -427,14 +431,26 @@ int run_sweep(const Options& o)
     std::map<std::size_t, scenario::RunResult> waiting;
     std::size_t next_row = 0;
 
+    // A bar on a terminal; in a batch log, lines (the first says what runs
+    // where, for whoever reads the log of a failed task).
+    const bool terminal = isatty(fileno(stderr)) != 0;
+    const unsigned jobs = o.jobs != 0 ? o.jobs : usable_cpus().cpus;
+    ProgressLog log("sweep", todo.size(), terminal ? 0.0 : o.progress_s);
     scenario::Progress bar;
-    if (isatty(fileno(stderr)) != 0) {
+    if (terminal) {
         bar = [](std::size_t finished, std::size_t total) {
             const int width = 40;
             const int fill = total ? static_cast<int>(width * finished / total) : width;
             fmt::print(stderr, "\r[{:=<{}}{: <{}}] {}/{}", "", fill, "", width - fill, finished, total);
             if (finished == total) fmt::print(stderr, "\n");
         };
+    } else if (o.progress_s > 0) {
+        const CpuBudget cpus = usable_cpus();
+        fmt::print(stderr, "fwdsim sweep: {} of {} points ({}{}) on {} thread{} ({} CPU{} usable, from {})\n", todo.size(),
+                   sweep.size(), shard_name == "the whole grid" ? shard_name : "shard " + shard_name,
+                   done.empty() ? "" : fmt::format(", {} resumed", done.size()), jobs, jobs == 1 ? "" : "s", cpus.cpus,
+                   cpus.cpus == 1 ? "" : "s", cpus.source);
+        bar = [&log](std::size_t finished, std::size_t) { log.update(finished); };
     }
     // Whatever happens now, the points finished (and those resumed) are written.
     const auto keep_finished = [&] {
@@ -473,11 +489,13 @@ int run_sweep(const Options& o)
     };
     std::size_t finished = 0;
     try {
-        finished = scenario::run_each(todo.size(), run_point, o.jobs, point_finished, bar);
+        finished = scenario::run_each(todo.size(), run_point, jobs, point_finished, bar);
     } catch (...) {
+        log.finish(false);
         keep_finished();
         throw;
     }
+    log.finish(finished == todo.size());
     keep_finished();
     table.write({}, scenario::TablePart::footer);
     if (finished < todo.size()) {

@@ -1,6 +1,7 @@
 // fwdsim sensitivity FILE: how a scenario's results and the conclusions it
 // declares (`compare:`) move over the cost profile's uncertainty --
 // one primitive at a time (a tornado table) and jointly (Latin hypercube).
+#include "batch.h"
 #include "commands.h"
 
 #include <fwdsim/scenario/sensitivity.h>
@@ -43,7 +44,7 @@ void usage()
         "  --seed N           seed of the joint samples (default 1; runs keep the scenario's seed)\n"
         "  --profile FILE     a cost profile instead of the scenario's\n"
         "  --duration-us US   override every point's duration\n"
-        "  --jobs N           threads (default: one per core); results do not depend on it\n"
+        "  --jobs N           threads (default: the CPUs this process may use); results do not depend on it\n"
         "  --top N            primitives shown per metric in the table (default 8)\n"
         "  --json FILE        write the whole report as JSON (scripts/plot.sh --tornado draws it)\n"
         "  --csv FILE         write the one-at-a-time table as CSV\n"
@@ -199,6 +200,7 @@ int sensitivity_main(int argc, char** argv)
         fmt::print(stderr, "fwdsim sensitivity: --shard runs a slice, --from analyses the slices: not both\n");
         return 2;
     }
+    if (o.run.jobs == 0) o.run.jobs = usable_cpus().cpus;
     try {
         const auto all = scenario::load_sweep(o.file);
         std::vector<scenario::SweepPoint> points;

@@ -3,7 +3,7 @@
 // shards' results afterwards (`fwdsim merge`, submitted with
 // --dependency=afterok on the array), and prints the commands to submit them.
 // Nothing is submitted: the user sees and may edit both scripts first.
-#include "commands.h"
+#include "cli.h"
 
 #include <fwdsim/scenario/sweep.h>
 #include <fwdsim/sim/config_error.h>
@@ -32,80 +32,56 @@ struct Options {
     std::vector<std::string> sbatch; ///< extra #SBATCH options, for both scripts
 };
 
-void usage()
-{
-    fmt::print("usage: fwdsim slurm FILE --shards N [options]\n\n"
-               "Writes two Slurm batch scripts for FILE's sweep grid and prints how to submit them:\n"
-               "  DIR/sweep.sbatch  a job array of N tasks; task I runs `fwdsim sweep FILE --shard I/N`\n"
-               "                    and writes DIR/shard-I.jsonl and DIR/shard-I.csv\n"
-               "  DIR/merge.sbatch  joins the shards into DIR/results.jsonl and DIR/results.csv with\n"
-               "                    `fwdsim merge`; submit it with --dependency=afterok:<array job id>\n"
-               "Both run in the current directory (relative paths in FILE resolve as they do here);\n"
-               "FILE, DIR and the fwdsim binary must be reachable from the compute nodes.\n\n"
-               "options:\n"
-               "  --shards N           array tasks, 1 to the grid's point count (required)\n"
-               "  --jobs-per-shard J   CPUs each task asks for, and threads it runs (default 1)\n"
-               "  --out DIR            scripts, results and logs (default: slurm-<scenario name>)\n"
-               "  --fwdsim PATH        the fwdsim the jobs run (default: this one)\n"
-               "  --sbatch OPTION      one more #SBATCH line in both scripts, e.g. --sbatch --time=30\n"
-               "                       or --sbatch --partition=short (repeatable)\n");
-}
-
 int parse(int argc, char** argv, Options& o)
 {
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
-        }
-        auto value = [&](const char* what) -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim slurm: {} needs {}\n", a, what);
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
-        auto count = [&]<class T>(T& out) -> bool {
-            const std::optional<std::string> s = value("a count");
-            if (!s) return false;
-            if (parse_number(*s, out) && out >= 1) return true;
-            fmt::print(stderr, "fwdsim slurm: {} needs a count of at least 1, not '{}'\n", a, *s);
-            return false;
-        };
-        bool ok = true;
-        if (a == "--shards") ok = count(o.shards.emplace());
-        else if (a == "--jobs-per-shard") ok = count(o.jobs_per_shard);
-        else if (a == "--out" || a == "--fwdsim" || a == "--sbatch") {
-            const std::optional<std::string> s = value(a == "--sbatch" ? "an sbatch option" : "a path");
-            ok = s && !s->empty();
-            if (s && s->empty()) fmt::print(stderr, "fwdsim slurm: {} needs a value, not an empty one\n", a);
-            if (ok && a == "--out") o.out = *s;
-            if (ok && a == "--fwdsim") o.fwdsim = *s;
-            if (ok && a == "--sbatch") {
-                if (s->rfind("-", 0) != 0 || s->find('\n') != std::string::npos) {
-                    fmt::print(stderr, "fwdsim slurm: --sbatch takes one sbatch option (starting with '-'), not '{}'\n", *s);
-                    ok = false;
-                } else {
-                    o.sbatch.push_back(*s);
-                }
-            }
-        } else if (!a.empty() && a[0] != '-' && o.file.empty()) o.file = std::string(a);
-        else {
-            fmt::print(stderr, "fwdsim slurm: unknown option '{}' (see --help)\n", a);
-            return 2;
-        }
-        if (!ok) return 2;
+    CLI::App app("Writes two Slurm batch scripts for FILE's sweep grid and prints how to submit them:\n"
+                 "  DIR/sweep.sbatch  a job array of N tasks; task I runs `fwdsim sweep FILE --shard I/N`\n"
+                 "                    and writes DIR/shard-I.jsonl and DIR/shard-I.csv\n"
+                 "  DIR/merge.sbatch  joins the shards into DIR/results.jsonl and DIR/results.csv with\n"
+                 "                    `fwdsim merge`; submit it with --dependency=afterok:<array job id>\n"
+                 "Both run in the current directory (relative paths in FILE resolve as they do here);\n"
+                 "FILE, DIR and the fwdsim binary must be reachable from the compute nodes.",
+                 "fwdsim slurm");
+    app.add_option("FILE", o.file, "the scenario file whose sweep grid the array runs")->required();
+    add_number<std::size_t>(app, "--shards", "N", "array tasks, 1 to the grid's point count (required)",
+                            [&o](std::size_t v) {
+                                if (v < 1) throw CLI::ValidationError("--shards needs a count of at least 1, not 0");
+                                o.shards = v;
+                            })
+        ->required();
+    add_number<unsigned>(app, "--jobs-per-shard", "J", "CPUs each task asks for, and threads it runs (default 1)",
+                         [&o](unsigned v) {
+                             if (v < 1) throw CLI::ValidationError("--jobs-per-shard needs a count of at least 1, not 0");
+                             o.jobs_per_shard = v;
+                         });
+    const auto not_empty = [](const std::string& s) { return s.empty() ? std::string("needs a value, not an empty one") : ""; };
+    app.add_option("--out", o.out, "scripts, results and logs (default: slurm-<scenario name>)")
+        ->type_name("DIR")
+        ->check(not_empty);
+    app.add_option("--fwdsim", o.fwdsim, "the fwdsim the jobs run (default: this one)")->type_name("PATH")->check(not_empty);
+    app.add_option_function<std::vector<std::string>>(
+           "--sbatch",
+           [&o](const std::vector<std::string>& lines) {
+               for (const auto& s : lines) {
+                   if (s.rfind("-", 0) != 0 || s.find('\n') != std::string::npos)
+                       throw CLI::ValidationError("--sbatch takes one sbatch option (starting with '-'), not '" + s + "'");
+                   o.sbatch.push_back(s);
+               }
+           },
+           "one more #SBATCH line in both scripts, e.g. --sbatch --time=30 or --sbatch --partition=short "
+           "(repeatable)")
+        ->type_name("OPTION")
+        ->allow_extra_args(false);
+    // An sbatch option is the value of --sbatch ("--sbatch --time=30"), where
+    // CLI11 would see an option of ours: joined as "--sbatch=--time=30".
+    std::vector<std::string> args;
+    for (int i = 0; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--sbatch" && i + 1 < argc) args.push_back(std::string("--sbatch=") + argv[++i]);
+        else args.emplace_back(argv[i]);
     }
-    if (o.file.empty()) {
-        fmt::print(stderr, "fwdsim slurm: which scenario file? (see --help)\n");
-        return 2;
-    }
-    if (!o.shards) {
-        fmt::print(stderr, "fwdsim slurm: how many array tasks? --shards N is required (see --help)\n");
-        return 2;
-    }
-    return -1;
+    std::vector<char*> joined;
+    for (auto& a : args) joined.push_back(a.data());
+    return parse_cli(app, "slurm", static_cast<int>(joined.size()), joined.data());
 }
 
 // `s` as one word for bash, whatever it holds.

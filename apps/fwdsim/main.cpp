@@ -1,6 +1,8 @@
 // fwdsim: the command-line front end.  Dispatches to a subcommand.
 #include "commands.h"
 
+#include <fwdsim/scenario/resolved.h>
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -31,7 +33,7 @@ int main(int argc, char** argv)
         return 0;
     }
     if (name == "--version") {
-        fmt::print("fwdsim 0.1.0\n");
+        fmt::print("fwdsim {}\n", fwdsim::scenario::fwdsim_version());
         return 0;
     }
     for (const auto& c : fwdsim::app::commands()) {

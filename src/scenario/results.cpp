@@ -1,3 +1,4 @@
+#include <fwdsim/scenario/resolved.h>
 #include <fwdsim/scenario/results.h>
 #include <fwdsim/sim/trace.h>
 
@@ -9,11 +10,26 @@
 namespace fwdsim::scenario {
 namespace {
 
+// Each bucket as [low, high, count], cycles inclusive.
 std::string hist_json(const sim::Histogram& h)
 {
-    return fmt::format(R"({{"count":{},"min":{},"mean":{:.3f},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})", h.count(),
-                       h.min(), h.mean(), h.percentile(50), h.percentile(90), h.percentile(99), h.percentile(99.9),
-                       h.max());
+    std::string buckets;
+    for (const auto& b : h.buckets()) buckets += fmt::format("{}[{},{},{}]", buckets.empty() ? "" : ",", b.low, b.high, b.count);
+    return fmt::format(R"({{"count":{},"min":{},"mean":{:.3f},"p50":{},"p90":{},"p99":{},"p999":{},"max":{},"buckets":[{}]}})",
+                       h.count(), h.min(), h.mean(), h.percentile(50), h.percentile(90), h.percentile(99),
+                       h.percentile(99.9), h.max(), buckets);
+}
+
+// Each bucket as LOW-HIGH:COUNT (LOW:COUNT when it holds one value),
+// blank-separated: no comma, so the CSV field needs no quotes.
+std::string hist_csv(const sim::Histogram& h)
+{
+    std::string out;
+    for (const auto& b : h.buckets()) {
+        out += out.empty() ? "" : " ";
+        out += b.low == b.high ? fmt::format("{}:{}", b.low, b.count) : fmt::format("{}-{}:{}", b.low, b.high, b.count);
+    }
+    return out;
 }
 
 std::string csv_field(const std::string& s)
@@ -84,7 +100,8 @@ void write_table(std::ostream& out, const std::vector<RunResult>& runs, TablePar
 void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
 {
     for (const auto& r : runs) {
-        out << fmt::format(R"({{"point":{},"scenario":"{}","params":{{)", r.point, sim::json_escape(r.scenario));
+        out << fmt::format(R"({{"point":{},"scenario":"{}","fwdsim":"{}","params":{{)", r.point, sim::json_escape(r.scenario),
+                           fwdsim_version());
         for (std::size_t k = 0; k < r.params.size(); ++k) {
             out << fmt::format(R"({}"{}":"{}")", k ? "," : "", sim::json_escape(r.params[k].first),
                                sim::json_escape(r.params[k].second));
@@ -114,7 +131,7 @@ void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
             }
             out << "]}";
         }
-        out << "]}\n";
+        out << R"(],"resolved":)" << (r.resolved.empty() ? "null" : r.resolved) << "}\n";
     }
 }
 
@@ -123,11 +140,12 @@ void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool heade
     if (header) {
         out << "point,scenario,params,seed,profile,irq,delivery,raised,delivered,coalesced,outstanding,lost,dropped,redelivered,duplicated,"
                "ack_p50,ack_p90,ack_p99,ack_p999,ack_max,eoi_p50,eoi_p99,deact_p50,deact_p99,"
-               "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq,user_round_trips_per_irq\n";
+               "exits_per_irq,maintenance_per_irq,unmasks_per_irq,host_cycles_per_irq,guest_cycles_per_irq,user_round_trips_per_irq,"
+               "fwdsim,profile_digest,ack_buckets,eoi_buckets,deact_buckets,resolved\n";
     }
     for (const auto& r : runs) {
         for (const auto& i : r.irqs) {
-            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f},{:.4f}\n",
+            out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.1f},{:.1f},{:.4f},{},{:016x},{},{},{},{}\n",
                                r.point, csv_field(r.scenario), csv_field(params_text(r)), r.seed, csv_field(r.profile),
                                csv_field(i.name), i.delivery, i.raised, i.delivered, i.coalesced, i.outstanding, i.lost,
                                i.dropped, i.redelivered, i.duplicated,
@@ -135,7 +153,9 @@ void write_csv(std::ostream& out, const std::vector<RunResult>& runs, bool heade
                                i.to_ack.percentile(99.9), i.to_ack.max(), i.to_eoi.percentile(50),
                                i.to_eoi.percentile(99), i.to_deactivate.percentile(50), i.to_deactivate.percentile(99),
                                i.per_irq(total_exits(i)), i.per_irq(i.maintenance_irqs), i.per_irq(i.vfio_unmasks),
-                               i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles), i.per_irq(i.user_round_trips));
+                               i.per_irq(i.host_cycles), i.per_irq(i.guest_cycles), i.per_irq(i.user_round_trips),
+                               fwdsim_version(), r.profile_digest, hist_csv(i.to_ack), hist_csv(i.to_eoi),
+                               hist_csv(i.to_deactivate), csv_field(r.resolved));
         }
     }
 }

@@ -1,4 +1,4 @@
-#include "yaml_reader.h"
+#include "overrides_tree.h"
 
 #include <fwdsim/scenario/sweep.h>
 
@@ -17,70 +17,12 @@ struct Axis {
     std::vector<YAML::Node> values;
 };
 
-std::vector<std::string> split_path(const std::string& path)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const auto dot = path.find('.', start);
-        parts.push_back(path.substr(start, dot - start));
-        if (dot == std::string::npos) {
-            return parts;
-        }
-        start = dot + 1;
-    }
-}
+using detail::as_index;
+using detail::canonical_path;
 
-std::optional<std::size_t> as_index(const std::string& s)
+void substitute(YAML::Node root, const Axis& axis, const YAML::Node& value, const std::string& origin)
 {
-    std::size_t v = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
-// Replaces the value at `axis.path` inside `root` (a deep copy).  The path
-// must lead through existing maps and list positions; the last key may be
-// new (it then goes through validation like any written key).  The value is
-// copied in: assigning a node of another document merges that document's
-// whole node pool into this one, which made every point carry every value
-// of the grid (quadratic expansion).
-void substitute(YAML::Node root, const Axis& axis, const YAML::Node& original, const std::string& origin)
-{
-    const YAML::Node value = YAML::Clone(original);
-    const auto parts = split_path(axis.path);
-    YAML::Node cursor = root;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        const bool last = i + 1 == parts.size();
-        const std::string& part = parts[i];
-        if (cursor.IsSequence()) {
-            const auto index = as_index(part);
-            if (!index || *index >= cursor.size()) {
-                throw sim::ConfigError(origin, axis.line, "sweep." + axis.path,
-                                       fmt::format("'{}' is not a position of that list (it has {})", part, cursor.size()));
-            }
-            if (last) {
-                cursor[*index] = value;
-                return;
-            }
-            cursor.reset(cursor[*index]);
-        } else if (cursor.IsMap()) {
-            if (last) {
-                cursor[part] = value;
-                return;
-            }
-            const YAML::Node& const_cursor = cursor;
-            if (!const_cursor[part]) {
-                throw sim::ConfigError(origin, axis.line, "sweep." + axis.path,
-                                       "'" + part + "' does not exist in the scenario");
-            }
-            cursor.reset(cursor[part]);
-        } else {
-            throw sim::ConfigError(origin, axis.line, "sweep." + axis.path, "'" + part + "' is not inside a mapping or list");
-        }
-    }
+    detail::substitute(root, axis.path, value, detail::PathSource{origin, axis.line, "sweep." + axis.path, false});
 }
 
 std::string as_written(const YAML::Node& value)
@@ -100,18 +42,6 @@ std::uint64_t fnv1a(std::string_view text)
     return h;
 }
 
-// An axis path with list positions written canonically ("devices.00" is
-// "devices.0"), so two spellings of one parameter are one axis.
-std::string canonical_path(const std::string& path)
-{
-    std::string out;
-    for (const auto& part : split_path(path)) {
-        const auto index = as_index(part);
-        out += (out.empty() ? "" : ".") + (index ? std::to_string(*index) : part);
-    }
-    return out;
-}
-
 } // namespace
 
 struct Sweep::Impl {
@@ -123,19 +53,21 @@ struct Sweep::Impl {
     std::size_t size = 1;
 };
 
-Sweep Sweep::parse(const std::string& text, const std::string& origin)
+Sweep Sweep::parse(const std::string& text, const std::string& origin, const std::vector<Override>& overrides)
 {
     auto impl = std::make_shared<Impl>();
     impl->origin = origin;
-    impl->digest = fnv1a(text);
+    impl->digest = digest_overrides(overrides, fnv1a(text));
     try {
         // The base scenario is checked first, so its own mistakes are
-        // reported at their real lines; a point can then only fail by a
-        // swept value.
-        impl->base_config = parse_scenario(text, origin);
-        const YAML::Node root = detail::load_document(text, origin);
+        // reported at their real lines (or as the override's); a point can
+        // then only fail by a swept value.
+        const YAML::Node file_root = detail::load_document(text, origin);
+        impl->base_config = detail::parse_overridden(file_root, text, origin, overrides);
         std::map<std::string, int> seen; // canonical path -> line
-        if (const YAML::Node sweep = root["sweep"]) {
+        // The axes from the file's own tree: a copy (overrides applied)
+        // forgets their lines.
+        if (const YAML::Node sweep = file_root["sweep"]) {
             if (!sweep.IsMap()) {
                 throw sim::ConfigError(origin, detail::line_of(sweep), "sweep", "expected a mapping of parameter paths to lists");
             }
@@ -162,9 +94,20 @@ Sweep Sweep::parse(const std::string& text, const std::string& origin)
                 impl->axes.push_back(std::move(axis));
             }
         }
+        // An override of a swept key (or of what holds one) would flatten
+        // that axis: every point would run the override's value.
+        for (const Override& o : overrides) {
+            for (const Axis& axis : impl->axes) {
+                if (detail::paths_overlap(o.path, axis.path)) {
+                    throw sim::ConfigError(origin, axis.line, "--set " + o.path,
+                                           "the sweep varies " + axis.path + ": an override would give every point "
+                                           "one value (drop the override, or the axis)");
+                }
+            }
+        }
         // Points are copies of the base without the sweep section: copying
         // the axes' lists into every point made expansion quadratic.
-        impl->base = YAML::Clone(root);
+        impl->base = detail::apply_overrides(file_root, origin, overrides);
         impl->base.remove("sweep");
         // Every axis must lead somewhere: try each value's path on the base.
         for (const Axis& axis : impl->axes) substitute(YAML::Clone(impl->base), axis, axis.values.front(), origin);
@@ -176,9 +119,9 @@ Sweep Sweep::parse(const std::string& text, const std::string& origin)
     return s;
 }
 
-Sweep Sweep::load(const std::string& path)
+Sweep Sweep::load(const std::string& path, const std::vector<Override>& overrides)
 {
-    return parse(read_input_file(path, "scenario file"), path);
+    return parse(read_input_file(path, "scenario file"), path, overrides);
 }
 
 std::size_t Sweep::size() const { return impl_->size; }

@@ -5,6 +5,7 @@
 // into a machine layer.
 #include <fwdsim/scenario/system.h>
 
+#include <fwdsim/scenario/resolved.h>
 #include <fwdsim/scenario/ledger.h>
 
 #include <fwdsim/dev/gic_lines.h>
@@ -720,6 +721,7 @@ RunResult System::report() const
     r.clock_hz = m.cfg.clock_hz;
     r.duration_us = m.cfg.duration_us;
     r.events = m.events.events_processed();
+    r.resolved = resolved_json(m.cfg);
     const Snapshot now = m.snapshot();
     std::vector<IrqLedger::Counts> ledger;
     for (const auto& x : m.dev_irqs) ledger.push_back(m.ledger_now(*x));

@@ -35,6 +35,15 @@ std::uint64_t Histogram::bucket_high(std::size_t b)
     return ((sub + 1) << shift) - 1;
 }
 
+std::vector<Histogram::Bucket> Histogram::buckets() const
+{
+    std::vector<Bucket> out;
+    for (std::size_t b = 0; b < buckets_.size(); ++b) {
+        if (buckets_[b] != 0) out.push_back({b == 0 ? 0 : bucket_high(b - 1) + 1, bucket_high(b), buckets_[b]});
+    }
+    return out;
+}
+
 void Histogram::record(std::uint64_t value, std::uint64_t times)
 {
     if (times == 0) {

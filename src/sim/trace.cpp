@@ -27,9 +27,12 @@ std::string json_escape(std::string_view s)
     return out;
 }
 
-ChromeTraceWriter::ChromeTraceWriter(std::ostream& out, Clock clock) : out_(out), clock_(clock)
+ChromeTraceWriter::ChromeTraceWriter(std::ostream& out, Clock clock, std::string_view other_data)
+    : out_(out), clock_(clock)
 {
-    out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+    out_ << "{\"displayTimeUnit\":\"ns\",";
+    if (!other_data.empty()) out_ << "\"otherData\":" << other_data << ",";
+    out_ << "\"traceEvents\":[";
 }
 
 ChromeTraceWriter::~ChromeTraceWriter()

@@ -140,8 +140,8 @@ TEST_CASE("merge refuses truncated records, gaps, duplicates and shards of anoth
         other = kGrid;
         other.points = 5;
         refused(f, {{"a", shard(f, {0, 1})}, {"b", shard(f, {2, 3}, other)}}, "another grid");
-        other.format = 2;
-        refused(f, {{"a", shard(f, {0, 1, 2, 3}, other)}}, "result format 2");
+        other.format = GridId::kFormat + 1; // a later fwdsim's
+        refused(f, {{"a", shard(f, {0, 1, 2, 3}, other)}}, "result format " + std::to_string(GridId::kFormat + 1));
         refused(f, {{"a", shard(f, {0, 1, 2, 4})}}, "outside the grid");
     }
     // A JSON line cut and then ended (a torn write followed by another).

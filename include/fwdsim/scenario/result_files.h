@@ -28,7 +28,7 @@ namespace fwdsim::scenario {
 
 /// Which grid a sweep record belongs to.
 struct GridId {
-    static constexpr unsigned kFormat = 1; ///< of the records written here
+    static constexpr unsigned kFormat = 2; ///< of the records written here (2: self-describing)
     unsigned format = kFormat;
     std::uint64_t digest = 0; ///< of the scenario file's text and the run's overrides
     std::uint64_t seed = 0;   ///< the base seed (the file's or --seed)

@@ -5,8 +5,11 @@
 // exact; latencies are histograms in cycles from the device raising the
 // interrupt to the guest acknowledging it, completing it (EOI) and the
 // physical interrupt being deactivated.  Per-interrupt figures divide by the
-// interrupts delivered after warm-up.  The writers are deterministic: the
-// same results give the same bytes.
+// interrupts delivered after warm-up.  The files describe themselves: each
+// record carries the fwdsim version, the resolved scenario, the profile's
+// name and digest, the point's sweep parameters and every histogram's
+// buckets.  The writers are deterministic: the same results give the same
+// bytes (no time, host or path of the tool in them).
 #pragma once
 
 #include <fwdsim/sim/stats.h>
@@ -64,6 +67,9 @@ struct RunResult {
     double duration_us = 0;
     std::uint64_t events = 0; ///< simulation events processed
     std::vector<IrqResult> irqs;
+    /// The scenario the run resolved, as resolved_json() writes it: every
+    /// parameter after defaults, sweep values and overrides.
+    std::string resolved;
 };
 
 /// A human-readable table, one row per interrupt; a sweep writes its

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <fwdsim/scenario/config.h>
+#include <fwdsim/scenario/overrides.h>
 
 #include <cstdint>
 #include <memory>
@@ -40,10 +41,12 @@ public:
     /// Most points a grid may have (split a larger one over several files).
     static constexpr std::uint64_t kMaxPoints = 1'000'000'000;
 
-    /// Checks the base scenario and the axes (each a path that exists, once,
-    /// with a non-empty list); throws sim::ConfigError naming file and line.
-    static Sweep parse(const std::string& text, const std::string& origin);
-    static Sweep load(const std::string& path);
+    /// Checks the base scenario (with `overrides` applied, none of them of
+    /// a swept key) and the axes (each a path that exists, once, with a
+    /// non-empty list); throws sim::ConfigError naming file and line, or the
+    /// override.
+    static Sweep parse(const std::string& text, const std::string& origin, const std::vector<Override>& overrides = {});
+    static Sweep load(const std::string& path, const std::vector<Override>& overrides = {});
 
     /// Points in the grid (1 without a `sweep` section).
     std::size_t size() const;
@@ -53,9 +56,10 @@ public:
     SweepPoint point(std::size_t index) const;
     /// Whether an axis sets `path` (e.g. "seed").
     bool sweeps(const std::string& path) const;
-    /// A 64-bit digest of the file's text: results of one grid carry it.
+    /// A 64-bit digest of the file's text and the overrides: results of one
+    /// grid carry it.
     std::uint64_t digest() const;
-    /// The scenario without its sweep section.
+    /// The scenario without its sweep section (overrides applied).
     const ScenarioConfig& base() const;
 
 private:

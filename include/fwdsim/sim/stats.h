@@ -42,6 +42,14 @@ public:
     /// clamped to [min, max].  p in [0, 100].
     std::uint64_t percentile(double p) const;
 
+    /// One bucket: the samples from `low` to `high` (inclusive).
+    struct Bucket {
+        std::uint64_t low = 0, high = 0, count = 0;
+    };
+    /// The buckets holding samples, in value order (what a result file
+    /// exports, so any statistic can be recomputed from it).
+    std::vector<Bucket> buckets() const;
+
 private:
     static std::size_t bucket_of(std::uint64_t v);
     static std::uint64_t bucket_high(std::size_t b);

@@ -56,7 +56,9 @@ private:
 /// fixed formatting so the bytes depend only on the events.
 class ChromeTraceWriter final : public TraceSink {
 public:
-    ChromeTraceWriter(std::ostream& out, Clock clock);
+    /// `other_data`, when given, is a JSON object written as the trace's
+    /// "otherData" (what produced it: the format's place for metadata).
+    ChromeTraceWriter(std::ostream& out, Clock clock, std::string_view other_data = {});
     ~ChromeTraceWriter() override;
 
     void span(std::string_view track, std::string_view name, Cycles start, Cycles duration) override;
