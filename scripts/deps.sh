@@ -5,11 +5,7 @@
 # before every build.  Installing needs root (or sudo).
 set -euo pipefail
 
-<<<<<<< HEAD
-packages=(cmake ninja-build g++ libboost-dev catch2 libfmt-dev libyaml-cpp-dev libyaml-dev "$@")
-=======
-packages=(cmake ninja-build g++ libboost-dev catch2 libfmt-dev libyaml-cpp-dev libcli11-dev "$@")
->>>>>>> flow
+packages=(cmake ninja-build g++ libboost-dev catch2 libfmt-dev libyaml-cpp-dev libyaml-dev libcli11-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do
