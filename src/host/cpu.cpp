@@ -126,7 +126,7 @@ void Cpu::set_irq_line(bool level)
     if (phase_ != Phase::none || in_step_) return; // taken at the end of the flow / step
     if (running_ && step_event_.scheduled()) {
         // Preempt the work: it resumes where it stopped after the IRQ.
-        if (tracing()) trace_close(events_.now());
+        if (tracing()) [[unlikely]] trace_close(events_.now());
         running_left_ = step_event_.when() - events_.now();
         events_.deschedule(step_event_);
         work_paused_ = true;
@@ -139,11 +139,8 @@ void Cpu::set_irq_line(bool level)
 void Cpu::enter_guest(GuestContext& ctx)
 {
     assert(!guest_ && phase_ == Phase::none);
-    if (tracing()) {
-        trace_close(events_.now()); // a completion's tail does not run on into the guest
-        trace_.guest_start = events_.now();
-    }
     guest_ = &ctx;
+    if (tracing()) [[unlikely]] trace_guest(true);
     irq_notify_ = irqs_ && irq_asserted();
     work_notify_ = false;
     for (const Work& w : work_) {
@@ -160,7 +157,7 @@ void Cpu::enter_guest(GuestContext& ctx)
 void Cpu::exit_guest()
 {
     assert(guest_);
-    if (tracing()) tracer_->span(track_, guest_->trace_name(), trace_.guest_start, events_.now() - trace_.guest_start);
+    if (tracing()) [[unlikely]] trace_guest(false);
     guest_ = nullptr;
     irq_notify_ = work_notify_ = false;
     events_.deschedule(guest_event_);
@@ -239,7 +236,7 @@ void Cpu::extend(sim::Cycles c)
         tail_end_ += c;
     } else if (!guest_) {
         // The step it belonged to has just ended: its work runs on, as a tail.
-        if (tracing()) {
+        if (tracing()) [[unlikely]] {
             trace_settle();
             if (trace_.open == nullptr) trace_open("kernel: deferred effect", sim::Cycles{});
         }
@@ -399,19 +396,19 @@ void Cpu::dispatch()
     } else if (running_ && work_paused_) {
         work_paused_ = false;
         schedule_step(running_left_);
-        if (tracing()) trace_open(running_->name(), sim::Cycles{});
+        if (tracing()) [[unlikely]] trace_open(running_->name(), sim::Cycles{});
     } else if (Work* w = next_work()) {
         running_ = w;
         work_.erase(work_.iterator_to(*w));
         const sim::Cycles sw = w->owner_ != nullptr ? switch_to(w->owner_) : sim::Cycles{};
         schedule_step(w->cost_ + sw);
-        if (tracing()) trace_open(w->name(), sw);
+        if (tracing()) [[unlikely]] trace_open(w->name(), sw);
     }
 }
 
 void Cpu::begin_irq()
 {
-    if (tracing()) {
+    if (tracing()) [[unlikely]] {
         trace_settle();
         trace_.irq_start = events_.now();
     }
@@ -501,13 +498,7 @@ Cpu::Phase Cpu::next_phase()
 void Cpu::on_step()
 {
     if (phase_ != Phase::none) {
-        if (tracing()) {
-            // The step ends now, however long acts made it.
-            const sim::Cycles start = step_start_, now = events_.now();
-            if (phase_ == Phase::handle) tracer_->span(track_, fmt::format("handler: IRQ {}", irq_), start, now - start);
-            else tracer_->span(track_, phase_name(phase_), start, now - start);
-            if (phase_ == Phase::exit) tracer_->span(track_, "irq", trace_.irq_start, now - trace_.irq_start);
-        }
+        if (tracing()) [[unlikely]] trace_phase_end();
         if (phase_ == Phase::exit) {
             phase_ = Phase::none;
             irq_ = -1;
@@ -520,7 +511,7 @@ void Cpu::on_step()
 
     if (tail_) {
         tail_ = false;
-        if (tracing()) trace_close(events_.now());
+        if (tracing()) [[unlikely]] trace_close(events_.now());
         dispatch();
         return;
     }
@@ -547,12 +538,31 @@ void Cpu::on_step()
             if ((irqs_ != nullptr && irq_asserted()) || !work_.empty() || work_paused_) (void)stepping();
             return;
         }
-        if (tracing()) trace_close(events_.now());
+        if (tracing()) [[unlikely]] trace_close(events_.now());
     }
     dispatch();
 }
 
 // --- tracing ---------------------------------------------------------------------------
+
+void Cpu::trace_phase_end()
+{
+    // The step ends now, however long acts made it.
+    const sim::Cycles start = step_start_, now = events_.now();
+    if (phase_ == Phase::handle) tracer_->span(track_, fmt::format("handler: IRQ {}", irq_), start, now - start);
+    else tracer_->span(track_, phase_name(phase_), start, now - start);
+    if (phase_ == Phase::exit) tracer_->span(track_, "irq", trace_.irq_start, now - trace_.irq_start);
+}
+
+void Cpu::trace_guest(bool enter)
+{
+    if (enter) {
+        trace_close(events_.now()); // a completion's tail does not run on into the guest
+        trace_.guest_start = events_.now();
+    } else {
+        tracer_->span(track_, guest_->trace_name(), trace_.guest_start, events_.now() - trace_.guest_start);
+    }
+}
 
 void Cpu::trace_open(const char* name, sim::Cycles switch_cost)
 {

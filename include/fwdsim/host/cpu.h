@@ -258,11 +258,15 @@ private:
     // slice runs from its start to its end, or to its completion's tail's
     // end; an IRQ preempting it ends the slice and the rest is a slice of
     // its own.  The IRQ flow is one slice with a child per step.
+    // Out of line and cold: the untraced run pays one test at each site.
     bool tracing() const { return tracer_ != nullptr && tracer_->enabled(); }
-    void trace_open(const char* name, sim::Cycles switch_cost);
-    void trace_close(sim::Cycles end);
+    [[gnu::cold, gnu::noinline]] void trace_open(const char* name, sim::Cycles switch_cost);
+    [[gnu::cold, gnu::noinline]] void trace_close(sim::Cycles end);
     /// Closes a slice whose completion's tail has ended by now.
-    void trace_settle();
+    [[gnu::cold, gnu::noinline]] void trace_settle();
+    /// The IRQ flow's step under way ends now (and the flow, after its exit).
+    [[gnu::cold, gnu::noinline]] void trace_phase_end();
+    [[gnu::cold, gnu::noinline]] void trace_guest(bool enter);
 
     sim::EventQueue& events_;
     ThisCpu& this_cpu_;
