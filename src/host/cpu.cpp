@@ -3,6 +3,8 @@
 #include <fwdsim/host/cpu.h>
 #include <fwdsim/host/irq_layer.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <iterator>
@@ -31,7 +33,7 @@ void Work::cancel()
 Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
-      track_("cpu" + std::to_string(id)), step_event_(this, "cpu.step"),
+      track_("host/cpu" + std::to_string(id)), step_event_(this, "cpu.step"),
       act_event_(this, "cpu.act"), guest_event_(this, "cpu.guest_callback"), slice_event_(this, "cpu.slice_end")
 {
 }
@@ -124,6 +126,7 @@ void Cpu::set_irq_line(bool level)
     if (phase_ != Phase::none || in_step_) return; // taken at the end of the flow / step
     if (running_ && step_event_.scheduled()) {
         // Preempt the work: it resumes where it stopped after the IRQ.
+        if (tracing()) [[unlikely]] trace_close(events_.now());
         running_left_ = step_event_.when() - events_.now();
         events_.deschedule(step_event_);
         work_paused_ = true;
@@ -137,6 +140,7 @@ void Cpu::enter_guest(GuestContext& ctx)
 {
     assert(!guest_ && phase_ == Phase::none);
     guest_ = &ctx;
+    if (tracing()) [[unlikely]] trace_guest(true);
     irq_notify_ = irqs_ && irq_asserted();
     work_notify_ = false;
     for (const Work& w : work_) {
@@ -153,6 +157,7 @@ void Cpu::enter_guest(GuestContext& ctx)
 void Cpu::exit_guest()
 {
     assert(guest_);
+    if (tracing()) [[unlikely]] trace_guest(false);
     guest_ = nullptr;
     irq_notify_ = work_notify_ = false;
     events_.deschedule(guest_event_);
@@ -231,6 +236,10 @@ void Cpu::extend(sim::Cycles c)
         tail_end_ += c;
     } else if (!guest_) {
         // The step it belonged to has just ended: its work runs on, as a tail.
+        if (tracing()) [[unlikely]] {
+            trace_settle();
+            if (trace_.open == nullptr) trace_open("kernel: deferred effect", sim::Cycles{});
+        }
         tail_ = true;
         tail_end_ = events_.now() + c;
         step_start_ = events_.now();
@@ -339,7 +348,6 @@ sim::Cycles Cpu::switch_to(GuestContext* task)
             cost += execute([&] { prev->sched_out(*this); });
             cost += costs_.context_switch;
             cost += execute([&] { task->sched_in(*this); });
-            if (tracer_ && tracer_->enabled()) tracer_->span(track_, "context switch", events_.now(), cost);
         }
         current_ = task;
     } else if (!current_asleep_) {
@@ -388,16 +396,22 @@ void Cpu::dispatch()
     } else if (running_ && work_paused_) {
         work_paused_ = false;
         schedule_step(running_left_);
+        if (tracing()) [[unlikely]] trace_open(running_->name(), sim::Cycles{});
     } else if (Work* w = next_work()) {
         running_ = w;
         work_.erase(work_.iterator_to(*w));
         const sim::Cycles sw = w->owner_ != nullptr ? switch_to(w->owner_) : sim::Cycles{};
         schedule_step(w->cost_ + sw);
+        if (tracing()) [[unlikely]] trace_open(w->name(), sw);
     }
 }
 
 void Cpu::begin_irq()
 {
+    if (tracing()) [[unlikely]] {
+        trace_settle();
+        trace_.irq_start = events_.now();
+    }
     idle_exit_due_ = in_idle_task();
     if (idle_exit_due_) idle_exits_.add();
     run_phase(Phase::entry);
@@ -431,7 +445,6 @@ void Cpu::run_phase(Phase p)
         }
         in_step_ = false;
         const sim::Cycles took = fixed + this_cpu_.leave(saved);
-        if (tracer_ && tracer_->enabled()) tracer_->span(track_, phase_name(p), events_.now(), took);
         // A step that took no time (a forwarded IRQ's finish: no DIR) ends
         // where it began; the next starts at once instead of an event later.
         if (took != sim::Cycles{} || p == Phase::exit) {
@@ -485,6 +498,7 @@ Cpu::Phase Cpu::next_phase()
 void Cpu::on_step()
 {
     if (phase_ != Phase::none) {
+        if (tracing()) [[unlikely]] trace_phase_end();
         if (phase_ == Phase::exit) {
             phase_ = Phase::none;
             irq_ = -1;
@@ -497,6 +511,7 @@ void Cpu::on_step()
 
     if (tail_) {
         tail_ = false;
+        if (tracing()) [[unlikely]] trace_close(events_.now());
         dispatch();
         return;
     }
@@ -505,8 +520,6 @@ void Cpu::on_step()
         running_ = nullptr;
         w->cpu_ = nullptr;
         work_done_.add();
-        if (tracer_ && tracer_->enabled())
-            tracer_->span(track_, w->name(), step_start_, events_.now() - step_start_);
         auto saved = this_cpu_.enter(this);
         in_step_ = true;
         w->done_();
@@ -520,12 +533,63 @@ void Cpu::on_step()
             tail_end_ = events_.now() + charged;
             step_start_ = events_.now();
             busy_ += charged;
+            // The slice runs on to the tail's end (trace_settle).
             // Something that arrived during the completion itself waits too.
             if ((irqs_ != nullptr && irq_asserted()) || !work_.empty() || work_paused_) (void)stepping();
             return;
         }
+        if (tracing()) [[unlikely]] trace_close(events_.now());
     }
     dispatch();
+}
+
+// --- tracing ---------------------------------------------------------------------------
+
+void Cpu::trace_phase_end()
+{
+    // The step ends now, however long acts made it.
+    const sim::Cycles start = step_start_, now = events_.now();
+    if (phase_ == Phase::handle) tracer_->span(track_, fmt::format("handler: IRQ {}", irq_), start, now - start);
+    else tracer_->span(track_, phase_name(phase_), start, now - start);
+    if (phase_ == Phase::exit) tracer_->span(track_, "irq", trace_.irq_start, now - trace_.irq_start);
+}
+
+void Cpu::trace_guest(bool enter)
+{
+    if (enter) {
+        trace_close(events_.now()); // a completion's tail does not run on into the guest
+        trace_.guest_start = events_.now();
+    } else {
+        tracer_->span(track_, guest_->trace_name(), trace_.guest_start, events_.now() - trace_.guest_start);
+    }
+}
+
+void Cpu::trace_open(const char* name, sim::Cycles switch_cost)
+{
+    trace_settle();
+    trace_close(events_.now());
+    trace_.open = name;
+    trace_.start = events_.now();
+    trace_.switch_end = events_.now() + switch_cost;
+}
+
+void Cpu::trace_close(sim::Cycles end)
+{
+    if (trace_.open == nullptr) return;
+    tracer_->span(track_, trace_.open, trace_.start, end - trace_.start);
+    // kvm_arch_vcpu_put, the switch and kvm_arch_vcpu_load open the
+    // slice; an IRQ may cut them short.
+    if (trace_.switch_end > trace_.start) {
+        tracer_->span(track_, "context switch", trace_.start, std::min(trace_.switch_end, end) - trace_.start);
+    }
+    trace_.open = nullptr;
+}
+
+void Cpu::trace_settle()
+{
+    // Open with no work running: a completion's tail, over by tail_end_.
+    if (trace_.open != nullptr && running_ == nullptr && !step_event_.scheduled() && tail_end_ <= events_.now())
+        trace_close(tail_end_);
 }
 
 } // namespace fwdsim::host

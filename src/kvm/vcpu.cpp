@@ -16,8 +16,9 @@ Vcpu::Vcpu(Vm& vm, unsigned id, host::Cpu& pcpu)
     : vm_(vm), id_(id), pcpu_(pcpu), entry_work_("kvm: vcpu run", [this] { entry_work_done(); }),
       block_work_("kvm: vcpu block", [this] { block_work_done(); }),
       exit_work_("kvm: handle exit", [this] { exit_work_done(); }), entered_event_(this, "kvm.entered"),
-      exited_event_(this, "kvm.exited"), segment_event_(this, "kvm.guest_segment"), track_("vcpu" + std::to_string(id))
+      exited_event_(this, "kvm.exited"), segment_event_(this, "kvm.guest_segment")
 {
+    retrack();
     // Both run in this vCPU's thread: the host scheduler switches threads around them.
     entry_work_.set_owner(this);
     block_work_.set_owner(this);
@@ -58,6 +59,11 @@ void Vcpu::trace(const char* what, sim::Cycles start, sim::Cycles duration)
     if (t && t->enabled()) t->span(track_, what, start, duration);
 }
 
+void Vcpu::retrack()
+{
+    track_ = vm_.trace_name() + "/vcpu" + std::to_string(id_);
+}
+
 void Vcpu::set_loaded(bool loaded)
 {
     auto* table = vm_.env().loaded;
@@ -96,13 +102,14 @@ void Vcpu::entry_work_done()
     state_ = State::entering;
     set_loaded(true);
     pcpu_.enter_guest(*this);
-    trace("world switch: enter", events().now(), cost);
+    entering_since_ = events().now();
     events().schedule_after(entered_event_, cost);
 }
 
 void Vcpu::on_entered()
 {
     assert(state_ == State::entering);
+    trace("world switch: enter", entering_since_, events().now() - entering_since_);
     state_ = State::guest;
     entries_.add();
     guest_since_ = events().now();
@@ -156,6 +163,7 @@ void Vcpu::begin_exit(ExitReason reason)
 {
     if (state_ == State::entering) {
         events().deschedule(entered_event_); // the guest never ran: the entry is spent anyway
+        trace("world switch: enter (cut short)", entering_since_, events().now() - entering_since_);
     } else {
         account_guest_time();
         guest_left_at_ = events().now();

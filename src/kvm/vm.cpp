@@ -123,6 +123,14 @@ int Vm::create_vcpu(unsigned id, host::Cpu& pcpu, Vcpu*& out)
     return 0;
 }
 
+void Vm::set_trace_name(std::string name)
+{
+    trace_name_ = std::move(name);
+    for (const auto& v : vcpus_) {
+        if (v) v->retrack();
+    }
+}
+
 Vcpu* Vm::vcpu(unsigned id) const
 {
     return id < vcpus_.size() ? vcpus_[id].get() : nullptr;
@@ -257,12 +265,15 @@ int Vm::set_irq(std::uint32_t gsi, bool level)
         if (const int err = ensure_vgic(); err < 0) return err;
         const int err = arch_->inject(0, e->msi_data, true);
         (void)arch_->inject(0, e->msi_data, false);
+        if (err == 0) injected(0, e->msi_data);
         return err;
     }
     const int intid = gsi_to_intid(gsi);
     if (intid < 0) return intid;
     if (const int err = ensure_vgic(); err < 0) return err;
-    return arch_->inject(0, static_cast<unsigned>(intid), level);
+    const int err = arch_->inject(0, static_cast<unsigned>(intid), level);
+    if (err == 0 && level) injected(0, static_cast<unsigned>(intid));
+    return err;
 }
 
 int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
@@ -281,7 +292,9 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
         if (!arch_->has_irqchip()) return -ENXIO;
         if (const int err = ensure_vgic(); err < 0) return err;
         if (num < arch::Vgic::kPrivate || num >= arch_->vgic()->nr_irqs()) return -EINVAL;
-        act([this, num, high] { (void)arch_->inject(0, num, high); });
+        act([this, num, high] {
+            if (arch_->inject(0, num, high) == 0 && high) injected(0, num);
+        });
         return 0;
     }
     case kArmIrqTypePpi: {
@@ -289,7 +302,9 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
         if (vcpu >= kMaxVcpus || this->vcpu(vcpu) == nullptr) return -EINVAL;
         if (const int err = ensure_vgic(); err < 0) return err;
         if (num < 16 || num >= arch::Vgic::kPrivate) return -EINVAL;
-        act([this, vcpu, num, high] { (void)arch_->inject(vcpu, num, high); });
+        act([this, vcpu, num, high] {
+            if (arch_->inject(vcpu, num, high) == 0 && high) injected(vcpu, num);
+        });
         return 0;
     }
     default:
@@ -465,7 +480,7 @@ int Vm::map_arch_timer(unsigned vcpu_id, unsigned host_ppi, unsigned guest_ppi)
         for (const TimerMap& t : timers_) {
             Vcpu* tv = vcpu(t.vcpu);
             if (t.host_ppi == irq && tv != nullptr && cpu == &tv->pcpu()) {
-                (void)arch_->vgic()->inject_mapped(t.vcpu, t.guest_ppi);
+                if (arch_->vgic()->inject_mapped(t.vcpu, t.guest_ppi) == 0) injected(t.vcpu, t.guest_ppi);
                 return host::IrqReturn::handled;
             }
         }
@@ -499,7 +514,7 @@ int Vm::inject_forwarded(unsigned host_irq)
     env_.this_cpu.charge(env_.costs.vgic_inject);
     act([this, host_irq, guest_irq] {
         if (arch_->forwarded_to(host_irq) >= 0) {
-            (void)arch_->inject_forwarded(host_irq);
+            if (arch_->inject_forwarded(host_irq) == 0) injected(0, static_cast<unsigned>(guest_irq));
             return;
         }
         // Unforwarded meanwhile.  Linux's unforward waits for a running
@@ -510,7 +525,7 @@ int Vm::inject_forwarded(unsigned host_irq)
         const arch::Vgic* vgic = arch_->vgic();
         const arch::VirtualIrq* now = vgic != nullptr ? vgic->irq(0, static_cast<unsigned>(guest_irq)) : nullptr;
         if (now != nullptr && now->edge) {
-            (void)arch_->inject(0, static_cast<unsigned>(guest_irq), true);
+            if (arch_->inject(0, static_cast<unsigned>(guest_irq), true) == 0) injected(0, static_cast<unsigned>(guest_irq));
             (void)arch_->inject(0, static_cast<unsigned>(guest_irq), false);
         }
     });

@@ -121,6 +121,20 @@ void check_input_file(YamlReader& r, const std::string& key, const std::string& 
     if (!std::filesystem::exists(path, ec)) r.fail(key, "'" + path + "' does not exist");
 }
 
+/// A file the scenario asks to be written (relative to the folder the
+/// tool runs in): refused here, with its line, when it cannot be one.
+void check_output_file(YamlReader& r, const std::string& key, const std::string& path)
+{
+    if (!r.has(key)) return;
+    std::error_code ec;
+    const std::filesystem::path p(path);
+    check(!path.empty(), r, key, "names no file");
+    check(!std::filesystem::is_directory(p, ec) && p.has_filename(), r, key, "'" + path + "' is a directory, not a file");
+    const std::filesystem::path folder = p.parent_path();
+    check(folder.empty() || std::filesystem::is_directory(folder, ec), r, key,
+          "'" + path + "': there is no folder '" + folder.string() + "' to write it in");
+}
+
 TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, const std::string& path,
                             const std::string& base_dir, std::uint64_t clock_hz)
 {
@@ -392,6 +406,9 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         o.get("json", c.outputs.json);
         o.get("csv", c.outputs.csv);
         o.get("trace", c.outputs.trace);
+        check_output_file(o, "json", c.outputs.json);
+        check_output_file(o, "csv", c.outputs.csv);
+        check_output_file(o, "trace", c.outputs.trace);
         o.finish();
     }
     r.finish();

@@ -8,6 +8,8 @@
 #include <fwdsim/scenario/resolved.h>
 #include <fwdsim/scenario/ledger.h>
 
+#include "irq_journey.h"
+
 #include <fwdsim/dev/gic_lines.h>
 #include <fwdsim/dev/interrupt_source.h>
 #include <fwdsim/dev/traffic.h>
@@ -79,6 +81,7 @@ struct DeviceIrq final : guest::IrqHandler {
     /// first assertion of the measured window.
     std::unique_ptr<IrqLedger> ledger;
     std::uint64_t ledger_base = 0;
+    std::unique_ptr<IrqJourney> journey; ///< its steps in the trace, when one is written
     std::uint64_t mmio = 0; ///< where the VMM maps the device's registers in the guest
     /// Its VM's entries in System::Impl's `vmms` and `vm_guests` (map nodes
     /// do not move), set when the VM boots: the ledger audits the path at
@@ -104,6 +107,7 @@ struct DeviceIrq final : guest::IrqHandler {
     {
         (void)ledger->acknowledged();
         handling_raised = source->oldest_outstanding();
+        if (journey) journey->guest_acknowledged(now, handling_raised.has_value());
         if (handling_raised && measuring(*handling_raised)) {
             to_ack.record((now - *handling_raised).count());
             if (host_acked && *host_acked >= *handling_raised && *host_acked <= now) {
@@ -114,13 +118,15 @@ struct DeviceIrq final : guest::IrqHandler {
         }
         host_acked.reset();
     }
-    void service(sim::Cycles) override
+    void service(sim::Cycles now) override
     {
         if (source->trigger() == dev::Trigger::level && source->line_level()) ledger->serviced_level();
         (void)source->service();
+        if (journey) journey->serviced(now);
     }
     void completed(sim::Cycles now) override
     {
+        if (journey) journey->completed(now, forwarded_now);
         if (!handling_raised || !measuring(*handling_raised)) return;
         to_eoi.record((now - *handling_raised).count());
         // A forwarded interrupt is deactivated by this very EOI (HW list register).
@@ -265,6 +271,7 @@ struct System::Impl {
     std::map<const kvm::Vm*, std::string> vm_names;
     sim::Cycles measure_from{};
     bool started = false;
+    std::uint64_t next_flow = 1; ///< the trace's next interrupt flow id
 
     Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t)
         : cfg(validated(c)), profile(p), tracer(t), streams(c.seed), hw(events, profile, host_params(c, t))
@@ -278,12 +285,31 @@ struct System::Impl {
             if (!d->timer) by_host_irq.at(d->cfg->host_irq) = d.get();
         }
         hw.irqs->set_acknowledge_hook([this](unsigned irq) {
-            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) d->host_acknowledged(events.now());
+            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) {
+                d->host_acknowledged(events.now());
+                if (d->journey) d->journey->host_acknowledged(cpu_track(), events.now());
+            }
         });
         hw.irqs->set_deactivate_hook([this](unsigned irq) {
-            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) d->host_deactivated(events.now());
+            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) {
+                d->host_deactivated(events.now());
+                if (d->journey) d->journey->host_deactivated(cpu_track(), events.now());
+            }
         });
+        if (tracer != nullptr && tracer->enabled()) {
+            for (const auto& c : hw.cpus) tracer->declare(c->track());
+        }
     }
+
+    /// The track of the host CPU running kernel code now.
+    const std::string& cpu_track() const
+    {
+        static const std::string none = "host/outside any CPU";
+        const host::Cpu* c = hw.this_cpu.current();
+        return c != nullptr ? c->track() : none;
+    }
+
+    bool tracing() const { return tracer != nullptr && tracer->enabled(); }
 
     static const ScenarioConfig& validated(const ScenarioConfig& c)
     {
@@ -337,8 +363,13 @@ struct System::Impl {
                     events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
                     streams.stream(di_->name + ".traffic"));
                 di_->ledger = std::make_unique<IrqLedger>(level);
+                if (tracing()) {
+                    // Device interrupts are taken on the VM's first vCPU (guest_of).
+                    di_->journey = std::make_unique<IrqJourney>(*tracer, "devices/" + di_->name, d.vm + "/vcpu0", next_flow);
+                }
                 if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(cfg, d.vm, 0);
                 di_->source->set_raise_hook([this, x = di_.get()] {
+                    if (x->journey) x->journey->asserted(events.now(), x->source->outstanding() == 0);
                     const bool held = path_holds(*x);
                     x->ledger->audit(held, live_vmm(*x) != nullptr);
                     (void)x->ledger->asserted(x->source->line_level(), held, guest_ready(*x));
@@ -450,6 +481,11 @@ struct System::Impl {
     {
         if (started) return;
         started = true;
+        if (tracing()) {
+            for (const VmConfig& v : cfg.vms)
+                for (unsigned id = 0; id < v.vcpus; ++id) tracer->declare(v.name + "/vcpu" + std::to_string(id));
+            for (auto& x : dev_irqs) tracer->declare(x->journey->device_track());
+        }
         for (const VmConfig& v : cfg.vms) launch_vmm(v, false);
         for (auto& [name, m] : vmms) (void)m->run_vcpus();
         for (auto& x : dev_irqs) x->source->start(events.now());
@@ -471,6 +507,11 @@ struct System::Impl {
         }
         measure_from = events.now() + us(cfg.warmup_us);
         for (auto& x : dev_irqs) x->measure_from = measure_from;
+        if (tracing()) {
+            // Written now for a time to come (the writer sorts): no event is
+            // added, so a traced run counts the same events as another.
+            for (auto& x : dev_irqs) tracer->instant(x->journey->device_track(), "warm-up over: measured from here", measure_from);
+        }
         if (measure_from > events.now()) at(measure_from, [this] { take_snapshot(); });
         else take_snapshot();
     }
@@ -498,6 +539,14 @@ struct System::Impl {
             gs.push_back(guests.back().get());
         }
         vm_names[m->vm()] = v.name;
+        m->vm()->set_trace_name(v.name);
+        if (tracing()) {
+            m->vm()->set_inject_observer([this, name = v.name](unsigned, unsigned intid) {
+                for (auto& x : dev_irqs) {
+                    if (x->vm == name && x->cfg->guest_irq == intid && x->journey) x->journey->injected(cpu_track(), events.now());
+                }
+            });
+        }
         if (auto old = vmms.find(v.name); old != vmms.end()) graveyard.push_back(std::move(old->second));
         vmms[v.name] = std::move(m);
         vmm::Vmm& vm = *vmms.at(v.name);

@@ -126,6 +126,8 @@ public:
     /// `cpu` (charges through ThisCpu lengthen the switch).
     virtual void sched_out(Cpu& cpu) { (void)cpu; }
     virtual void sched_in(Cpu& cpu) { (void)cpu; }
+    /// The track of this thread's guest in a trace ("vm0/vcpu0").
+    virtual std::string_view trace_name() const { return "guest"; }
 };
 
 class Cpu {
@@ -139,6 +141,8 @@ public:
     Cpu& operator=(const Cpu&) = delete;
 
     unsigned id() const { return id_; }
+    /// Its track in a trace ("host/cpu1").
+    const std::string& track() const { return track_; }
     /// Where the code running on the host charges its cycles.
     ThisCpu& this_cpu() const { return this_cpu_; }
     /// The IRQ layer whose flow this CPU runs; without one, nIRQ is ignored.
@@ -249,12 +253,30 @@ private:
     /// An act charged `c`: the CPU's current busy period grows by it.
     void extend(sim::Cycles c);
 
+    // Tracing (cpu.cpp; only while a tracer is enabled).  A work item's
+    // slice runs from its start to its end, or to its completion's tail's
+    // end; an IRQ preempting it ends the slice and the rest is a slice of
+    // its own.  The IRQ flow is one slice with a child per step.
+    // Out of line and cold: the untraced run pays one test at each site.
+    bool tracing() const { return tracer_ != nullptr && tracer_->enabled(); }
+    [[gnu::cold, gnu::noinline]] void trace_open(const char* name, sim::Cycles switch_cost);
+    [[gnu::cold, gnu::noinline]] void trace_close(sim::Cycles end);
+    /// Closes a slice whose completion's tail has ended by now.
+    [[gnu::cold, gnu::noinline]] void trace_settle();
+    /// The IRQ flow's step under way ends now (and the flow, after its exit).
+    [[gnu::cold, gnu::noinline]] void trace_phase_end();
+    [[gnu::cold, gnu::noinline]] void trace_guest(bool enter);
+
     sim::EventQueue& events_;
     ThisCpu& this_cpu_;
     HostCosts costs_;
     unsigned id_;
     sim::Tracer* tracer_;
     std::string track_;
+    struct TraceState {
+        const char* open = nullptr; ///< the work slice under way, if any
+        sim::Cycles start{}, switch_end{}, irq_start{}, guest_start{};
+    } trace_;
     IrqLayer* irqs_ = nullptr;
 
     boost::intrusive::list<Work> work_;

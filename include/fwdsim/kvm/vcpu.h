@@ -144,6 +144,10 @@ public:
     /// of the gap an exit leaves.
     sim::Cycles guest_entered_at() const { return guest_since_; }
     sim::Cycles guest_left_at() const { return guest_left_at_; }
+    /// This vCPU's track in a trace: "<VM's trace name>/vcpu<id>".
+    std::string_view trace_name() const override { return track_; }
+    /// Its VM's trace name changed.
+    void retrack();
 
 private:
     sim::EventQueue& events() const;
@@ -176,6 +180,7 @@ private:
     std::uint32_t mmio_value_ = 0;
     sim::Cycles pending_exit_cost_{}; ///< work done at the exit's start (GICH_MISR read, fold)
     sim::Cycles blocked_since_{};
+    sim::Cycles entering_since_{};
 
     sim::Cycles segment_left_{};
     bool segment_paused_ = false;

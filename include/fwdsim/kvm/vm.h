@@ -194,7 +194,21 @@ public:
     /// -ENXIO without an irqchip, -EBUSY without a vCPU.
     int ensure_vgic();
 
+    // --- observation (traces; none of it changes what happens) ---------------------
+    /// The group of this VM's tracks in a trace ("vm0": its vCPUs are
+    /// "vm0/vcpu0", ...); "vm" until set.
+    void set_trace_name(std::string name);
+    const std::string& trace_name() const { return trace_name_; }
+    /// Called with (vCPU, INTID) when an injection makes an interrupt
+    /// pending in the vgic (a rising line, an edge, a mapped interrupt),
+    /// at the time it takes effect.
+    void set_inject_observer(std::function<void(unsigned vcpu, unsigned intid)> f) { inject_observer_ = std::move(f); }
+
 private:
+    void injected(unsigned vcpu, unsigned intid)
+    {
+        if (inject_observer_) inject_observer_(vcpu, intid);
+    }
     struct Irqfd;
     struct Resampler;
     void on_ack(unsigned intid);
@@ -228,6 +242,8 @@ private:
     std::map<std::uint64_t, UserRegion> user_regions_; ///< device regions by address
     UserMmioHandler user_mmio_;
     std::uint64_t failed_forwarded_ = 0;
+    std::string trace_name_ = "vm";
+    std::function<void(unsigned, unsigned)> inject_observer_;
 };
 
 } // namespace fwdsim::kvm
