@@ -113,8 +113,13 @@ public:
     /// The guest physical address of the device's MMIO region (0: none).
     std::uint64_t device_mmio(const std::string& name) const;
 
-    /// Sets `irq` up for `mode` (tearing the previous mode down first).
-    /// Returns 0 or -errno; on error the IRQ is left with no delivery.
+    /// Sets `irq` up for `mode` (tearing the previous mode down first, or,
+    /// under the bi-modal policy, forwarding or unforwarding over the VFIO
+    /// signalling it keeps).  Returns 0 or -errno; on error the IRQ is left
+    /// with no delivery (a refused bi-modal FORWARD_IRQ: with the signalling
+    /// it had).  Called from code running on a CPU (a switch made by the I/O
+    /// thread), the set-up that follows a teardown runs once the teardown's
+    /// calls have taken their time, and its errno is not returned.
     int deliver(const IrqPlan& irq, Delivery mode);
     /// The mode an IRQ actually has (forwarded may have fallen back).
     Delivery delivery(const IrqPlan& irq) const;
