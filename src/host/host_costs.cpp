@@ -14,6 +14,8 @@ HostCosts HostCosts::from_profile(const sim::CostProfile& p)
     c.return_to_user = p.get("host.return_to_user");
     c.syscall = p.get("host.syscall");
     c.workqueue_dispatch = p.get("host.workqueue_dispatch");
+    c.request_irq = p.get("host.request_irq");
+    c.free_irq = p.get("host.free_irq");
     c.context_switch = p.get("host.context_switch");
     c.sched_slice = p.get("host.sched_slice");
     c.ttwu_remote = p.get("host.ttwu_remote");

@@ -27,6 +27,11 @@ std::string_view to_string(DeliveryMode mode)
     return "?";
 }
 
+std::string_view to_string(ForwardPolicy policy)
+{
+    return policy == ForwardPolicy::bimodal ? "bimodal" : "exclusive";
+}
+
 // Linux's KVM_DEV_ARM_VGIC_GRP_NR_IRQS takes a multiple of 32 from 64 (the
 // private interrupts and one word of SPIs) to VGIC_MAX_RESERVED (1023).
 constexpr unsigned kVgicMinIrqs = 64;
@@ -371,6 +376,8 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
             c.vmm.kill_at_us = at;
         }
         v.get("close_order_seed", c.vmm.close_order_seed);
+        v.get_enum("forward_policy", c.vmm.forward_policy,
+                   {{"exclusive", ForwardPolicy::exclusive}, {"bimodal", ForwardPolicy::bimodal}});
         const auto switches = sequence(v, "switches");
         for (std::size_t i = 0; i < switches.size(); ++i) {
             YamlReader s(switches[i], origin, fmt::format("vmm.switches.{}", i));

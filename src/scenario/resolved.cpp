@@ -101,7 +101,8 @@ std::string resolved_json(const ScenarioConfig& c)
     }
     out += R"(],"vmm":{)";
     if (c.vmm.kill_at_us) out += fmt::format(R"("kill_at_us":{},)", number(*c.vmm.kill_at_us));
-    out += fmt::format(R"("close_order_seed":{},"switches":[)", c.vmm.close_order_seed);
+    out += fmt::format(R"("close_order_seed":{},"forward_policy":"{}","switches":[)", c.vmm.close_order_seed,
+                       to_string(c.vmm.forward_policy));
     for (std::size_t s = 0; s < c.vmm.switches.size(); ++s) {
         const ModeSwitch& m = c.vmm.switches[s];
         out += fmt::format(R"({}{{"at_us":{},"device":{},"irq":{},"delivery":"{}"}})", s ? "," : "", number(m.at_us),

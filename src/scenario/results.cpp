@@ -92,6 +92,22 @@ void write_table(std::ostream& out, const std::vector<RunResult>& runs, TablePar
                                i.per_irq(i.user_round_trips), i.per_irq(i.host_cycles));
         }
     }
+    // The VMM's switches, where the run made any: the latency of the
+    // interrupts raised just after each one began, and what the switch
+    // itself cost the host.
+    for (const auto& r : part == TablePart::all || part == TablePart::rows ? runs : std::vector<RunResult>{}) {
+        if (r.switches.empty()) continue;
+        for (const auto& i : r.irqs) {
+            const sim::Histogram& h = i.to_ack_near_switch;
+            out << fmt::format("{:<6} {:<20} {:<12} policy {}: {} raised within {:g} us of a switch: ack p50 {} p99 {} max {} (jitter p99-p50 {})\n",
+                               r.point, short_params(r), i.name, r.forward_policy, h.count(), kSwitchWindowUs,
+                               h.percentile(50), h.percentile(99), h.max(), h.percentile(99) - h.percentile(50));
+        }
+        for (const auto& w : r.switches) {
+            out << fmt::format("{:<6} {:<20} switch {} -> {}: {} times, {:.0f} host cycles each\n", r.point, short_params(r),
+                               w.from, w.to, w.count, w.per_switch());
+        }
+    }
     if (part == TablePart::all || part == TablePart::footer)
         out << "latencies in cycles from the device raising the interrupt; '/i' = per delivered interrupt;\n"
                "user = round trips to the VMM in user space (its I/O thread woken, a vCPU exit to it)\n";
@@ -129,9 +145,21 @@ void write_json_lines(std::ostream& out, const std::vector<RunResult>& runs)
                 out << fmt::format(R"({}{{"step":"{}","cycles":{:.1f}}})", s ? "," : "", sim::json_escape(i.breakdown[s].first),
                                    i.breakdown[s].second);
             }
-            out << "]}";
+            out << "]";
+            if (!r.switches.empty()) out << R"(,"latency_to_ack_near_switch":)" << hist_json(i.to_ack_near_switch);
+            out << "}";
         }
-        out << R"(],"resolved":)" << (r.resolved.empty() ? "null" : r.resolved) << "}\n";
+        out << "]";
+        if (!r.switches.empty()) {
+            out << fmt::format(R"(,"forward_policy":"{}","switch_window_us":{:g},"switches":[)", r.forward_policy, kSwitchWindowUs);
+            for (std::size_t k = 0; k < r.switches.size(); ++k) {
+                const SwitchResult& w = r.switches[k];
+                out << fmt::format(R"({}{{"from":"{}","to":"{}","count":{},"host_cycles":{},"host_cycles_per_switch":{:.1f}}})",
+                                   k ? "," : "", w.from, w.to, w.count, w.host_cycles, w.per_switch());
+            }
+            out << "]";
+        }
+        out << R"(,"resolved":)" << (r.resolved.empty() ? "null" : r.resolved) << "}\n";
     }
 }
 

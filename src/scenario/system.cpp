@@ -30,6 +30,7 @@
 #include <fwdsim/vmm/vmm.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <map>
 
@@ -53,6 +54,7 @@ struct Snapshot {
     std::map<std::string, std::uint64_t> user_round_trips; ///< by VM
     std::uint64_t host_cycles = 0;
     std::uint64_t guest_cycles = 0;
+    std::map<std::pair<std::string, std::string>, vmm::Vmm::SwitchCost> switches; ///< by (from, to), all VMMs
 };
 
 } // namespace
@@ -73,6 +75,16 @@ struct DeviceIrq final : guest::IrqHandler {
     sim::Cycles measure_from{};
     std::optional<sim::Cycles> handling_raised; ///< assert time of the interrupt being handled
     sim::Histogram to_ack, to_eoi, to_deactivate;
+    /// When the VMM's switches of this interrupt begin (sorted), and the
+    /// acknowledge latency of the interrupts raised within the window after one.
+    std::vector<sim::Cycles> switch_starts;
+    sim::Cycles switch_window{};
+    sim::Histogram to_ack_near_switch;
+    bool near_switch(sim::Cycles t) const
+    {
+        const auto after = std::upper_bound(switch_starts.begin(), switch_starts.end(), t);
+        return after != switch_starts.begin() && t - *std::prev(after) < switch_window;
+    }
     std::uint64_t base_masks = 0, base_unmasks = 0;
     bool forwarded_now = false;
     bool timer = false; ///< the arch timer: KVM maps it, no VMM or VFIO involved
@@ -110,6 +122,7 @@ struct DeviceIrq final : guest::IrqHandler {
         if (journey) journey->guest_acknowledged(now, handling_raised.has_value());
         if (handling_raised && measuring(*handling_raised)) {
             to_ack.record((now - *handling_raised).count());
+            if (near_switch(*handling_raised)) to_ack_near_switch.record((now - *handling_raised).count());
             if (host_acked && *host_acked >= *handling_raised && *host_acked <= now) {
                 sum_to_host_ack += *host_acked - *handling_raised;
                 sum_host_to_guest_ack += now - *host_acked;
@@ -265,6 +278,7 @@ struct System::Impl {
     std::map<std::string, std::vector<guest::Guest*>> vm_guests; ///< the current guests of each VM
     std::vector<std::unique_ptr<vmm::Vmm>> graveyard;           ///< killed VMMs replaced by fresh ones
     std::vector<std::unique_ptr<sim::FunctionEvent>> timed; // switches, kill, warm-up
+    std::vector<std::unique_ptr<host::Work>> switch_work;   ///< the VMM's switches, run by its I/O thread
     sim::Rng kill_rng{1};
     Snapshot base;
     Snapshot dead; ///< counters of vCPUs destroyed during the run
@@ -497,7 +511,18 @@ struct System::Impl {
             for (auto& x : dev_irqs) {
                 if (x->name == name) target = x.get();
             }
-            at(us(s.at_us), [this, target, mode = s.delivery] { deliver(*target, mode); });
+            // The VMM makes the switch's calls from its I/O thread (QEMU's
+            // main loop, under its big lock), so what they cost is charged
+            // there and delays what else that CPU does.
+            switch_work.push_back(std::make_unique<host::Work>("vmm: switch delivery", [this, target, mode = s.delivery] {
+                deliver(*target, mode);
+            }));
+            at(us(s.at_us), [this, w = switch_work.back().get()] { (void)io_cpu().submit(*w, sim::Cycles{}); });
+            target->switch_starts.push_back(us(s.at_us));
+        }
+        for (auto& x : dev_irqs) {
+            std::sort(x->switch_starts.begin(), x->switch_starts.end());
+            x->switch_window = us(kSwitchWindowUs);
         }
         if (cfg.vmm.kill_at_us) {
             kill_rng = streams.stream("vmm.close_order." + std::to_string(cfg.vmm.close_order_seed));
@@ -529,6 +554,11 @@ struct System::Impl {
                                             "vmm-" + v.name);
         if (const int err = m->set_up_vm(v.vcpus, vm_irqs(cfg, v)); err < 0)
             throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
+        if (cfg.vmm.forward_policy == ForwardPolicy::bimodal) {
+            // An arch that cannot forward has no policy (-ENXIO): its IRQs fall back to irqfd.
+            if (const int err = m->set_forward_policy(vfio::ForwardingPolicy::bimodal); err < 0 && err != -ENXIO)
+                throw sim::ConfigError(cfg.origin, 0, "vmm.forward_policy", "kvm-vfio refused the policy: errno " + std::to_string(-err));
+        }
         auto& gs = vm_guests[v.name];
         gs.clear();
         for (unsigned id = 0; id < v.vcpus; ++id) {
@@ -646,6 +676,15 @@ struct System::Impl {
         s.host_cycles += dead.host_cycles;
         for (const auto& [name, m] : vmms) s.user_round_trips[name] += m->user_round_trips();
         for (const auto& m : graveyard) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
+        const auto add_switches = [&s](const vmm::Vmm& m) {
+            for (const auto& [dir, c] : m.switch_costs()) {
+                auto& sum = s.switches[{vmm::delivery_name(dir.first), vmm::delivery_name(dir.second)}];
+                sum.count += c.count;
+                sum.cycles += c.cycles;
+            }
+        };
+        for (const auto& [name, m] : vmms) add_switches(*m);
+        for (const auto& m : graveyard) add_switches(*m);
         for (const auto& c : hw.cpus) s.host_cycles += c->busy_cycles().count();
         for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
         return s;
@@ -721,6 +760,9 @@ std::string System::observe(const std::string& irq) const
         s += " phys=" + std::string(m.hw.gic->is_pending(h) ? "P" : "-") + (m.hw.gic->is_active(h) ? "A" : "-") +
              (m.hw.gic->is_enabled(h) ? "E" : "-");
         s += " vfio=" + std::string(x->context && x->context->masked() ? "masked" : "open");
+        // VFIO signalling set up (a trigger eventfd) and the mode published.
+        s += " trigger=" + std::string(x->context && x->context->has_trigger() ? "1" : "0");
+        s += " fwd=" + std::string(x->context && x->context->forwarded() ? "1" : "0");
         const auto it = m.vmms.find(x->vm);
         kvm::Vm* vm = it != m.vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
         if (vm != nullptr && vm->arch().vgic() != nullptr) {
@@ -746,6 +788,16 @@ std::string System::observe(const std::string& irq) const
         return s + " serviced=" + std::to_string(x->source->delivered());
     }
     return {};
+}
+
+bool System::guest_gicd_write(const std::string& vm, unsigned vcpu, std::uint32_t offset, std::uint32_t value)
+{
+    kvm::Vm* v = impl_->live_vm(vm);
+    arch::Vgic* vgic = v != nullptr ? v->arch().vgic() : nullptr;
+    if (vgic == nullptr || vcpu >= vgic->nr_vcpus()) return false;
+    sim::Cycles cost{};
+    vgic->dist_write(vcpu, offset, value, cost);
+    return true;
 }
 
 std::uint64_t System::delivered(const std::string& irq) const
@@ -791,6 +843,7 @@ RunResult System::report() const
         ir.redelivered = lc.redelivered;
         ir.duplicated = lc.duplicated;
         ir.to_ack = x->to_ack;
+        ir.to_ack_near_switch = x->to_ack_near_switch;
         ir.to_eoi = x->to_eoi;
         ir.to_deactivate = x->to_deactivate;
         const double share = all_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(all_delivered) : 0.0;
@@ -830,6 +883,18 @@ RunResult System::report() const
                         {"host cycles per interrupt", ir.per_irq(ir.host_cycles)},
                         {"guest cycles per interrupt", ir.per_irq(ir.guest_cycles)}};
         r.irqs.push_back(std::move(ir));
+    }
+    if (!m.cfg.vmm.switches.empty()) {
+        r.forward_policy = std::string(to_string(m.cfg.vmm.forward_policy));
+        for (const auto& [dir, c] : now.switches) {
+            const auto b = m.base.switches.find(dir);
+            SwitchResult w{dir.first, dir.second, c.count, c.cycles};
+            if (b != m.base.switches.end()) {
+                w.count -= b->second.count;
+                w.host_cycles -= b->second.cycles;
+            }
+            if (w.count != 0) r.switches.push_back(w);
+        }
     }
     return r;
 }

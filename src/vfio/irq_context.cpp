@@ -52,6 +52,7 @@ host::IrqReturn IrqContext::handle()
 int IrqContext::request()
 {
     // vfio_set_trigger: IRQ_NOAUTOEN, then enable unless the user masked it.
+    this_cpu_.charge(costs_.request_irq);
     int err = irqs_.request_irq(host_irq_, [this](unsigned, void*) { return handle(); }, this, name_, masked_);
     if (err == 0) requested_ = true;
     return err;
@@ -59,6 +60,7 @@ int IrqContext::request()
 
 void IrqContext::release_irq()
 {
+    this_cpu_.charge(costs_.free_irq);
     irqs_.free_irq(host_irq_, this);
     requested_ = false;
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace fwdsim::vmm {
 
@@ -25,6 +26,9 @@ const char* delivery_name(Delivery d)
 struct Vmm::IrqState {
     IrqPlan plan;
     Delivery mode = Delivery::none;
+    /// Bi-modal policy, while forwarded: the VFIO signalling left set up
+    /// underneath (userspace or irqfd), which takes over at UNFORWARD_IRQ.
+    Delivery kept = Delivery::none;
     bool fell_back = false;
     int trigger_fd = -1;
     int resample_fd = -1;
@@ -116,6 +120,17 @@ int Vmm::set_up_vm(unsigned nr_vcpus, unsigned nr_irqs)
     if (vfio_fd < 0) return vfio_fd;
     vfio_dev_fd_ = vfio_fd;
     return 0;
+}
+
+int Vmm::set_forward_policy(vfio::ForwardingPolicy policy)
+{
+    std::uint32_t value = policy == vfio::ForwardingPolicy::bimodal ? 1 : 0;
+    kvm::DeviceAttr a{0, kvm_vfio::kDevVfioDevice, kvm_vfio::kDevVfioDeviceForwardPolicy,
+                      {reinterpret_cast<std::uint8_t*>(&value), sizeof value}};
+    syscall();
+    const int err = env_.kvm.set_device_attr(proc_, vfio_dev_fd_, a);
+    if (err == 0) policy_ = policy;
+    return err;
 }
 
 int Vmm::run_vcpus()
@@ -309,8 +324,13 @@ bool Vmm::fell_back(const IrqPlan& irq) const
 void Vmm::tear_down(IrqState& s)
 {
     const IrqPlan& p = s.plan;
+    if (s.mode == Delivery::forwarded) {
+        (void)forward_attr(p, kvm_vfio::kDevVfioDeviceUnforwardIrq);
+        s.mode = s.kept; // bi-modal: the signalling underneath goes too
+        s.kept = Delivery::none;
+    }
     switch (s.mode) {
-    case Delivery::forwarded: (void)forward_attr(p, kvm_vfio::kDevVfioDeviceUnforwardIrq); break;
+    case Delivery::forwarded: break;
     case Delivery::irqfd:
     case Delivery::userspace:
         (void)set_trigger(p, -1);
@@ -355,7 +375,10 @@ void Vmm::tear_down(IrqState& s)
     }
     s.inject_thread.reset();
     for (int* fd : {&s.trigger_fd, &s.resample_fd}) {
-        if (*fd >= 0) (void)proc_.close(*fd);
+        if (*fd >= 0) {
+            syscall();
+            (void)proc_.close(*fd);
+        }
         *fd = -1;
     }
     s.mode = Delivery::none;
@@ -369,9 +392,75 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
     auto& slot = irqs_[key(irq)];
     if (!slot) slot = std::make_unique<IrqState>();
     IrqState& s = *slot;
+    const Delivery from = s.mode;
+    if (from == Delivery::none) s.plan = irq;
+    // What the switch's calls charge where the VMM makes them (its I/O
+    // thread's CPU): the cost of the switch itself, by direction.
+    SwitchCost* cost = nullptr;
+    if (from != Delivery::none && from != mode) {
+        cost = &switch_costs_[{from, mode}];
+        ++cost->count;
+    }
+    const sim::Cycles charged_before = env_.this_cpu.charged();
+    const auto account = [this, cost, charged_before] {
+        if (cost != nullptr) cost->cycles += (env_.this_cpu.charged() - charged_before).count();
+    };
+    int err = 0;
+    if (policy_ == vfio::ForwardingPolicy::bimodal && switch_bimodal(s, mode, err)) {
+        account();
+        return err;
+    }
     tear_down(s);
     s.plan = irq;
+    account();
+    if (mode == Delivery::none) return 0;
+    // The new mode is set up once the teardown's calls have taken their
+    // time (charge, then act): under the exclusive policy the host IRQ has
+    // no handler in between, and an assertion waits in the GIC meanwhile.
+    // Outside a CPU (set-up, tests) it follows at once and its errno is
+    // returned; from a CPU the IRQ is left with no delivery if it fails.
+    auto result = std::make_shared<int>(1);
+    act([this, sp = &s, mode, cost, result] {
+        const sim::Cycles before = env_.this_cpu.charged();
+        *result = set_up(*sp, mode);
+        if (cost != nullptr) cost->cycles += (env_.this_cpu.charged() - before).count();
+    });
+    return *result == 1 ? 0 : *result;
+}
 
+bool Vmm::switch_bimodal(IrqState& s, Delivery mode, int& err)
+{
+    const IrqPlan& p = s.plan;
+    if (s.mode == Delivery::forwarded && mode != Delivery::forwarded) {
+        // UNFORWARD_IRQ: the next interrupt signals the trigger that stayed
+        // set.  Another signalling than the one kept is torn down and set up
+        // as under the exclusive policy.
+        (void)forward_attr(p, kvm_vfio::kDevVfioDeviceUnforwardIrq);
+        s.mode = s.kept;
+        s.kept = Delivery::none;
+        if (s.mode != mode) return false;
+        // QEMU unmasks after every change of a level IRQ's delivery.
+        if (p.level) err = unmask(p);
+        return true;
+    }
+    if (mode != Delivery::forwarded || s.mode == Delivery::forwarded) return false;
+    // FORWARD_IRQ with the trigger set.  An IRQ with no delivery yet gets
+    // irqfd underneath first, what QEMU sets up with KVM.
+    if (s.mode == Delivery::none) {
+        err = set_up(s, Delivery::irqfd);
+        if (err < 0) return true;
+    }
+    err = forward_attr(p, kvm_vfio::kDevVfioDeviceForwardIrq);
+    if (err == 0) {
+        s.kept = s.mode;
+        s.mode = Delivery::forwarded;
+    }
+    return true; // refused: the IRQ keeps the signalling it had
+}
+
+int Vmm::set_up(IrqState& s, Delivery mode)
+{
+    const IrqPlan& irq = s.plan;
     if (mode == Delivery::forwarded) {
         kvm::DeviceAttr probe{0, kvm_vfio::kDevVfioDevice, kvm_vfio::kDevVfioDeviceForwardIrq, {}};
         if (env_.kvm.has_device_attr(proc_, vfio_dev_fd_, probe) == -ENXIO) {
@@ -385,9 +474,11 @@ int Vmm::deliver(const IrqPlan& irq, Delivery mode)
     }
     if (mode == Delivery::none) return 0;
 
+    syscall();
     s.trigger_fd = host::eventfd_create(proc_);
     if (s.trigger_fd < 0) return s.trigger_fd;
     if (irq.level && mode == Delivery::irqfd) {
+        syscall();
         s.resample_fd = host::eventfd_create(proc_);
         if (s.resample_fd < 0) return s.resample_fd;
     }

@@ -168,3 +168,15 @@ TEST_CASE("mode switches must name an existing device interrupt")
     expect_error(kBase + "vmm:\n  switches:\n    - {at_us: 500, device: nope, delivery: irqfd}\n", 25, "vmm.switches.0.device");
     expect_error(kBase + "vmm:\n  switches:\n    - {at_us: 500, device: plat0, irq: 3, delivery: irqfd}\n", 25, "vmm.switches.0.irq");
 }
+
+TEST_CASE("the VMM's forwarding policy is exclusive unless the file says bimodal, and nothing else is taken")
+{
+    CHECK(parse_scenario(kBase, "t.yaml").vmm.forward_policy == ForwardPolicy::exclusive);
+    const std::string bimodal = kBase + "vmm:\n  forward_policy: bimodal\n";
+    CHECK(parse_scenario(bimodal, "t.yaml").vmm.forward_policy == ForwardPolicy::bimodal);
+    CHECK(parse_scenario(kBase + "vmm:\n  forward_policy: exclusive\n", "t.yaml").vmm.forward_policy ==
+          ForwardPolicy::exclusive);
+    // kBase has 22 lines: "vmm:" is line 23, the key line 24.
+    for (const char* bad : {"bi-modal", "1", "Exclusive", "[exclusive]", "''"})
+        expect_error(kBase + "vmm:\n  forward_policy: " + bad + "\n", 24, "vmm.forward_policy");
+}

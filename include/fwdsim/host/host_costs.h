@@ -19,6 +19,8 @@ struct HostCosts {
     sim::Cycles return_to_user{};   ///< kernel exit to user space (ret_to_user)
     sim::Cycles syscall{};          ///< entering and leaving the kernel for one syscall/ioctl
     sim::Cycles workqueue_dispatch{}; ///< queueing and running a work item (virqfd's unmask work)
+    sim::Cycles request_irq{};      ///< request_irq's own work (VFIO setting a handler up)
+    sim::Cycles free_irq{};         ///< free_irq's own work (VFIO releasing its handler)
     sim::Cycles context_switch{};   ///< the scheduler switching between two threads (vCPU threads of two VMs)
     sim::Cycles ttwu_remote{};      ///< try_to_wake_up on the waker's CPU for a thread on another CPU (wake list, before the IPI)
     sim::Cycles sched_ipi{};        ///< the scheduler IPI's handler on the target: sched_ttwu_pending, enqueue, need_resched

@@ -21,8 +21,14 @@ namespace fwdsim::scenario {
 enum class DeliveryMode { userspace, irqfd, forwarded };
 enum class TriggerKind { level, edge };
 enum class DeviceKind { platform, pci, timer };
+/// The kvm-vfio device's forwarding policy the VMM asks for
+/// (docs/irq-forwarding-mode.md): exclusive switches by tearing VFIO
+/// signalling down and setting it up again; bimodal keeps the trigger set and
+/// switches with FORWARD_IRQ / UNFORWARD_IRQ alone.
+enum class ForwardPolicy { exclusive, bimodal };
 
 std::string_view to_string(DeliveryMode mode);
+std::string_view to_string(ForwardPolicy policy);
 
 struct TrafficConfig {
     enum class Kind { none, periodic, poisson, bursty, trace } kind = Kind::none;
@@ -85,6 +91,7 @@ struct VmmConfig {
     std::optional<double> kill_at_us;
     std::vector<ModeSwitch> switches;
     std::uint64_t close_order_seed = 0; ///< order in which a killed VMM's files close
+    ForwardPolicy forward_policy = ForwardPolicy::exclusive;
 };
 
 struct OutputConfig {

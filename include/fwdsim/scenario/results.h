@@ -38,6 +38,9 @@ struct IrqResult {
     std::uint64_t redelivered = 0; ///< guest acknowledges no assertion needed (a coalesced edge or a level line delivered again)
     std::uint64_t duplicated = 0;  ///< guest acknowledges nothing explains; must be 0
     sim::Histogram to_ack;
+    /// to_ack of the interrupts raised within kSwitchWindowUs after one of
+    /// the VMM's switches of this interrupt began (empty without switches).
+    sim::Histogram to_ack_near_switch;
     sim::Histogram to_eoi;
     sim::Histogram to_deactivate;
     std::map<std::string, std::uint64_t> exits; ///< by reason, during the measured window
@@ -56,6 +59,19 @@ struct IrqResult {
     }
 };
 
+/// The latency window after a switch begins: what "around the switch" means.
+constexpr double kSwitchWindowUs = 100;
+
+/// The VMM's delivery switches of one direction during the measured window,
+/// and the host cycles their calls charged (the switch itself, not the
+/// interrupts around it).
+struct SwitchResult {
+    std::string from, to; ///< delivery modes
+    std::uint64_t count = 0;
+    std::uint64_t host_cycles = 0;
+    double per_switch() const { return count ? static_cast<double>(host_cycles) / static_cast<double>(count) : 0.0; }
+};
+
 struct RunResult {
     std::string scenario;
     std::size_t point = 0;                                   ///< sweep point index
@@ -67,6 +83,9 @@ struct RunResult {
     double duration_us = 0;
     std::uint64_t events = 0; ///< simulation events processed
     std::vector<IrqResult> irqs;
+    /// With VMM switches only: the kvm-vfio forwarding policy and the switches.
+    std::string forward_policy;
+    std::vector<SwitchResult> switches;
     /// The scenario the run resolved, as resolved_json() writes it: every
     /// parameter after defaults, sweep values and overrides.
     std::string resolved;

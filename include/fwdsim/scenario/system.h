@@ -57,9 +57,17 @@ public:
     void raise(const std::string& irq);
     /// Where interrupt "<device>.<irq>" is right now, in one line: the
     /// device line, the physical GIC (pending/active/enabled), VFIO's mask,
+    /// whether a trigger eventfd is set and whether VFIO's mode is forwarded,
     /// the virtual interrupt (pending/active), the first vCPU's state and its
     /// exits by reason -- for event-by-event tests and debugging.
     std::string observe(const std::string& irq) const;
+    /// The guest on vCPU `vcpu` of VM `vm` writes `value` to its
+    /// distributor's register at `offset` (GICD_*: a trapped access, emulated
+    /// by the vgic now -- as its exit would, halting a vCPU that holds an
+    /// interrupt it changes).  Scripted stimulus for tests, beside the
+    /// guest model's own boot writes.  Returns false when the VM or its
+    /// vgic is not there.
+    bool guest_gicd_write(const std::string& vm, unsigned vcpu, std::uint32_t offset, std::uint32_t value);
     /// Interrupts of "<device>.<irq>" the guest has serviced since start.
     std::uint64_t delivered(const std::string& irq) const;
 

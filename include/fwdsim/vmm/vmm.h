@@ -24,6 +24,14 @@
 //   resamplefd that VFIO gets as its unmask eventfd.
 // * forwarded: KVM_DEV_VFIO_DEVICE FORWARD_IRQ.  Where the arch cannot
 //   forward (KVM_HAS_DEVICE_ATTR says -ENXIO) it falls back to irqfd.
+// How a switch to or from forwarded goes depends on the kvm-vfio device's
+// forwarding policy (set_forward_policy, docs/irq-forwarding-mode.md):
+// exclusive (the default) tears VFIO signalling down before FORWARD_IRQ and
+// sets it up again after UNFORWARD_IRQ (each with free_irq / request_irq
+// underneath); bimodal keeps the VFIO signalling it had (its trigger
+// eventfd, irqfd and resamplefd stay set; irqfd under an IRQ first set up
+// forwarded) and switches with FORWARD_IRQ / UNFORWARD_IRQ alone, plus the
+// UNMASK QEMU makes after every change of a level IRQ's delivery.
 // Every call's cost in the VMM (a syscall, a wake-up) is charged on the
 // CPU its thread runs on (the I/O thread's, or the vCPU's for an exit), and
 // each call's effect follows its cost (host::Cpu::after_charged).
@@ -93,14 +101,25 @@ public:
     kvm::Vcpu* vcpu(unsigned id) const;
     /// KVM_RUN on every vCPU.
     int run_vcpus();
+    /// KVM_SET_DEVICE_ATTR kDevVfioDeviceForwardPolicy on the kvm-vfio
+    /// device (after set_up_vm, before any IRQ is forwarded): 0 or its
+    /// errno.  Where the arch cannot forward (-ENXIO) the VMM keeps the
+    /// exclusive sequences, as its IRQs fall back to irqfd anyway.
+    int set_forward_policy(vfio::ForwardingPolicy policy);
+    vfio::ForwardingPolicy forward_policy() const { return policy_; }
 
     int add_device(const std::string& name, unsigned group);
     int device_fd(const std::string& name) const;
     /// The guest physical address of the device's MMIO region (0: none).
     std::uint64_t device_mmio(const std::string& name) const;
 
-    /// Sets `irq` up for `mode` (tearing the previous mode down first).
-    /// Returns 0 or -errno; on error the IRQ is left with no delivery.
+    /// Sets `irq` up for `mode` (tearing the previous mode down first, or,
+    /// under the bi-modal policy, forwarding or unforwarding over the VFIO
+    /// signalling it keeps).  Returns 0 or -errno; on error the IRQ is left
+    /// with no delivery (a refused bi-modal FORWARD_IRQ: with the signalling
+    /// it had).  Called from code running on a CPU (a switch made by the I/O
+    /// thread), the set-up that follows a teardown runs once the teardown's
+    /// calls have taken their time, and its errno is not returned.
     int deliver(const IrqPlan& irq, Delivery mode);
     /// The mode an IRQ actually has (forwarded may have fallen back).
     Delivery delivery(const IrqPlan& irq) const;
@@ -116,6 +135,14 @@ public:
     /// wake-ups and vCPU exits to user space (KVM_EXIT_MMIO).
     std::uint64_t user_round_trips() const { return user_round_trips_; }
     std::uint64_t user_exits() const { return user_exits_; }
+    /// Delivery changes made while running (deliver() on an IRQ that had a
+    /// mode), by (from, to): how many, and the host cycles their calls
+    /// charged on the CPU the VMM made them from (none outside a CPU).
+    struct SwitchCost {
+        std::uint64_t count = 0;
+        std::uint64_t cycles = 0;
+    };
+    const std::map<std::pair<Delivery, Delivery>, SwitchCost>& switch_costs() const { return switch_costs_; }
     /// Whether work the VMM charged still has an effect to come (an
     /// injection read from an eventfd, its KVM_IRQ_LINE not yet made).
     bool acts_pending() const;
@@ -125,6 +152,11 @@ private:
     using Key = std::tuple<std::string, unsigned, unsigned>;
     static Key key(const IrqPlan& p) { return {p.device, p.index, p.subindex}; }
     void tear_down(IrqState& s);
+    /// Sets `mode` up on an IRQ that has none (the second half of deliver()).
+    int set_up(IrqState& s, Delivery mode);
+    /// The bi-modal policy's switch (FORWARD_IRQ / UNFORWARD_IRQ alone);
+    /// false when the change is not one it makes that way.
+    bool switch_bimodal(IrqState& s, Delivery mode, int& err);
     int set_trigger(const IrqPlan& irq, int efd);
     int set_unmask_fd(const IrqPlan& irq, int efd);
     int forward_attr(const IrqPlan& irq, std::uint64_t which);
@@ -156,6 +188,8 @@ private:
     std::uint64_t unmasks_ = 0;
     std::uint64_t user_round_trips_ = 0;
     std::uint64_t user_exits_ = 0;
+    std::map<std::pair<Delivery, Delivery>, SwitchCost> switch_costs_;
+    vfio::ForwardingPolicy policy_ = vfio::ForwardingPolicy::exclusive;
 };
 
 } // namespace fwdsim::vmm
