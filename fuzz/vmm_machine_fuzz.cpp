@@ -26,6 +26,9 @@ struct Bounded final : fwdsim::vmm::ScriptBackend {
     Answer set_container(int g, int c) override { return m.set_container(g, c); }
     Answer set_iommu(int c, std::uint32_t t) override { return m.set_iommu(c, t); }
     Answer get_device(int g, const std::string& n) override { return m.get_device(g, n); }
+    Answer group_status(int g) override { return m.group_status(g); }
+    Answer unset_container(int g) override { return m.unset_container(g); }
+    Answer check_extension(int c, std::uint64_t e) override { return m.check_extension(c, e); }
     Answer irq_info(int d, std::uint32_t i) override { return m.irq_info(d, i); }
     Answer eventfd() override { return m.eventfd(); }
     Answer set_irqs(const fwdsim::vmm::SetIrqsArgs& a) override { return m.set_irqs(a); }

@@ -17,6 +17,9 @@ struct AcceptAll final : fwdsim::vmm::ScriptBackend {
     Answer set_container(int, int) override { return Answer::ok(); }
     Answer set_iommu(int, std::uint32_t) override { return Answer::ok(); }
     Answer get_device(int, const std::string&) override { return Answer::ok("fd=5"); }
+    Answer group_status(int) override { return Answer::ok("flags=VIABLE"); }
+    Answer unset_container(int) override { return Answer::ok(); }
+    Answer check_extension(int, std::uint64_t) override { return Answer::ok("value=1"); }
     Answer irq_info(int, std::uint32_t) override { return Answer::ok("count=1 flags=EVENTFD"); }
     Answer eventfd() override { return Answer::ok("fd=6"); }
     Answer set_irqs(const fwdsim::vmm::SetIrqsArgs&) override { return Answer::ok(); }

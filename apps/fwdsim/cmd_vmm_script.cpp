@@ -32,6 +32,9 @@ VFIO    open_container                      -> OK fd=N
         set_container GROUP_FD CONTAINER_FD
         set_iommu CONTAINER_FD [TYPE]       (TYPE default 1, TYPE1)
         get_device GROUP_FD NAME            -> OK fd=N
+        group_status GROUP_FD               -> OK flags=VIABLE|CONTAINER_SET
+        unset_container GROUP_FD
+        check_extension CONTAINER_FD EXT    -> OK value=N
         irq_info DEVICE_FD INDEX            -> OK count=N flags=EVENTFD|...
         set_irqs DEVICE_FD INDEX START COUNT ACTION DATA [VALUE...] [argsz=N]
             ACTION MASK|UNMASK|TRIGGER, DATA NONE|BOOL|EVENTFD, or numbers

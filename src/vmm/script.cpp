@@ -175,6 +175,18 @@ Answer dispatch(const std::vector<std::string>& t, ScriptBackend& b, std::ostrea
         Args a(t, 2, 2, "get_device GROUP_FD NAME");
         return b.get_device(a.fd(0), a.str(1));
     }
+    if (cmd == "group_status") {
+        Args a(t, 1, 1, "group_status GROUP_FD");
+        return b.group_status(a.fd(0));
+    }
+    if (cmd == "unset_container") {
+        Args a(t, 1, 1, "unset_container GROUP_FD");
+        return b.unset_container(a.fd(0));
+    }
+    if (cmd == "check_extension") {
+        Args a(t, 2, 2, "check_extension CONTAINER_FD EXTENSION");
+        return b.check_extension(a.fd(0), a.u64(1, "EXTENSION")); // the ioctl's unsigned long
+    }
     if (cmd == "irq_info") {
         Args a(t, 2, 2, "irq_info DEVICE_FD INDEX");
         return b.irq_info(a.fd(0), a.u32(1, "INDEX"));

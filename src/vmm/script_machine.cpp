@@ -592,6 +592,30 @@ Answer ScriptMachine::get_device(int group_fd, const std::string& name)
     return fd_answer(impl_->vfio.group_get_device_fd(impl_->proc, group_fd, name));
 }
 
+Answer ScriptMachine::group_status(int group_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    vfio::VfioGroupStatus s;
+    if (const int err = impl_->vfio.group_get_status(impl_->proc, group_fd, s); err < 0) return Answer::error(err);
+    std::string flags;
+    if (s.flags & vfio::VFIO_GROUP_FLAGS_VIABLE) flags = "VIABLE";
+    if (s.flags & vfio::VFIO_GROUP_FLAGS_CONTAINER_SET) flags += flags.empty() ? "CONTAINER_SET" : "|CONTAINER_SET";
+    return Answer::ok("flags=" + (flags.empty() ? std::string("0") : flags));
+}
+
+Answer ScriptMachine::unset_container(int group_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->vfio.group_unset_container(impl_->proc, group_fd));
+}
+
+Answer ScriptMachine::check_extension(int container_fd, std::uint64_t extension)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    const int r = impl_->vfio.check_extension(impl_->proc, container_fd, static_cast<unsigned long>(extension));
+    return r < 0 ? Answer::error(r) : Answer::ok(fmt::format("value={}", r));
+}
+
 Answer ScriptMachine::irq_info(int device_fd, std::uint32_t index)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);

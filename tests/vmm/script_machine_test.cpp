@@ -226,6 +226,17 @@ TEST_CASE("run_vcpu answers KVM_RUN's errno; a refused vCPU starts cleanly at a 
     CHECK(m.check().empty());
 }
 
+TEST_CASE("group_status, unset_container and check_extension reach VFIO's group.c and container.c answers")
+{
+    ScriptMachine m;
+    CHECK(run("open_container\nopen_group 1\ngroup_status 4\ncheck_extension 3 9\ncheck_extension 3 2\n"
+              "unset_container 4\nset_container 4 3\ngroup_status 4\nset_iommu 3\nget_device 4 plat0\n"
+              "unset_container 4\nclose 5\nunset_container 4\ngroup_status 4\ngroup_status 3\n",
+              m) == "OK fd=3\nOK fd=4\nOK flags=VIABLE\nOK value=1\nOK value=0\nERR EINVAL\nOK\n"
+                    "OK flags=VIABLE|CONTAINER_SET\nOK\nOK fd=5\nERR EBUSY\nOK\nOK\nOK flags=VIABLE\nERR ENOTTY\n");
+    CHECK(m.check().empty());
+}
+
 TEST_CASE("check reports a device interrupt nothing holds any more")
 {
     ScriptMachine m;

@@ -28,6 +28,13 @@ struct FakeBackend final : ScriptBackend {
     Answer set_container(int g, int c) override { calls.push_back("set_container " + std::to_string(g) + " " + std::to_string(c)); return Answer::ok(); }
     Answer set_iommu(int c, std::uint32_t t) override { calls.push_back("set_iommu " + std::to_string(c) + " " + std::to_string(t)); return Answer::ok(); }
     Answer get_device(int, const std::string& n) override { return n == "plat0" ? fd_answer("get_device") : Answer::error(-ENODEV); }
+    Answer group_status(int g) override { calls.push_back("group_status " + std::to_string(g)); return Answer::ok("flags=VIABLE"); }
+    Answer unset_container(int g) override { calls.push_back("unset_container " + std::to_string(g)); return Answer::ok(); }
+    Answer check_extension(int c, std::uint64_t e) override
+    {
+        calls.push_back("check_extension " + std::to_string(c) + " " + std::to_string(e));
+        return Answer::ok("value=1");
+    }
     Answer irq_info(int, std::uint32_t) override { return Answer::ok("count=1 flags=EVENTFD|MASKABLE|AUTOMASKED"); }
     Answer eventfd() override { return fd_answer("eventfd"); }
     Answer set_irqs(const SetIrqsArgs& a) override { last_set_irqs = a; return Answer::ok(); }
@@ -195,6 +202,19 @@ TEST_CASE("the calls a VMM needs: get_attr, KVM_CREATE_DEVICE_TEST, KVM_ARM_VCPU
     CHECK(malformed == 0);
     CHECK(run("vcpu_init 7 features7=1\ncreate_device 6 vgic-v2 probe\nrun_vcpu\n", b, &malformed).rfind("ERR ", 0) == 0);
     CHECK(malformed == 3);
+}
+
+TEST_CASE("the VFIO group and container calls: group_status, unset_container, check_extension (an unsigned long)")
+{
+    FakeBackend b;
+    std::size_t malformed = 0;
+    CHECK(run("group_status 4\nunset_container 4\ncheck_extension 3 9\ncheck_extension 3 18446744073709551615\n", b) ==
+          "OK flags=VIABLE\nOK\nOK value=1\nOK value=1\n");
+    CHECK(b.calls == std::vector<std::string>{"group_status 4", "unset_container 4", "check_extension 3 9",
+                                              "check_extension 3 18446744073709551615"});
+    CHECK(run("check_extension 3 -1\n", b, &malformed) == "ERR EINVAL\n");
+    CHECK(run("group_status\ncheck_extension 3\n", b, &malformed).rfind("ERR usage", 0) == 0);
+    CHECK(malformed == 2);
 }
 
 TEST_CASE("malformed lines answer ERR with a reason and the script goes on")

@@ -96,6 +96,12 @@ public:
     virtual Answer set_container(int group_fd, int container_fd) = 0;
     virtual Answer set_iommu(int container_fd, std::uint32_t type) = 0;
     virtual Answer get_device(int group_fd, const std::string& name) = 0;
+    /// VFIO_GROUP_GET_STATUS: OK flags=VIABLE|CONTAINER_SET (or 0).
+    virtual Answer group_status(int group_fd) = 0;
+    /// VFIO_GROUP_UNSET_CONTAINER.
+    virtual Answer unset_container(int group_fd) = 0;
+    /// VFIO_CHECK_EXTENSION: OK value=N.
+    virtual Answer check_extension(int container_fd, std::uint64_t extension) = 0;
     virtual Answer irq_info(int device_fd, std::uint32_t index) = 0;
     virtual Answer eventfd() = 0;
     virtual Answer set_irqs(const SetIrqsArgs& args) = 0;

@@ -86,6 +86,9 @@ public:
     Answer set_container(int group_fd, int container_fd) override;
     Answer set_iommu(int container_fd, std::uint32_t type) override;
     Answer get_device(int group_fd, const std::string& name) override;
+    Answer group_status(int group_fd) override;
+    Answer unset_container(int group_fd) override;
+    Answer check_extension(int container_fd, std::uint64_t extension) override;
     Answer irq_info(int device_fd, std::uint32_t index) override;
     Answer eventfd() override;
     Answer set_irqs(const SetIrqsArgs& args) override;
