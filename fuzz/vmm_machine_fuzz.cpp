@@ -26,13 +26,19 @@ struct Bounded final : fwdsim::vmm::ScriptBackend {
     Answer set_container(int g, int c) override { return m.set_container(g, c); }
     Answer set_iommu(int c, std::uint32_t t) override { return m.set_iommu(c, t); }
     Answer get_device(int g, const std::string& n) override { return m.get_device(g, n); }
+    Answer group_status(int g) override { return m.group_status(g); }
+    Answer unset_container(int g) override { return m.unset_container(g); }
+    Answer check_extension(int c, std::uint64_t e) override { return m.check_extension(c, e); }
     Answer irq_info(int d, std::uint32_t i) override { return m.irq_info(d, i); }
     Answer eventfd() override { return m.eventfd(); }
     Answer set_irqs(const fwdsim::vmm::SetIrqsArgs& a) override { return m.set_irqs(a); }
     Answer create_vm() override { return m.create_vm(); }
     Answer create_vcpu(int vm, std::uint32_t id) override { return m.create_vcpu(vm, id); }
-    Answer create_device(int vm, std::uint32_t t) override { return m.create_device(vm, t); }
+    Answer create_device(int vm, std::uint32_t t, std::uint32_t f) override { return m.create_device(vm, t, f); }
     Answer set_attr(const fwdsim::vmm::AttrArgs& a) override { return m.set_attr(a); }
+    Answer get_attr(const fwdsim::vmm::AttrArgs& a) override { return m.get_attr(a); }
+    Answer vcpu_init(const fwdsim::vmm::VcpuInitArgs& a) override { return m.vcpu_init(a); }
+    Answer run_vcpu(int fd) override { return m.run_vcpu(fd); }
     Answer has_attr(const fwdsim::vmm::AttrArgs& a) override { return m.has_attr(a); }
     Answer irqfd(int vm, int e, std::uint32_t g, std::uint32_t f, int r) override { return m.irqfd(vm, e, g, f, r); }
     Answer irq_line(int vm, std::uint32_t f, std::uint32_t l) override { return m.irq_line(vm, f, l); }

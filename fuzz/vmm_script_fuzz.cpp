@@ -17,13 +17,19 @@ struct AcceptAll final : fwdsim::vmm::ScriptBackend {
     Answer set_container(int, int) override { return Answer::ok(); }
     Answer set_iommu(int, std::uint32_t) override { return Answer::ok(); }
     Answer get_device(int, const std::string&) override { return Answer::ok("fd=5"); }
+    Answer group_status(int) override { return Answer::ok("flags=VIABLE"); }
+    Answer unset_container(int) override { return Answer::ok(); }
+    Answer check_extension(int, std::uint64_t) override { return Answer::ok("value=1"); }
     Answer irq_info(int, std::uint32_t) override { return Answer::ok("count=1 flags=EVENTFD"); }
     Answer eventfd() override { return Answer::ok("fd=6"); }
     Answer set_irqs(const fwdsim::vmm::SetIrqsArgs&) override { return Answer::ok(); }
     Answer create_vm() override { return Answer::ok("fd=7"); }
     Answer create_vcpu(int, std::uint32_t) override { return Answer::ok("fd=8"); }
-    Answer create_device(int, std::uint32_t) override { return Answer::ok("fd=9"); }
+    Answer create_device(int, std::uint32_t, std::uint32_t) override { return Answer::ok("fd=9"); }
     Answer set_attr(const fwdsim::vmm::AttrArgs&) override { return Answer::ok(); }
+    Answer get_attr(const fwdsim::vmm::AttrArgs&) override { return Answer::ok("value=0x0"); }
+    Answer vcpu_init(const fwdsim::vmm::VcpuInitArgs&) override { return Answer::ok(); }
+    Answer run_vcpu(int) override { return Answer::ok(); }
     Answer has_attr(const fwdsim::vmm::AttrArgs&) override { return Answer::ok(); }
     Answer irqfd(int, int, std::uint32_t, std::uint32_t, int) override { return Answer::ok(); }
     Answer irq_line(int, std::uint32_t, std::uint32_t) override { return Answer::ok(); }

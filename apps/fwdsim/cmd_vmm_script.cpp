@@ -23,13 +23,18 @@ is one call made by that process; each is answered by one line as soon as
 it is read (output flushed), so a program can drive the tool through a
 pipe:  OK [results]  or  ERR <ERRNO NAME>  (or ERR <reason> for a malformed
 line, which is skipped).  '#' starts a comment.  Numbers are decimal or
-0x-prefixed.
+0x-prefixed, read at full width: one that does not fit the field it fills
+answers ERR EINVAL (never a truncation).  The answers follow Linux 6.18
+(docs/linux-conformance.md).
 
 VFIO    open_container                      -> OK fd=N
         open_group GROUP                    -> OK fd=N
         set_container GROUP_FD CONTAINER_FD
         set_iommu CONTAINER_FD [TYPE]       (TYPE default 1, TYPE1)
         get_device GROUP_FD NAME            -> OK fd=N
+        group_status GROUP_FD               -> OK flags=VIABLE|CONTAINER_SET
+        unset_container GROUP_FD
+        check_extension CONTAINER_FD EXT    -> OK value=N
         irq_info DEVICE_FD INDEX            -> OK count=N flags=EVENTFD|...
         set_irqs DEVICE_FD INDEX START COUNT ACTION DATA [VALUE...] [argsz=N]
             ACTION MASK|UNMASK|TRIGGER, DATA NONE|BOOL|EVENTFD, or numbers
@@ -38,11 +43,18 @@ eventfd eventfd                             -> OK fd=N
         read EVENT_FD                       -> OK value=N, or ERR EAGAIN
 KVM     create_vm                           -> OK fd=N
         create_vcpu VM_FD ID                -> OK fd=N
-        create_device VM_FD vfio|vgic-v2|TYPE -> OK fd=N
+        create_device VM_FD vfio|vgic-v2|TYPE [test] -> OK fd=N (test: OK,
+                                            KVM_CREATE_DEVICE_TEST)
         set_attr FD GROUP ATTR [key=value...]  (has_attr likewise)
             kvm-vfio: VFIO_GROUP ADD|DEL fd=G
                       VFIO_DEVICE FORWARD_IRQ|UNFORWARD_IRQ fd= index= subindex= gsi=
-            vgic-v2:  GROUP ATTR [value=N]; addr=bad: unreadable argument
+            vgic-v2:  ADDR DIST|CPU, DIST_REGS|CPU_REGS VCPU<<32|OFF,
+                      NR_IRQS 0, CTRL INIT -- [value=N]
+            addr=bad: an unreadable argument
+        get_attr FD GROUP ATTR [addr=bad]   -> OK value=0x...
+        vcpu_init VCPU_FD [target=N] [features=N] [features1..6=N]
+                                            KVM_ARM_VCPU_INIT (target 5)
+        run_vcpu VCPU_FD                    KVM_RUN now, with its errno
         irqfd VM_FD EVENT_FD GSI [resample=FD] [flags=N]
         irqfd_deassign VM_FD EVENT_FD GSI
         irq_line VM_FD FIELD LEVEL          (ARM encoding of FIELD)
@@ -56,6 +68,7 @@ machine device_irq NAME[:SUB] INDEX LEVEL   the device drives its line:
         run CYCLES                          start vCPUs created since the last
                                             run (KVM_RUN, idle guest), then
                                             advance -> OK now=T serviced=N
+                                            [kvm_run_failed=FD:ERRNO,...]
                                             (ERR EINVAL past 2^63 cycles)
         refs                                the references held, one a line,
                                             then OK refs=N

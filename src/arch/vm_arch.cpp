@@ -21,11 +21,19 @@ int VmArch::create_irqchip()
 int VmArch::set_nr_irqs(unsigned nr_irqs)
 {
     if (!created_) return -ENXIO;
-    if (vgic_) return -EBUSY;
-    if (nr_irqs < 64 || nr_irqs > 1020 || nr_irqs % 32 != 0) return -EINVAL;
-    if (nr_irqs > env_.gic.params().num_irqs) return -EINVAL; // more than the hardware can back
+    // The range first, then whether NR_IRQS was set or defaulted already.
+    if (nr_irqs < 64 || nr_irqs > 1023 || nr_irqs % 32 != 0) return -EINVAL;
+    if (nr_irqs > env_.gic.params().num_irqs) return -EINVAL; // model limit: more than the host GIC backs
+    if (nr_irqs_set_ || vgic_) return -EBUSY;
     nr_irqs_ = nr_irqs;
+    nr_irqs_set_ = true;
     return 0;
+}
+
+unsigned VmArch::configured_nr_irqs() const
+{
+    if (vgic_) return vgic_->nr_irqs();
+    return nr_irqs_set_ ? nr_irqs_ : Vgic::kPrivate;
 }
 
 int VmArch::init_irqchip(unsigned nr_vcpus)

@@ -79,10 +79,18 @@ struct Machine {
         std::uint32_t n = 96;
         check(hw.kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpNrIrqs, 0, {reinterpret_cast<std::uint8_t*>(&n), sizeof n}}),
               "vgic nr_irqs");
+        // The virt board's GIC frames (KVM_RUN needs both bases set).
+        for (auto [type, base] : {std::pair{kvm::kVgicV2AddrTypeDist, std::uint64_t{0x08000000}},
+                                  std::pair{kvm::kVgicV2AddrTypeCpu, std::uint64_t{0x08010000}}}) {
+            check(hw.kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpAddr, type, {reinterpret_cast<std::uint8_t*>(&base), sizeof base}}),
+                  "vgic address");
+        }
         for (unsigned id = 0; id < nvcpus; ++id) {
             const int fd = hw.kvm->create_vcpu(vmm, vm_fd, id);
             check(fd, "KVM_CREATE_VCPU");
             vcpu_fds.push_back(fd);
+            const std::uint32_t features[7] = {1u << 2, 0, 0, 0, 0, 0, 0}; // PSCI 0.2
+            check(hw.kvm->vcpu_init(vmm, fd, 5 /* KVM_ARM_TARGET_GENERIC_V8 */, features), "KVM_ARM_VCPU_INIT");
         }
         check(hw.kvm->set_device_attr(vmm, vgic_fd, kvm::DeviceAttr{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}}), "vgic init");
         return vm_fd;

@@ -48,9 +48,20 @@ unsigned EventfdCtx::add_wait(WaitQueueEntry& entry)
     return events;
 }
 
+int EventfdCtx::add_wait_priority_exclusive(WaitQueueEntry& entry, unsigned& events)
+{
+    for (const WaitQueueEntry& w : waiters_) {
+        if (w.priority_exclusive_ && &w != &entry) return -EBUSY;
+    }
+    entry.priority_exclusive_ = true;
+    events = add_wait(entry);
+    return 0;
+}
+
 void EventfdCtx::remove_wait(WaitQueueEntry& entry, std::uint64_t* count)
 {
     if (entry.is_linked()) waiters_.erase(waiters_.iterator_to(entry));
+    entry.priority_exclusive_ = false;
     if (count) {
         *count = count_;
         count_ = 0;

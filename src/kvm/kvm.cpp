@@ -85,6 +85,13 @@ int Kvm::with_file(host::Process& proc, int fd, F&& fn)
     if (!proc.alive()) return -ESRCH;
     host::FileRef file;
     if (const int err = proc.fget(fd, file); err < 0) return err;
+    // kvm_vm_ioctl, kvm_vcpu_ioctl, kvm_device_ioctl: a dead VM's files
+    // answer every ioctl with EIO.
+    const Vm* vm = nullptr;
+    if (auto* v = host::file_cast<VmFile>(file.get())) vm = &v->vm();
+    else if (auto* c = host::file_cast<VcpuFile>(file.get())) vm = &c->vcpu().vm();
+    else if (auto* d = host::file_cast<DeviceFile>(file.get())) vm = &d->vm();
+    if (vm != nullptr && vm->dead()) return -EIO;
     return fn(*file);
 }
 
@@ -120,24 +127,41 @@ int Kvm::run(host::Process& proc, int vcpu_fd)
     return with_file(proc, vcpu_fd, [&](host::File& f) {
         auto* vf = host::file_cast<VcpuFile>(&f);
         if (vf == nullptr) return -ENOTTY;
-        vf->vcpu().run();
+        // kvm_vcpu_ioctl KVM_RUN: the first run's checks answer now; the
+        // run loop then goes on for as long as the vCPU's thread lives.
+        Vcpu& vcpu = vf->vcpu();
+        if (const int err = vcpu.vm().first_run(vcpu); err < 0) return err;
+        vcpu.run();
         return 0;
     });
 }
 
-int Kvm::create_device(host::Process& proc, int vm_fd, std::uint32_t type)
+int Kvm::vcpu_init(host::Process& proc, int vcpu_fd, std::uint32_t target, std::span<const std::uint32_t, 7> features)
+{
+    return with_file(proc, vcpu_fd, [&](host::File& f) {
+        auto* vf = host::file_cast<VcpuFile>(&f);
+        return vf == nullptr ? -ENOTTY : vf->vcpu().vm().vcpu_init(vf->vcpu(), target, features);
+    });
+}
+
+int Kvm::create_device(host::Process& proc, int vm_fd, std::uint32_t type, std::uint32_t flags)
 {
     return with_file(proc, vm_fd, [&](host::File& f) {
         auto* vf = host::file_cast<VmFile>(&f);
         if (vf == nullptr) return -ENOTTY;
+        // kvm_ioctl_create_device: the type, then TEST answers without
+        // creating anything (even when one exists already).
         const auto it = device_types_.find(type);
         if (it == device_types_.end()) return -ENODEV;
+        if (flags & kCreateDeviceTest) return 0;
         std::unique_ptr<KvmDevice> dev;
         if (const int err = it->second.factory(vf->vm(), dev); err < 0) return err;
         KvmDevice& d = vf->vm().add_device(std::move(dev));
-        // The device stays with the VM even if the fd cannot be installed,
-        // as kvm_ioctl_create_device leaves it on kvm->devices.
-        return proc.install(host::make_file<DeviceFile>(vf->vm(), d));
+        const int fd = proc.install(host::make_file<DeviceFile>(vf->vm(), d));
+        // No fd: the device is unlinked and destroyed again (the file's
+        // release has already put its VM reference).
+        if (fd < 0) vf->vm().remove_device(d);
+        return fd;
     });
 }
 

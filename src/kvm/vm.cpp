@@ -115,9 +115,11 @@ void Vm::destroy()
 
 int Vm::create_vcpu(unsigned id, host::Cpu& pcpu, Vcpu*& out)
 {
+    // kvm_vm_ioctl_create_vcpu: the id, then kvm_arch_vcpu_precreate (too
+    // late once the vgic is sized), and only then a duplicate id.
     if (id >= kMaxVcpus) return -EINVAL;
+    if (arch_->initialized()) return -EBUSY;
     if (vcpus_[id]) return -EEXIST;
-    if (arch_->initialized()) return -EBUSY; // kvm_arch_vcpu_precreate: too late once the vgic is sized
     vcpus_[id] = std::make_unique<Vcpu>(*this, id, pcpu);
     out = vcpus_[id].get();
     return 0;
@@ -129,6 +131,94 @@ void Vm::set_trace_name(std::string name)
     for (const auto& v : vcpus_) {
         if (v) v->retrack();
     }
+}
+
+bool Vm::any_vcpu_has_run() const
+{
+    for (const auto& v : vcpus_) {
+        if (v && v->has_run_once()) return true;
+    }
+    return false;
+}
+
+bool Vm::any_vcpu_in_run() const
+{
+    for (const auto& v : vcpus_) {
+        if (v && v->state() != Vcpu::State::stopped) return true;
+    }
+    return false;
+}
+
+namespace {
+// arch/arm64/include/uapi/asm/kvm.h
+constexpr std::uint32_t kArmTargetGenericV8 = 5;
+constexpr unsigned kVcpuPowerOff = 0, kVcpuPsci02 = 2;
+/// KVM_VCPU_VALID_FEATURES in 6.18: bits 0 (POWER_OFF) to 8 (HAS_EL2_E2H0).
+constexpr std::uint32_t kValidFeatures = (1u << 9) - 1;
+/// What the modelled host supports (system_supported_vcpu_features): PSCI
+/// 0.2 -- no AArch32 EL1, PMU, SVE, pointer authentication or NV.
+constexpr std::uint32_t kSupportedFeatures = (1u << kVcpuPowerOff) | (1u << kVcpuPsci02);
+} // namespace
+
+int Vm::vcpu_init(Vcpu& vcpu, std::uint32_t target, std::span<const std::uint32_t, 7> features)
+{
+    // kvm_arch_vcpu_ioctl_vcpu_init: POWER_OFF is per call, not kept.
+    const std::uint32_t f = features[0] & ~(1u << kVcpuPowerOff);
+    // kvm_vcpu_set_target.
+    if (target != kArmTargetGenericV8) return -EINVAL; // kvm_target_cpu() is GENERIC_V8 on this host
+    // kvm_vcpu_init_check_features.
+    if (f & ~kValidFeatures) return -ENOENT;
+    for (std::size_t i = 1; i < features.size(); ++i) {
+        if (features[i] != 0) return -ENOENT;
+    }
+    if (f & ~kSupportedFeatures) return -EINVAL;
+    // A re-init must keep the features; the first init of any vCPU fixes
+    // the VM's set (__kvm_vcpu_set_target).
+    if (vcpu.initialized() ? vcpu.features() != f : vcpu_features_configured_ && vcpu_features_ != f) return -EINVAL;
+    vcpu_features_configured_ = true;
+    vcpu_features_ = f;
+    vcpu.set_initialized(f);
+    return 0;
+}
+
+int Vm::first_run(Vcpu& vcpu)
+{
+    // kvm_arch_vcpu_run_pid_change.
+    if (!vcpu.initialized()) return -ENOEXEC;
+    if (vcpu.has_run_once()) return 0;
+    if (arch_->has_irqchip() && !vgic_ready_) {
+        // kvm_vgic_map_resources -> vgic_v2_map_resources; a failure marks
+        // the VM dead (6.12: "Don't eagerly teardown the vgic on init error").
+        int err = 0;
+        const std::uint64_t dist = vgic_base_[0], cpu = vgic_base_[1];
+        if (dist == kVgicAddrUndef || cpu == kVgicAddrUndef) {
+            err = -ENXIO;
+        } else if (dist < cpu + kVgicV2CpuSize && cpu < dist + kVgicV2DistSize) {
+            err = -EINVAL; // vgic_v2_check_base: the frames overlap
+        } else {
+            err = ensure_vgic(); // vgic_init, unless a uaccess already did it
+        }
+        if (err < 0) {
+            mark_dead();
+            return err;
+        }
+        vgic_ready_ = true;
+    }
+    vcpu.set_has_run_once();
+    return 0;
+}
+
+int Vm::set_vgic_base(unsigned type, std::uint64_t addr)
+{
+    const std::uint64_t size = type == 0 ? kVgicV2DistSize : kVgicV2CpuSize;
+    // vgic_check_iorange.
+    if (vgic_base_[type] != kVgicAddrUndef) return -EEXIST;
+    if (addr & 0xFFF) return -EINVAL; // SZ_4K alignment (the sizes are multiples)
+    if (addr + size < addr) return -EINVAL;
+    const std::uint64_t ipa_size = std::uint64_t{1} << ipa_bits();
+    if ((addr & ~(ipa_size - 1)) != 0 || addr + size > ipa_size) return -E2BIG;
+    vgic_base_[type] = addr;
+    return 0;
 }
 
 Vcpu* Vm::vcpu(unsigned id) const
@@ -206,6 +296,11 @@ KvmDevice& Vm::add_device(std::unique_ptr<KvmDevice> dev)
     return *devices_.back();
 }
 
+void Vm::remove_device(KvmDevice& dev)
+{
+    devices_.remove_if([&](const std::unique_ptr<KvmDevice>& d) { return d.get() == &dev; });
+}
+
 std::vector<KvmDevice*> Vm::devices() const
 {
     std::vector<KvmDevice*> out;
@@ -278,8 +373,10 @@ int Vm::set_irq(std::uint32_t gsi, bool level)
 
 int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
 {
-    const std::uint32_t type = (irq >> kArmIrqTypeShift) & 0xFF;
-    const std::uint32_t vcpu = (irq >> kArmIrqVcpuShift) & 0xFF;
+    // arm.c kvm_vm_ioctl_irq_line: type in bits 24..27, the vCPU index in
+    // bits 16..23 plus 256 times bits 28..31 (KVM_ARM_IRQ_VCPU2).
+    const std::uint32_t type = (irq >> kArmIrqTypeShift) & 0xF;
+    const std::uint32_t vcpu = ((irq >> kArmIrqVcpuShift) & 0xFF) + ((irq >> 28) & 0xF) * 256;
     const std::uint32_t num = irq & 0xFFFF;
     env_.this_cpu.charge(env_.costs.irq_line);
     // The checks answer now; the line changes once the ioctl's work has
@@ -287,11 +384,13 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
     const bool high = level != 0;
     switch (type) {
     case kArmIrqTypeCpu:
-        return -ENXIO; // with an in-kernel irqchip the CPU lines are not the VMM's
+        return -ENXIO; // with an in-kernel irqchip the CPU lines are not the VMM's (no userspace irqchip here)
     case kArmIrqTypeSpi: {
         if (!arch_->has_irqchip()) return -ENXIO;
+        if (num < arch::Vgic::kPrivate) return -EINVAL;
+        // kvm_vgic_inject_irq: vgic_lazy_init, then the SPI must exist.
         if (const int err = ensure_vgic(); err < 0) return err;
-        if (num < arch::Vgic::kPrivate || num >= arch_->vgic()->nr_irqs()) return -EINVAL;
+        if (num >= arch_->vgic()->nr_irqs()) return -EINVAL;
         act([this, num, high] {
             if (arch_->inject(0, num, high) == 0 && high) injected(0, num);
         });
@@ -300,8 +399,8 @@ int Vm::irq_line(std::uint32_t irq, std::uint32_t level)
     case kArmIrqTypePpi: {
         if (!arch_->has_irqchip()) return -ENXIO;
         if (vcpu >= kMaxVcpus || this->vcpu(vcpu) == nullptr) return -EINVAL;
-        if (const int err = ensure_vgic(); err < 0) return err;
         if (num < 16 || num >= arch::Vgic::kPrivate) return -EINVAL;
+        if (const int err = ensure_vgic(); err < 0) return err;
         act([this, vcpu, num, high] {
             if (arch_->inject(vcpu, num, high) == 0 && high) injected(vcpu, num);
         });
@@ -362,12 +461,14 @@ void Vm::handle_user_mmio(Vcpu& vcpu, std::uint64_t addr, const std::function<vo
 int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flags, int resamplefd)
 {
     retired_.clear();
+    // virt/kvm/eventfd.c kvm_irqfd: unknown flags first, then the DEASSIGN
+    // bit picks the path.
     if (flags & ~(kIrqfdFlagDeassign | kIrqfdFlagResample)) return -EINVAL;
-    host::EventfdCtxRef ctx;
-    if (const int err = host::eventfd_ctx_fdget(proc, fd, ctx); err < 0) return err;
-
     if (flags & kIrqfdFlagDeassign) {
-        // kvm_irqfd_deassign: every irqfd of this eventfd and GSI goes.
+        // kvm_irqfd_deassign: every irqfd of this eventfd and GSI goes; none
+        // matching is no error.
+        host::EventfdCtxRef ctx;
+        if (const int err = host::eventfd_ctx_fdget(proc, fd, ctx); err < 0) return err;
         std::vector<Irqfd*> doomed;
         for (auto& i : irqfds_) {
             if (i->ctx.get() == ctx.get() && i->gsi == gsi) doomed.push_back(i.get());
@@ -375,27 +476,33 @@ int Vm::irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flag
         for (Irqfd* i : doomed) shutdown(*i);
         return 0;
     }
-    const RoutingEntry* e = route(gsi);
-    const bool msi = e != nullptr && e->type == kIrqRoutingMsi;
-    if (!msi && gsi_to_intid(gsi) < 0) return -EINVAL;
-    for (auto& i : irqfds_) {
-        if (i->ctx.get() == ctx.get()) return -EBUSY;
-    }
+    // kvm_irqfd_assign: the irqchip must be initialised (arm64:
+    // kvm_arch_intc_initialized is vgic_initialized) before any fd is
+    // looked at; then the eventfd, then the resamplefd.  The GSI is not
+    // checked: an unrouted one injects nothing until routing exists, and
+    // RESAMPLE is taken whatever the route.
+    if (!arch_->initialized()) return -EAGAIN;
+    host::EventfdCtxRef ctx;
+    if (const int err = host::eventfd_ctx_fdget(proc, fd, ctx); err < 0) return err;
     host::EventfdCtxRef resample;
     if (flags & kIrqfdFlagResample) {
-        if (msi) return -EINVAL; // a resampler needs a level irqchip pin
         if (const int err = host::eventfd_ctx_fdget(proc, resamplefd, resample); err < 0) return err;
     }
     auto irqfd = std::make_unique<Irqfd>(*this, std::move(ctx), gsi, std::move(resample));
     Irqfd& ref = *irqfd;
+    // kvm_irqfd_register (6.16+): an exclusive priority waiter on the
+    // eventfd -- one irqfd per eventfd across every VM, else EBUSY (the
+    // resampler is joined only once that succeeded; Linux joins first and
+    // undoes it, with the same result).  vfs_poll at assignment: an
+    // eventfd signalled earlier injects at once.
+    unsigned ready = 0;
+    if (const int err = ref.ctx->add_wait_priority_exclusive(ref.wait, ready); err < 0) return err;
     irqfds_.push_back(std::move(irqfd));
     if (ref.resamplefd) {
         auto& r = resamplers_[gsi];
         if (!r) r = std::make_unique<Resampler>();
         r->irqfds.push_back(&ref);
     }
-    // vfs_poll at assignment: an eventfd signalled earlier injects at once.
-    const unsigned ready = ref.ctx->add_wait(ref.wait);
     if (ready) ref.woken(ready);
     return 0;
 }

@@ -12,6 +12,7 @@ KvmVfioDevice::~KvmVfioDevice()
     // kvm_vfio_destroy: unforward everything, then drop the groups.
     while (!forwarded_.empty()) unforward_entry(forwarded_.front());
     groups_.clear();
+    devices_.clear();
 }
 
 int KvmVfioDevice::has_attr(const kvm::DeviceAttr& a)
@@ -51,14 +52,6 @@ int KvmVfioDevice::set_policy(const kvm::DeviceAttr& a)
 }
 
 namespace {
-// The group behind a fd of `caller`: fdget's errno, then VFIO's.
-int group_from_fd(host::Process& caller, std::int32_t fd, vfio::GroupRef& out)
-{
-    host::FileRef file;
-    if (const int err = caller.fget(fd, file); err < 0) return err;
-    return vfio::group_get_from_file(*file, out);
-}
-
 int device_from_fd(host::Process& caller, std::int32_t fd, vfio::DeviceRef& out)
 {
     host::FileRef file;
@@ -67,33 +60,64 @@ int device_from_fd(host::Process& caller, std::int32_t fd, vfio::DeviceRef& out)
 }
 } // namespace
 
+bool KvmVfioDevice::known(const vfio::Device& dev) const
+{
+    return std::any_of(groups_.begin(), groups_.end(), [&](const auto& g) { return g.get() == dev.group(); }) ||
+           std::any_of(devices_.begin(), devices_.end(), [&](const auto& d) { return d.get() == &dev; });
+}
+
+// virt/kvm/vfio.c kvm_vfio_file_add (6.18): get_user of an s32 fd, fdget,
+// then a VFIO group file or (6.5+) a VFIO device file (vfio_file_is_valid),
+// else EINVAL; the same file twice is EEXIST.
 int KvmVfioDevice::group_add(host::Process& caller, const kvm::DeviceAttr& a)
 {
     std::int32_t fd = 0;
     if (!a.read(fd)) return -EFAULT;
+    host::FileRef file;
+    if (const int err = caller.fget(fd, file); err < 0) return err;
     vfio::GroupRef group;
-    if (const int err = group_from_fd(caller, fd, group); err < 0) return err;
-    for (const auto& g : groups_) {
-        if (g.get() == group.get()) return -EEXIST;
+    if (vfio::group_get_from_file(*file, group) == 0) {
+        for (const auto& g : groups_) {
+            if (g.get() == group.get()) return -EEXIST;
+        }
+        groups_.push_back(std::move(group));
+        return 0;
     }
-    groups_.push_back(std::move(group));
+    vfio::DeviceRef device;
+    if (vfio::device_get_from_file(*file, device) < 0) return -EINVAL;
+    for (const auto& d : devices_) {
+        if (d.get() == device.get()) return -EEXIST;
+    }
+    devices_.push_back(std::move(device));
     return 0;
 }
 
+// kvm_vfio_file_del: get_user, fdget, then the file is looked up in the
+// list whatever its kind: none there is ENOENT.
 int KvmVfioDevice::group_del(host::Process& caller, const kvm::DeviceAttr& a)
 {
     std::int32_t fd = 0;
     if (!a.read(fd)) return -EFAULT;
+    host::FileRef file;
+    if (const int err = caller.fget(fd, file); err < 0) return err;
     vfio::GroupRef group;
-    if (const int err = group_from_fd(caller, fd, group); err < 0) return err;
-    const auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) { return g.get() == group.get(); });
-    if (it == groups_.end()) return -ENOENT;
-    // A device whose group leaves KVM can no longer be forwarded through it.
+    vfio::DeviceRef device;
+    if (vfio::group_get_from_file(*file, group) == 0) {
+        const auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) { return g.get() == group.get(); });
+        if (it == groups_.end()) return -ENOENT;
+        groups_.erase(it);
+    } else if (vfio::device_get_from_file(*file, device) == 0) {
+        const auto it = std::find_if(devices_.begin(), devices_.end(), [&](const auto& d) { return d.get() == device.get(); });
+        if (it == devices_.end()) return -ENOENT;
+        devices_.erase(it);
+    } else {
+        return -ENOENT;
+    }
+    // A device no longer known to KVM can no longer be forwarded through it.
     for (auto e = forwarded_.begin(); e != forwarded_.end();) {
         ForwardedIrq& entry = *e++;
-        if (entry.device().group() == group.get()) unforward_entry(entry);
+        if (!known(entry.device())) unforward_entry(entry);
     }
-    groups_.erase(it);
     return 0;
 }
 
@@ -111,9 +135,7 @@ int KvmVfioDevice::forward(host::Process& caller, const kvm::DeviceAttr& a)
     if (!a.read(arg)) return -EFAULT;
     vfio::DeviceRef device; // the entry's reference, if it is registered
     if (const int err = device_from_fd(caller, static_cast<std::int32_t>(arg.fd), device); err < 0) return err;
-    const bool group_added = std::any_of(groups_.begin(), groups_.end(),
-                                         [&](const auto& g) { return g.get() == device->group(); });
-    if (!group_added) return -EINVAL;
+    if (!known(*device)) return -EINVAL;
     if (find(*device, arg.index, arg.subindex) != nullptr) return -EINVAL;
     const int host_irq = device->host_irq(arg.index, arg.subindex); // the bus driver decodes the index
     if (host_irq < 0) return host_irq;

@@ -9,13 +9,14 @@
 namespace fwdsim::sim {
 namespace {
 
-constexpr std::array<std::pair<int, std::string_view>, 24> kNames{{
+constexpr std::array<std::pair<int, std::string_view>, 26> kNames{{
     {EPERM, "EPERM"},   {ENOENT, "ENOENT"}, {ESRCH, "ESRCH"},   {EINTR, "EINTR"},
     {EIO, "EIO"},       {ENXIO, "ENXIO"},   {E2BIG, "E2BIG"},   {EBADF, "EBADF"},
     {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"}, {EACCES, "EACCES"}, {EFAULT, "EFAULT"},
     {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"}, {ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"},
     {EINVAL, "EINVAL"}, {ENFILE, "ENFILE"}, {EMFILE, "EMFILE"}, {ENOTTY, "ENOTTY"},
     {ENOSPC, "ENOSPC"}, {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+    {ENOEXEC, "ENOEXEC"}, {EBADFD, "EBADFD"},
 }};
 
 } // namespace

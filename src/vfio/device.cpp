@@ -45,8 +45,10 @@ int Device::set_irqs(host::Process& caller, const VfioIrqSet& set)
     if (set.flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) return -EINVAL;
     const std::uint32_t data_type = set.flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
     const std::uint32_t action = set.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-    // Exactly one data type and one action.
-    if (std::popcount(data_type) != 1 || std::popcount(action) != 1) return -EINVAL;
+    // vfio_set_irqs_validate_and_prepare: exactly one data type; the
+    // ACTION bits are the bus driver's dispatch (ENOTTY unless exactly one
+    // of MASK, UNMASK, TRIGGER).
+    if (std::popcount(data_type) != 1) return -EINVAL;
     if (set.index >= bus_num_irqs()) return -EINVAL;
     if (set.count >= std::numeric_limits<std::uint32_t>::max() - set.start) return -EINVAL;
     const IrqIndexInfo info = bus_irq_info(set.index);
@@ -85,6 +87,15 @@ int Device::set_irqs(host::Process& caller, const VfioIrqSet& set)
             if (req.fds[i] < 0) continue; // -1: tear this one down
             if (int err = host::eventfd_ctx_fdget(caller, req.fds[i], req.eventfds[i])) return err;
         }
+    }
+    // vfio_virqfd_enable: once its fd is looked up, a mask or unmask
+    // virqfd already armed is EBUSY (-1 disarms it instead).
+    const bool virqfd = data_type == VFIO_IRQ_SET_DATA_EVENTFD &&
+                        (action == VFIO_IRQ_SET_ACTION_MASK || action == VFIO_IRQ_SET_ACTION_UNMASK);
+    if (virqfd && req.count == 1 && req.fds[0] >= 0) {
+        const IrqContext* c = bus_irq_context(req.index, req.start);
+        if (c != nullptr && (action == VFIO_IRQ_SET_ACTION_MASK ? c->has_mask_eventfd() : c->has_unmask_eventfd()))
+            return -EBUSY;
     }
     bus_apply_set_irqs(req);
     return 0;

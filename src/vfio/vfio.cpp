@@ -160,7 +160,9 @@ int Vfio::check_extension(host::Process& proc, int container_fd, unsigned long e
     host::FileRef ref;
     ContainerFile* c = nullptr;
     if (int err = file_of(proc, container_fd, ref, c)) return err;
-    return iommu_supported(ext) ? 1 : 0;
+    // vfio_container_ioctl_check_extension -> type1's: TYPE1, TYPE1v2 and
+    // VFIO_UNMAP_ALL are 1 with or without an IOMMU set.
+    return iommu_supported(ext) || ext == VFIO_UNMAP_ALL ? 1 : 0;
 }
 
 int Vfio::group_get_status(host::Process& proc, int group_fd, VfioGroupStatus& status)
@@ -179,12 +181,15 @@ int Vfio::group_set_container(host::Process& proc, int group_fd, int container_f
     host::FileRef gref;
     GroupFile* gf = nullptr;
     if (int err = file_of(proc, group_fd, gref, gf)) return err;
+    // vfio_group_ioctl_set_container: fdget, a container already set, then
+    // the fd's kind: a container attaches (vfio_container_attach_group:
+    // EPERM when DMA is owned elsewhere), anything else is EBADFD.
     host::FileRef cref;
     if (int err = proc.fget(container_fd, cref)) return err;
-    auto* cf = host::file_cast<ContainerFile>(cref.get());
-    if (!cf) return -EINVAL; // vfio_is_container_file
     Group& g = gf->group();
     if (g.container()) return -EINVAL;
+    auto* cf = host::file_cast<ContainerFile>(cref.get());
+    if (!cf) return -EBADFD;
     if (!g.viable()) return -EPERM;
     g.container_ = host::Ref<ContainerFile>::acquire(cf);
     cf->groups().push_back(&g);
@@ -211,6 +216,10 @@ int Vfio::set_iommu(host::Process& proc, int container_fd, unsigned long type)
     ContainerFile* c = nullptr;
     if (int err = file_of(proc, container_fd, ref, c)) return err;
     if (c->groups().empty() || c->iommu_type() != 0) return -EINVAL;
+    // vfio_ioctl_set_iommu: a driver whose check_extension says yes is
+    // opened; type1's open refuses a type other than TYPE1/TYPE1v2 (EINVAL);
+    // none saying yes leaves ENODEV.
+    if (type == VFIO_UNMAP_ALL) return -EINVAL;
     if (!iommu_supported(type)) return -ENODEV;
     c->set_iommu_type(static_cast<unsigned>(type));
     return 0;
@@ -221,10 +230,12 @@ int Vfio::group_get_device_fd(host::Process& proc, int group_fd, std::string_vie
     host::FileRef gref;
     GroupFile* gf = nullptr;
     if (int err = file_of(proc, group_fd, gref, gf)) return err;
+    // vfio_group_ioctl_get_device_fd: the name first (ENODEV), then
+    // vfio_df_group_open wants a container with an IOMMU (EINVAL).
     Group& g = gf->group();
-    if (!g.container() || g.container()->iommu_type() == 0) return -EINVAL;
     Device* d = g.find_device(name);
     if (!d) return -ENODEV;
+    if (!g.container() || g.container()->iommu_type() == 0) return -EINVAL;
     return proc.install(host::make_file<DeviceFile>(*d, gref));
 }
 

@@ -15,11 +15,13 @@
 #include <fwdsim/host/this_cpu.h>
 #include <fwdsim/kvm/kvm.h>
 #include <fwdsim/kvm/kvm_host.h>
+#include <fwdsim/kvm/vgic_device.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/event_queue.h>
 #include <fwdsim/sim/random.h>
+#include <fwdsim/sim/errno_name.h>
 #include <fwdsim/vfio/pci/pci_device.h>
 #include <fwdsim/vfio/platform/platform_device.h>
 #include <fwdsim/vfio/vfio.h>
@@ -443,27 +445,52 @@ struct ScriptMachine::Impl {
         return vm != nullptr && vm->refcount() == 1 ? vm : nullptr;
     }
 
-    /// KVM_RUN for every vCPU created since the last run, each with a guest.
-    void start_vcpus()
+    /// KVM_RUN for one vCPU with a guest: 0 or KVM_RUN's errno (the guest
+    /// goes again then).  -EBUSY when the vCPU's thread is in KVM_RUN
+    /// already (Linux would block that second caller on the vCPU's mutex).
+    int start_vcpu(int fd)
     {
-        std::vector<std::pair<kvm::Vcpu*, int>> starting;
+        std::erase(pending_vcpu_fds, fd);
+        auto* f = host::file_cast<kvm::VcpuFile>(proc.peek(fd));
+        if (f == nullptr) return hw->kvm->run(proc, fd); // the kernel's answer: EBADF, ENOTTY, EIO
+        kvm::Vcpu* vcpu = &f->vcpu();
+        if (vcpu->guest() != nullptr) return -EBUSY;
+        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
+        GuestState g;
+        g.vm = &vcpu->vm();
+        g.guest = std::make_unique<guest::Guest>(*vcpu, gc, guest::GuestParams{});
+        const bool first_in_vm = handlers_installed.count(g.vm) == 0;
+        if (first_in_vm) install_handlers(g);
+        if (const int err = hw->kvm->run(proc, fd); err < 0) {
+            // The guest goes with its handlers, and with the boot segment it
+            // left waiting for the first entry.
+            g.guest.reset();
+            (void)vcpu->guest_preempt();
+            return err;
+        }
+        if (first_in_vm) handlers_installed.insert(g.vm);
+        guests.push_back(std::move(g));
+        return 0;
+    }
+
+    /// KVM_RUN for every vCPU created since the last run, by id; the
+    /// failures, "fd:ERRNO" each.
+    std::string start_vcpus()
+    {
+        std::vector<std::pair<unsigned, int>> starting;
         for (int fd : pending_vcpu_fds) {
             auto* f = host::file_cast<kvm::VcpuFile>(proc.peek(fd));
             if (f == nullptr || f->vcpu().guest() != nullptr) continue;
-            starting.emplace_back(&f->vcpu(), fd);
+            starting.emplace_back(f->vcpu().id(), fd);
         }
         pending_vcpu_fds.clear();
-        std::sort(starting.begin(), starting.end(),
-                  [](const auto& a, const auto& b) { return a.first->id() < b.first->id(); });
-        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
-        for (auto& [vcpu, fd] : starting) {
-            GuestState g;
-            g.vm = &vcpu->vm();
-            g.guest = std::make_unique<guest::Guest>(*vcpu, gc, guest::GuestParams{});
-            if (handlers_installed.insert(g.vm).second) install_handlers(g);
-            (void)hw->kvm->run(proc, fd);
-            guests.push_back(std::move(g));
+        std::sort(starting.begin(), starting.end());
+        std::string failed;
+        for (const auto& [id, fd] : starting) {
+            if (const int err = start_vcpu(fd); err < 0)
+                failed += fmt::format("{}{}:{}", failed.empty() ? "" : ",", fd, sim::errno_name(err));
         }
+        return failed;
     }
 
     void install_handlers(GuestState& g)
@@ -565,6 +592,30 @@ Answer ScriptMachine::get_device(int group_fd, const std::string& name)
     return fd_answer(impl_->vfio.group_get_device_fd(impl_->proc, group_fd, name));
 }
 
+Answer ScriptMachine::group_status(int group_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    vfio::VfioGroupStatus s;
+    if (const int err = impl_->vfio.group_get_status(impl_->proc, group_fd, s); err < 0) return Answer::error(err);
+    std::string flags;
+    if (s.flags & vfio::VFIO_GROUP_FLAGS_VIABLE) flags = "VIABLE";
+    if (s.flags & vfio::VFIO_GROUP_FLAGS_CONTAINER_SET) flags += flags.empty() ? "CONTAINER_SET" : "|CONTAINER_SET";
+    return Answer::ok("flags=" + (flags.empty() ? std::string("0") : flags));
+}
+
+Answer ScriptMachine::unset_container(int group_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->vfio.group_unset_container(impl_->proc, group_fd));
+}
+
+Answer ScriptMachine::check_extension(int container_fd, std::uint64_t extension)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    const int r = impl_->vfio.check_extension(impl_->proc, container_fd, static_cast<unsigned long>(extension));
+    return r < 0 ? Answer::error(r) : Answer::ok(fmt::format("value={}", r));
+}
+
 Answer ScriptMachine::irq_info(int device_fd, std::uint32_t index)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
@@ -639,29 +690,50 @@ Answer ScriptMachine::create_vcpu(int vm_fd, std::uint32_t id)
     return fd_answer(fd);
 }
 
-Answer ScriptMachine::create_device(int vm_fd, std::uint32_t type)
+Answer ScriptMachine::create_device(int vm_fd, std::uint32_t type, std::uint32_t flags)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    return fd_answer(impl_->hw->kvm->create_device(impl_->proc, vm_fd, type));
+    const int fd = impl_->hw->kvm->create_device(impl_->proc, vm_fd, type, flags);
+    if (fd == 0 && (flags & kvm::kCreateDeviceTest) != 0) return Answer::ok(); // TEST: nothing created
+    return fd_answer(fd);
+}
+
+Answer ScriptMachine::vcpu_init(const VcpuInitArgs& a)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->hw->kvm->vcpu_init(impl_->proc, a.fd, a.target, std::span<const std::uint32_t, 7>(a.features)));
+}
+
+Answer ScriptMachine::run_vcpu(int vcpu_fd)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    return status(impl_->start_vcpu(vcpu_fd));
 }
 
 namespace {
 
 /// The attribute's argument in user memory, laid out from key=value pairs
-/// as the device behind the fd reads it.
-std::vector<std::uint8_t> attr_memory(host::Process& proc, const AttrArgs& a)
+/// as the device behind the fd reads it.  False when a value does not fit
+/// its field (the call answers EINVAL and is not made).
+bool attr_memory(host::Process& proc, const AttrArgs& a, std::vector<std::uint8_t>& mem)
 {
-    std::vector<std::uint8_t> mem;
-    if (a.bad_address || a.values.empty()) return mem; // nothing readable: EFAULT if it is read
+    mem.clear();
+    if (a.bad_address || a.values.empty()) return true; // nothing readable: EFAULT if it is read
     auto unknown = [&](const char* valid) {
         for (const auto& [k, v] : a.values) {
             if (std::string_view(valid).find(" " + k + " ") == std::string_view::npos)
                 throw std::invalid_argument(fmt::format("unknown key '{}' (this attribute takes:{})", k, valid));
         }
     };
+    bool fits = true;
     auto get = [&](const char* key) {
         const auto it = a.values.find(key);
-        return it == a.values.end() ? std::int64_t{0} : it->second;
+        return it == a.values.end() ? Number{} : it->second;
+    };
+    auto u = [&](const char* key, unsigned bits) {
+        const Number v = get(key);
+        fits = fits && v.fits_unsigned(bits);
+        return v.as_unsigned();
     };
     auto* df = host::file_cast<kvm::DeviceFile>(proc.peek(a.fd));
     const bool is_kvm_vfio = df != nullptr && dynamic_cast<kvm_vfio::KvmVfioDevice*>(&df->device()) != nullptr;
@@ -672,18 +744,21 @@ std::vector<std::uint8_t> attr_memory(host::Process& proc, const AttrArgs& a)
     if (df != nullptr && !is_kvm_vfio) {
         // vgic-v2: one value, a u64 for ADDR (group 0), else a u32.
         unknown(" value ");
-        if (a.group == 0) put(static_cast<std::uint64_t>(get("value")));
-        else put(static_cast<std::uint32_t>(get("value")));
+        if (a.group == 0) put(u("value", 64));
+        else put(static_cast<std::uint32_t>(u("value", 32)));
     } else if (a.group == kvm_vfio::kDevVfioGroup) {
-        // kvm-vfio (or a fd that is none: the kernel answers for it).
+        // kvm-vfio (or a fd that is none: the kernel answers for it): get_user of an s32.
         if (is_kvm_vfio) unknown(" fd ");
-        put(static_cast<std::int32_t>(get("fd")));
+        const Number fd = get("fd");
+        fits = fd.fits_signed(32);
+        put(static_cast<std::int32_t>(fits ? fd.as_signed() : 0));
     } else {
         if (is_kvm_vfio) unknown(" fd index subindex gsi ");
-        put(kvm_vfio::ForwardedIrqArg{static_cast<std::uint32_t>(get("fd")), static_cast<std::uint32_t>(get("index")),
-                                      static_cast<std::uint32_t>(get("subindex")), static_cast<std::uint32_t>(get("gsi"))});
+        const kvm_vfio::ForwardedIrqArg arg{static_cast<std::uint32_t>(u("fd", 32)), static_cast<std::uint32_t>(u("index", 32)),
+                                            static_cast<std::uint32_t>(u("subindex", 32)), static_cast<std::uint32_t>(u("gsi", 32))};
+        put(arg);
     }
-    return mem;
+    return fits;
 }
 
 } // namespace
@@ -691,15 +766,33 @@ std::vector<std::uint8_t> attr_memory(host::Process& proc, const AttrArgs& a)
 Answer ScriptMachine::set_attr(const AttrArgs& a)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
+    std::vector<std::uint8_t> mem;
+    if (!attr_memory(impl_->proc, a, mem)) return Answer::error(-EINVAL);
     const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
     return status(impl_->hw->kvm->set_device_attr(impl_->proc, a.fd, attr));
+}
+
+Answer ScriptMachine::get_attr(const AttrArgs& a)
+{
+    if (!impl_->proc.alive()) return Answer::error(-ESRCH);
+    // Room for what the device writes: the vgic's ADDR a u64, else a u32;
+    // addr=bad, memory it cannot write (EFAULT).
+    auto* df = host::file_cast<kvm::DeviceFile>(impl_->proc.peek(a.fd));
+    const bool wide = df != nullptr && df->device().name() == "vgic-v2" && a.group == kvm::kVgicGrpAddr;
+    if (!a.values.empty()) throw std::invalid_argument("get_attr takes no key=value arguments but addr=bad");
+    std::vector<std::uint8_t> mem(a.bad_address ? 0 : wide ? 8 : 4, 0);
+    const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
+    if (const int err = impl_->hw->kvm->get_device_attr(impl_->proc, a.fd, attr); err < 0) return Answer::error(err);
+    std::uint64_t v = 0;
+    if (!mem.empty()) std::memcpy(&v, mem.data(), mem.size());
+    return Answer::ok(fmt::format("value={:#x}", v));
 }
 
 Answer ScriptMachine::has_attr(const AttrArgs& a)
 {
     if (!impl_->proc.alive()) return Answer::error(-ESRCH);
-    std::vector<std::uint8_t> mem = attr_memory(impl_->proc, a);
+    std::vector<std::uint8_t> mem;
+    if (!attr_memory(impl_->proc, a, mem)) return Answer::error(-EINVAL);
     const kvm::DeviceAttr attr{0, a.group, a.attr, mem};
     return status(impl_->hw->kvm->has_device_attr(impl_->proc, a.fd, attr));
 }
@@ -789,9 +882,10 @@ Answer ScriptMachine::run(std::uint64_t cycles)
     // to the past: EINVAL, as timerfd_settime answers a time it cannot hold.
     constexpr std::uint64_t kEnd = std::uint64_t{1} << 63;
     if (cycles > kEnd - m.events.now().count()) return Answer::error(EINVAL);
-    if (m.proc.alive()) m.start_vcpus();
+    const std::string failed = m.proc.alive() ? m.start_vcpus() : std::string{};
     m.events.run_until(m.events.now() + sim::Cycles{cycles});
-    return Answer::ok(fmt::format("now={} serviced={}", m.events.now().count(), serviced()));
+    return Answer::ok(fmt::format("now={} serviced={}{}{}", m.events.now().count(), serviced(),
+                                  failed.empty() ? "" : " kvm_run_failed=", failed));
 }
 
 std::vector<std::string> ScriptMachine::refs()
@@ -813,7 +907,7 @@ std::vector<std::string> ScriptMachine::refs()
     for (kvm::Vm* vm : m.hw->kvm->vms()) {
         auto* kv = m.kvm_vfio_of(*vm);
         out.push_back(fmt::format("vm {} refcount={} vcpus={} irqfds={} kvm-vfio-groups={}", n, vm->refcount(),
-                                  vm->vcpu_count(), vm->irqfd_count(), kv != nullptr ? kv->groups().size() : 0));
+                                  vm->vcpu_count(), vm->irqfd_count(), kv != nullptr ? kv->groups().size() + kv->device_files().size() : 0));
         if (kv != nullptr) {
             for (const auto& e : kv->forwarded())
                 out.push_back(fmt::format("forwarded {} index={} subindex={} gsi={} host_irq={}", e.device().name(), e.index(),

@@ -46,6 +46,11 @@ struct Vmm::Region {
     std::unique_ptr<host::Work> remap; ///< the I/O thread's timer handler
 };
 
+namespace {
+constexpr std::uint64_t kGicDistBase = 0x08000000, kGicCpuBase = 0x08010000;
+constexpr std::uint32_t kArmTargetGenericV8 = 5;
+} // namespace
+
 Vmm::Vmm(const VmmEnv& env, std::string name) : env_(env), proc_(std::move(name)) {}
 
 Vmm::~Vmm()
@@ -108,11 +113,21 @@ int Vmm::set_up_vm(unsigned nr_vcpus, unsigned nr_irqs)
     std::uint32_t n = nr_irqs;
     kvm::DeviceAttr nr{0, kvm::kVgicGrpNrIrqs, 0, {reinterpret_cast<std::uint8_t*>(&n), sizeof n}};
     if (const int err = k.set_device_attr(proc_, vgic_fd, nr); err < 0) return err;
+    // QEMU's virt board places the distributor and the CPU interface here
+    // (hw/arm/virt.c: VIRT_GIC_DIST, VIRT_GIC_CPU); KVM_RUN refuses a vgic
+    // without them.
+    for (auto [type, base] : {std::pair{kvm::kVgicV2AddrTypeDist, kGicDistBase}, std::pair{kvm::kVgicV2AddrTypeCpu, kGicCpuBase}}) {
+        kvm::DeviceAttr addr{0, kvm::kVgicGrpAddr, type, {reinterpret_cast<std::uint8_t*>(&base), sizeof base}};
+        if (const int err = k.set_device_attr(proc_, vgic_fd, addr); err < 0) return err;
+    }
     for (unsigned id = 0; id < nr_vcpus; ++id) {
         const int fd = k.create_vcpu(proc_, vm_fd, id);
         if (fd < 0) return fd;
         vcpu_fds_.push_back(fd);
         if (kvm::Vcpu* v = vm_->vcpu(id)) vcpu_cpus_.push_back(&v->pcpu());
+        // KVM_ARM_VCPU_INIT with the preferred target and PSCI 0.2, as QEMU.
+        const std::uint32_t features[7] = {1u << 2, 0, 0, 0, 0, 0, 0};
+        if (const int err = k.vcpu_init(proc_, fd, kArmTargetGenericV8, features); err < 0) return err;
     }
     kvm::DeviceAttr init{0, kvm::kVgicGrpCtrl, kvm::kVgicCtrlInit, {}};
     if (const int err = k.set_device_attr(proc_, vgic_fd, init); err < 0) return err;

@@ -134,7 +134,8 @@ struct KvmVfioWorld {
         o << "plat0 refs=" << plat->refcount() << " open=" << plat->open_count()
           << " group refs=" << vfio.group(1)->refcount() << '\n';
         if (kv_fd >= 0 && host::file_cast<kvm::DeviceFile>(vmm.peek(kv_fd)) != nullptr) {
-            o << "kvm-vfio groups=" << dev().groups().size() << " forwarded=" << dev().forwarded().size() << '\n';
+            o << "kvm-vfio groups=" << dev().groups().size() << " device files=" << dev().device_files().size()
+              << " forwarded=" << dev().forwarded().size() << '\n';
             for (const auto& e : dev().forwarded())
                 o << " fwd " << e.index() << '.' << e.subindex() << " gsi=" << e.gsi() << " host=" << e.host_irq()
                   << '\n';

@@ -56,10 +56,15 @@ std::string run_one(const std::string& line, ScriptMachine& m)
 }
 
 /// The set-up every script starts with: plat0 open, a VM with vCPU 0, the
-/// vgic, and the kvm-vfio device with group 1 added (fds 3..9).
-constexpr const char* kSetup = "open_container\nopen_group 1\nset_container 4 3\nset_iommu 3\nget_device 4 plat0\n"
-                               "create_vm\ncreate_vcpu 6 0\ncreate_device 6 vgic-v2\ncreate_device 6 vfio\n"
-                               "set_attr 9 VFIO_GROUP ADD fd=4\n";
+/// vgic, and the kvm-vfio device with group 1 added (fds 3..9) ...
+constexpr const char* kSetupDevices = "open_container\nopen_group 1\nset_container 4 3\nset_iommu 3\nget_device 4 plat0\n"
+                                      "create_vm\ncreate_vcpu 6 0\ncreate_device 6 vgic-v2\ncreate_device 6 vfio\n"
+                                      "set_attr 9 VFIO_GROUP ADD fd=4\n";
+/// ... then the vgic's frames and initialisation and vCPU 0's init, which
+/// Linux needs before an irqfd (EAGAIN) and KVM_RUN (ENXIO, ENOEXEC).
+constexpr const char* kVgicReady = "set_attr 8 ADDR DIST value=0x8000000\nset_attr 8 ADDR CPU value=0x8010000\n"
+                                   "set_attr 8 CTRL INIT\nvcpu_init 7\n";
+const std::string kSetup = std::string(kSetupDevices) + kVgicReady;
 
 } // namespace
 
@@ -171,6 +176,67 @@ TEST_CASE("closing the VM's last file with an edge IRQ on its way to it loses no
     }
 }
 
+TEST_CASE("an attribute value that does not fit the field the device reads answers EINVAL: fd=4294967301 is not fd 5")
+{
+    ScriptMachine m;
+    run("open_container\nopen_group 1\nset_container 4 3\nset_iommu 3\nget_device 4 plat0\n"
+        "create_vm\ncreate_vcpu 6 0\ncreate_device 6 vgic-v2\ncreate_device 6 vfio\n",
+        m);
+    // virt/kvm/vfio.c kvm_vfio_set_file: get_user of an s32 fd.
+    CHECK(run_one("set_attr 9 VFIO_GROUP ADD fd=4294967300", m) == "ERR EINVAL\n"); // would be fd 4, the group
+    CHECK(m.refs().back().find("kvm-vfio-groups=0") != std::string::npos);
+    CHECK(run_one("set_attr 9 VFIO_GROUP ADD fd=-2147483649", m) == "ERR EINVAL\n");
+    CHECK(run_one("set_attr 9 VFIO_GROUP ADD fd=4", m) == "OK\n");
+    // The forwarding attribute's four u32s.
+    CHECK(run_one("set_attr 9 VFIO_DEVICE FORWARD_IRQ fd=4294967301 index=0 subindex=0 gsi=16", m) == "ERR EINVAL\n");
+    CHECK(run_one("set_attr 9 VFIO_DEVICE FORWARD_IRQ fd=5 index=0 subindex=0 gsi=-1", m) == "ERR EINVAL\n");
+    // vgic-kvm-device.c: NR_IRQS is a u32 (get_user), ADDR a u64.
+    CHECK(run_one("set_attr 8 3 0 value=4294967392", m) == "ERR EINVAL\n"); // would be 96
+    CHECK(run_one("set_attr 8 3 0 value=-1", m) == "ERR EINVAL\n");
+    CHECK(run_one("set_attr 8 0 0 value=-4096", m) == "ERR EINVAL\n");
+    CHECK(run_one("set_attr 8 3 0 value=96", m) == "OK\n");
+    CHECK(m.check().empty());
+}
+
+TEST_CASE("run_vcpu answers KVM_RUN's errno; a refused vCPU starts cleanly at a later KVM_RUN, run names the failures")
+{
+    ScriptMachine m;
+    run(kSetupDevices, m);
+    // arm.c kvm_arch_vcpu_run_pid_change: no KVM_ARM_VCPU_INIT yet.
+    CHECK(run_one("run_vcpu 7", m) == "ERR ENOEXEC\n");
+    CHECK(run_one("run_vcpu 7", m) == "ERR ENOEXEC\n");
+    CHECK(run_one("run 1000", m) == "OK now=1000 serviced=0\n"); // no longer pending
+    CHECK(run("vcpu_init 7\nset_attr 8 ADDR DIST value=0x8000000\nset_attr 8 ADDR CPU value=0x8010000\n"
+              "set_attr 8 CTRL INIT\neventfd\nirqfd 6 10 17\nset_irqs 5 1 0 1 TRIGGER EVENTFD 10\n",
+              m) == "OK\nOK\nOK\nOK\nOK fd=10\nOK\nOK\n");
+    CHECK(run_one("run_vcpu 7", m) == "OK\n");
+    CHECK(run_one("run_vcpu 7", m) == "ERR EBUSY\n"); // its thread is in KVM_RUN
+    run("run 100000\ndevice_irq plat0 1 1\nrun 200000\n", m);
+    CHECK(m.serviced() == 1);
+    CHECK(m.check().empty());
+    // A second VM whose vgic frames overlap: the first KVM_RUN is EINVAL
+    // and the VM is dead; run names the vCPU it could not start.
+    CHECK(run("create_vm\ncreate_vcpu 11 0\ncreate_device 11 vgic-v2\nset_attr 13 ADDR CPU value=0\n"
+              "set_attr 13 ADDR DIST value=0x1000\nvcpu_init 12\n",
+              m) == "OK fd=11\nOK fd=12\nOK fd=13\nOK\nOK\nOK\n");
+    CHECK(run_one("run 1000", m).find(" kvm_run_failed=12:EINVAL") != std::string::npos);
+    CHECK(run_one("run_vcpu 12", m) == "ERR EIO\n");
+    CHECK(run_one("get_attr 13 ADDR CPU", m) == "ERR EIO\n");
+    CHECK(run_one("close 13", m) == "OK\n");
+    CHECK(m.check().empty());
+}
+
+TEST_CASE("group_status, unset_container and check_extension reach VFIO's group.c and container.c answers")
+{
+    ScriptMachine m;
+    CHECK(run("open_container\nopen_group 1\ngroup_status 4\ncheck_extension 3 9\ncheck_extension 3 2\n"
+              "unset_container 4\nset_container 4 3\ngroup_status 4\nset_iommu 3\nget_device 4 plat0\n"
+              "unset_container 4\nclose 5\nunset_container 4\ngroup_status 4\ngroup_status 3\n",
+              m) == "OK fd=3\nOK fd=4\nOK flags=VIABLE\nOK value=1\nOK value=0\nERR EINVAL\nOK\n"
+                    "OK flags=VIABLE|CONTAINER_SET\nOK\nOK fd=5\nERR EBUSY\nOK\nOK\nOK flags=VIABLE\nERR ENOTTY\n");
+    CHECK(m.check().empty());
+}
+
 TEST_CASE("check reports a device interrupt nothing holds any more")
 {
     ScriptMachine m;
@@ -201,7 +267,7 @@ TEST_CASE("the configuration file overrides the default system and names a bad k
     CHECK(cfg.max_vcpus == 6);
     CHECK(cfg.pci0_msix_vectors == 2);
     ScriptMachine m(cfg);
-    run(kSetup, m);
+    run(kSetupDevices, m);
     CHECK(run_one("create_vcpu 6 5", m) == "OK fd=10\n");
     CHECK(run_one("create_vcpu 6 6", m) == "ERR EINVAL\n");
     // The minimal arch cannot forward: the attribute does not exist.

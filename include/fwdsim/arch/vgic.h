@@ -123,6 +123,17 @@ public:
     std::uint32_t dist_read(unsigned vcpu, std::uint32_t offset, sim::Cycles& cost);
     void dist_write(unsigned vcpu, std::uint32_t offset, std::uint32_t value, sim::Cycles& cost);
 
+    // --- the saved CPU interface, as userspace reaches it -----------------------
+    // (KVM_DEV_ARM_VGIC_GRP_CPU_REGS; vgic-mmio-v2.c vgic_v2_cpu_registers:
+    // GICC_CTLR, PMR, BPR, ABPR and IIDR through the saved GICH_VMCR,
+    // GICC_APR0..3 through the saved GICH_APR.)  Valid while the vCPU is
+    // not loaded; KVM refuses the access while any vCPU runs.
+    /// Whether `offset` is one of those registers (32-bit, aligned).
+    static bool cpuif_has(std::uint32_t offset);
+    /// Reads 0 and ignores a write outside them, as vgic_uaccess does.
+    std::uint32_t cpuif_read(unsigned vcpu, std::uint32_t offset) const;
+    void cpuif_write(unsigned vcpu, std::uint32_t offset, std::uint32_t value);
+
     // --- inspection -----------------------------------------------------------------
     const VirtualIrq* irq(unsigned vcpu, unsigned intid) const;
     /// The guest's GICD_CTLR.Enable.

@@ -45,10 +45,16 @@ public:
     /// -EEXIST when the VM has one already.
     int create_irqchip();
     bool has_irqchip() const { return created_; }
-    /// KVM_DEV_ARM_VGIC_GRP_NR_IRQS: a multiple of 32 in 64..1020;
-    /// -ENXIO without an irqchip, -EBUSY once initialised, -EINVAL otherwise.
+    /// KVM_DEV_ARM_VGIC_GRP_NR_IRQS (vgic-kvm-device.c
+    /// vgic_set_common_attr): -ENXIO without an irqchip; -EINVAL unless a
+    /// multiple of 32 in 64..1023 (or, a model limit, more than the host
+    /// GIC's lines); then -EBUSY once set or initialised: set once.
     int set_nr_irqs(unsigned nr_irqs);
+    /// The interrupt IDs the vgic has or will have (256 by default).
     unsigned nr_irqs() const { return nr_irqs_; }
+    /// What KVM_GET_DEVICE_ATTR NR_IRQS reads: nr_spis + 32, so 32 until
+    /// set or initialised.
+    unsigned configured_nr_irqs() const;
     /// vgic_init for `nr_vcpus` vCPUs: -ENXIO without an irqchip, -EBUSY
     /// when already initialised, -EINVAL for no vCPU or more than 8.
     int init_irqchip(unsigned nr_vcpus);
@@ -96,6 +102,7 @@ private:
     ArchEnv env_;
     bool created_ = false;
     unsigned nr_irqs_ = 256;
+    bool nr_irqs_set_ = false;
     std::unique_ptr<Vgic> vgic_;
     std::function<void(unsigned)> kick_;
     std::function<void(unsigned)> ack_;

@@ -45,6 +45,7 @@ public:
 private:
     friend class EventfdCtx;
     WakeFn fn_;
+    bool priority_exclusive_ = false;
 };
 
 class EventfdCtx {
@@ -78,6 +79,13 @@ public:
     /// eventfd_ctx_remove_wait_queue: unlinks and, if `count` is given,
     /// reads-and-clears the counter into it.
     void remove_wait(WaitQueueEntry& entry, std::uint64_t* count = nullptr);
+    /// add_wait_queue_priority_exclusive + vfs_poll (Linux 6.16+, what
+    /// KVM's irqfd registers as): -EBUSY when such a waiter is queued
+    /// already (one irqfd per eventfd, whatever its VM), else 0 with the
+    /// events already true in `events`.  The entry is woken in queue order
+    /// like any other (Linux puts it first and stops there: not modelled,
+    /// nothing else here waits on an irqfd's eventfd).
+    int add_wait_priority_exclusive(WaitQueueEntry& entry, unsigned& events);
     std::size_t waiters() const { return waiters_.size(); }
     bool hung_up() const { return hung_up_; }
 

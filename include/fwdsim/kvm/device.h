@@ -26,6 +26,7 @@ class Vm;
 // include/uapi/linux/kvm.h
 constexpr std::uint32_t kDevTypeVfio = 4;
 constexpr std::uint32_t kDevTypeArmVgicV2 = 5;
+constexpr std::uint32_t kCreateDeviceTest = 1u << 0; ///< KVM_CREATE_DEVICE_TEST
 
 /// struct kvm_device_attr; `data` is the user memory at attr.addr (an
 /// empty span models an address that cannot be read or written: -EFAULT).
@@ -58,11 +59,13 @@ public:
     virtual std::string_view name() const = 0;
     /// Errors are Linux's: -ENXIO for an unknown group or attribute.
     virtual int set_attr(host::Process& caller, const DeviceAttr& attr) = 0;
+    /// A device without a get_attr op answers -EPERM
+    /// (kvm_main.c kvm_device_ioctl_attr: no accessor).
     virtual int get_attr(host::Process& caller, const DeviceAttr& attr)
     {
         (void)caller;
         (void)attr;
-        return -ENXIO;
+        return -EPERM;
     }
     virtual int has_attr(const DeviceAttr& attr) = 0;
 };

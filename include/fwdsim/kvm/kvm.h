@@ -3,7 +3,8 @@
 // KVM_{SET,GET,HAS}_DEVICE_ATTR, KVM_IRQFD, KVM_IRQ_LINE,
 // KVM_SET_GSI_ROUTING -- each 0/fd or -errno with Linux's rules: a fd that
 // is not open -> -EBADF; an ioctl on a file that does not have it -> -ENOTTY;
-// a dead caller -> -ESRCH; an unknown device type -> -ENODEV.
+// a dead caller -> -ESRCH; an unknown device type -> -ENODEV; any VM,
+// vCPU or device ioctl on a VM marked dead (kvm_vm_dead) -> -EIO.
 //
 // init() does what kvm_arch_init and the vgic probe do at boot: it requests
 // the vgic maintenance interrupt (PPI 25) and the kick IPI on every CPU, and
@@ -99,8 +100,13 @@ public:
     // --- calls on files of `proc` --------------------------------------------
     int create_vm(host::Process& proc);
     int create_vcpu(host::Process& proc, int vm_fd, unsigned id);
+    /// KVM_RUN: the first run's checks (Vm::first_run), then the run loop.
     int run(host::Process& proc, int vcpu_fd);
-    int create_device(host::Process& proc, int vm_fd, std::uint32_t type);
+    /// KVM_ARM_VCPU_INIT (Vm::vcpu_init).
+    int vcpu_init(host::Process& proc, int vcpu_fd, std::uint32_t target, std::span<const std::uint32_t, 7> features);
+    /// KVM_CREATE_DEVICE; `flags` kCreateDeviceTest answers whether the
+    /// type exists and creates nothing.
+    int create_device(host::Process& proc, int vm_fd, std::uint32_t type, std::uint32_t flags = 0);
     int set_device_attr(host::Process& proc, int dev_fd, const DeviceAttr& attr);
     int get_device_attr(host::Process& proc, int dev_fd, const DeviceAttr& attr);
     int has_device_attr(host::Process& proc, int dev_fd, const DeviceAttr& attr);

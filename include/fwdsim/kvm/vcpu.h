@@ -76,6 +76,19 @@ public:
 
     /// KVM_RUN from the VMM's vCPU thread: starts the run loop.
     void run();
+
+    // --- KVM_ARM_VCPU_INIT state (arch/arm64/kvm/arm.c) -------------------------
+    /// VCPU_INITIALIZED: KVM_ARM_VCPU_INIT succeeded; KVM_RUN needs it.
+    bool initialized() const { return initialized_; }
+    std::uint32_t features() const { return features_; }
+    void set_initialized(std::uint32_t features)
+    {
+        initialized_ = true;
+        features_ = features;
+    }
+    /// vcpu_has_run_once: a KVM_RUN got past its first-run checks.
+    bool has_run_once() const { return has_run_once_; }
+    void set_has_run_once() { has_run_once_ = true; }
     /// The vCPU thread is gone (its file closed, the VMM killed): leave the
     /// guest at once and stop.  Cannot fail.
     void stop();
@@ -166,6 +179,9 @@ private:
 
     Vm& vm_;
     unsigned id_;
+    bool initialized_ = false;
+    std::uint32_t features_ = 0;
+    bool has_run_once_ = false;
     host::Cpu& pcpu_;
     GuestCode* guest_ = nullptr;
     State state_ = State::stopped;

@@ -2,10 +2,13 @@
 // vgic-kvm-device.c): creating it gives the VM its in-kernel irqchip, and
 // its attributes place and size it and reach the emulated distributor.
 //
-// Groups: ADDR (the guest-physical bases of the distributor and the CPU
-// interface: 4 KiB aligned, each set once -> -EEXIST), DIST_REGS (a
-// distributor register of a vCPU's view: attr = vcpu << 32 | offset),
-// NR_IRQS (before init), CTRL/INIT.  CPU_REGS is not modelled (-ENXIO).
+// Groups (Linux 6.18's checks and order; docs/linux-conformance.md):
+// ADDR (the guest-physical bases of the distributor and the CPU interface:
+// set once -> -EEXIST, 4 KiB aligned, inside the VM's 40-bit IPA space ->
+// -E2BIG; KVM_RUN checks they were set and do not overlap), DIST_REGS and
+// CPU_REGS (a register of a vCPU's view of the distributor or of its saved
+// CPU interface: attr = vcpu id (8 bits) << 32 | offset), NR_IRQS (set
+// once), CTRL/INIT.
 #pragma once
 
 #include <fwdsim/kvm/device.h>
@@ -22,7 +25,8 @@ constexpr std::uint64_t kVgicV2AddrTypeDist = 0;
 constexpr std::uint64_t kVgicV2AddrTypeCpu = 1;
 constexpr std::uint64_t kVgicCtrlInit = 0;
 
-/// The factory registered for kDevTypeArmVgicV2: -EEXIST for a second one.
+/// The factory registered for kDevTypeArmVgicV2: -EBUSY once a vCPU has
+/// run, -EEXIST for a second one.
 int create_vgic_device(Vm& vm, std::unique_ptr<KvmDevice>& out);
 
 } // namespace fwdsim::kvm

@@ -55,6 +55,13 @@ constexpr std::uint32_t kIrqRoutingIrqchip = 1;
 constexpr std::uint32_t kIrqRoutingMsi = 2;
 /// KVM_MAX_VCPUS for a vgic-v2 VM.
 constexpr unsigned kMaxVcpus = 8;
+/// VGIC_ADDR_UNDEF: a vgic base not set yet.
+constexpr std::uint64_t kVgicAddrUndef = ~std::uint64_t{0};
+/// The vgic-v2 regions (KVM_VGIC_V2_DIST_SIZE, KVM_VGIC_V2_CPU_SIZE).
+constexpr std::uint64_t kVgicV2DistSize = 0x1000, kVgicV2CpuSize = 0x2000;
+/// The IPA size of a VM created with type 0 (KVM_VM_TYPE_ARM_IPA_SIZE
+/// unset): 40 bits.
+constexpr unsigned kDefaultIpaBits = 40;
 
 /// What KVM needs from the host it runs on.
 struct KvmEnv {
@@ -104,10 +111,44 @@ public:
     /// (kvm::Kvm) frees it afterwards.
     void set_release(std::function<void(Vm&)> release) { release_ = std::move(release); }
 
+    // --- life of the VM as a whole ----------------------------------------------
+    /// kvm_vm_dead (Linux 6.12+: a failed kvm_vgic_map_resources at a first
+    /// KVM_RUN): every later VM, vCPU and device ioctl answers -EIO.
+    void mark_dead() { dead_ = true; }
+    bool dead() const { return dead_; }
+    unsigned ipa_bits() const { return kDefaultIpaBits; }
+
     // --- vCPUs -----------------------------------------------------------------
     /// KVM_CREATE_VCPU on physical CPU `pcpu`: -EINVAL for an id >= 8,
-    /// -EEXIST for an id in use, -EBUSY once the vgic is initialised.
+    /// -EBUSY once the vgic is initialised (kvm_arch_vcpu_precreate),
+    /// then -EEXIST for an id in use.
     int create_vcpu(unsigned id, host::Cpu& pcpu, Vcpu*& out);
+    /// Whether a vCPU got past a first KVM_RUN (vcpu_has_run_once).
+    bool any_vcpu_has_run() const;
+    /// Whether a vCPU is in KVM_RUN now (its thread holds its mutex:
+    /// kvm_trylock_all_vcpus fails).  A vCPU here stays in KVM_RUN until
+    /// its file is closed.
+    bool any_vcpu_in_run() const;
+    /// KVM_ARM_VCPU_INIT (arm.c kvm_arch_vcpu_ioctl_vcpu_init ->
+    /// kvm_vcpu_set_target): -EINVAL for a target other than GENERIC_V8,
+    /// -ENOENT for unknown feature bits or any in features[1..6], -EINVAL
+    /// for one the modelled host lacks or a feature set other than the
+    /// VM's first.
+    int vcpu_init(Vcpu& vcpu, std::uint32_t target, std::span<const std::uint32_t, 7> features);
+    /// KVM_RUN's first-run work (kvm_arch_vcpu_run_pid_change): -ENOEXEC
+    /// before KVM_ARM_VCPU_INIT; then, with a vgic, kvm_vgic_map_resources
+    /// -- -ENXIO for a base not set, -EINVAL for DIST and CPU regions that
+    /// overlap, vgic_init's errno -- after which the VM is dead.
+    int first_run(Vcpu& vcpu);
+
+    // --- the vgic-v2's guest-physical frames (vgic-kvm-device.c kvm_vgic_addr) -------
+    /// vgic_check_iorange in Linux's order: -EEXIST when set, -EINVAL for
+    /// an unaligned base or a wrap, -E2BIG beyond the IPA size.
+    /// `type` is kVgicV2AddrTypeDist (0) or ...Cpu (1).
+    int set_vgic_base(unsigned type, std::uint64_t addr);
+    std::uint64_t vgic_base(unsigned type) const { return vgic_base_[type & 1]; }
+    /// vgic_ready: the first KVM_RUN mapped its resources.
+    bool vgic_ready() const { return vgic_ready_; }
     Vcpu* vcpu(unsigned id) const;
     std::vector<Vcpu*> vcpus() const;
     unsigned vcpu_count() const;
@@ -115,12 +156,18 @@ public:
     // --- devices (KVM_CREATE_DEVICE) ----------------------------------------------
     /// Adds a device made by its type's factory; the VM owns it.
     KvmDevice& add_device(std::unique_ptr<KvmDevice> dev);
+    /// Unlinks and destroys a device whose fd could not be installed.
+    void remove_device(KvmDevice& dev);
     std::vector<KvmDevice*> devices() const;
 
     // --- interrupts ------------------------------------------------------------------
     /// KVM_IRQ_LINE with the ARM encoding of `irq` (type, vcpu index, number).
     int irq_line(std::uint32_t irq, std::uint32_t level);
-    /// KVM_IRQFD: assign (with an optional resamplefd) or deassign.
+    /// KVM_IRQFD (virt/kvm/eventfd.c, Linux 6.18): -EINVAL for an unknown
+    /// flag; deassign: -EBADF/-EINVAL for `fd`, else 0 whether or not an
+    /// irqfd matched; assign: -EAGAIN before the vgic is initialised, then
+    /// -EBADF/-EINVAL for `fd` and (RESAMPLE) `resamplefd`, -EBUSY when an
+    /// irqfd of any VM waits on that eventfd.  Any GSI is accepted.
     int irqfd(host::Process& proc, int fd, std::uint32_t gsi, std::uint32_t flags, int resamplefd);
     /// KVM_SET_GSI_ROUTING: replaces the table; -EINVAL for a bad entry
     /// (unknown type, a pin or MSI data outside the SPIs, a GSI given twice).
@@ -222,6 +269,11 @@ private:
     KvmEnv env_;
     std::unique_ptr<arch::VmArch> arch_;
     unsigned refcount_ = 1;
+    bool dead_ = false;
+    bool vgic_ready_ = false;
+    std::uint64_t vgic_base_[2] = {kVgicAddrUndef, kVgicAddrUndef};
+    bool vcpu_features_configured_ = false; ///< KVM_ARCH_FLAG_VCPU_FEATURES_CONFIGURED
+    std::uint32_t vcpu_features_ = 0;
     std::function<void(Vm&)> release_;
     std::vector<std::unique_ptr<Vcpu>> vcpus_; // by id; null where none
     std::list<std::unique_ptr<KvmDevice>> devices_;

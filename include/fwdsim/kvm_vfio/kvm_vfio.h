@@ -84,7 +84,10 @@ public:
     int has_attr(const kvm::DeviceAttr& attr) override;
 
     const boost::intrusive::list<ForwardedIrq>& forwarded() const { return forwarded_; }
+    /// The VFIO files KVM_DEV_VFIO_FILE ADD took: group files and (Linux
+    /// 6.5+) device files.
     const std::vector<vfio::GroupRef>& groups() const { return groups_; }
+    const std::vector<vfio::DeviceRef>& device_files() const { return devices_; }
     vfio::ForwardingPolicy policy() const { return policy_; }
 
 private:
@@ -100,6 +103,9 @@ private:
 
     kvm::Vm& vm_;
     std::vector<vfio::GroupRef> groups_;
+    std::vector<vfio::DeviceRef> devices_;
+    /// Whether `dev` was made known to KVM: its group file or a file of it added.
+    bool known(const vfio::Device& dev) const;
     boost::intrusive::list<ForwardedIrq> forwarded_;
     vfio::ForwardingPolicy policy_ = vfio::ForwardingPolicy::exclusive;
 };

@@ -36,6 +36,7 @@ inline constexpr unsigned VFIO_DEVICE_RESET = vfio_ioctl(11);
 inline constexpr int VFIO_API_VERSION = 0;
 inline constexpr unsigned VFIO_TYPE1_IOMMU = 1;
 inline constexpr unsigned VFIO_TYPE1v2_IOMMU = 3;
+inline constexpr unsigned VFIO_UNMAP_ALL = 9; ///< an extension type1 answers, not an IOMMU type
 
 inline constexpr std::uint32_t VFIO_GROUP_FLAGS_VIABLE = 1u << 0;
 inline constexpr std::uint32_t VFIO_GROUP_FLAGS_CONTAINER_SET = 1u << 1;

@@ -26,6 +26,42 @@ struct Answer {
     static Answer error(int e) { return Answer{e, {}}; }
 };
 
+/// A number as a script line wrote it, at its full width (sign and
+/// magnitude up to 2^64 - 1), so that the field it fills can say whether it
+/// fits: a value that does not answers ERR EINVAL, never a truncation.
+struct Number {
+    bool negative = false;
+    std::uint64_t magnitude = 0;
+
+    static Number of(std::int64_t v)
+    {
+        return v < 0 ? Number{true, 0 - static_cast<std::uint64_t>(v)} : Number{false, static_cast<std::uint64_t>(v)};
+    }
+    /// Fits an unsigned field of `bits` bits (1..64).
+    bool fits_unsigned(unsigned bits) const
+    {
+        if (negative && magnitude != 0) return false;
+        return bits >= 64 || magnitude < (std::uint64_t{1} << bits);
+    }
+    /// Fits a two's-complement field of `bits` bits (2..64).
+    bool fits_signed(unsigned bits) const
+    {
+        const std::uint64_t limit = std::uint64_t{1} << (bits - 1); // |min|
+        return negative ? magnitude <= limit : magnitude < limit;
+    }
+    /// The value as the field holds it; call only when it fits.
+    std::uint64_t as_unsigned() const { return magnitude; }
+    std::int64_t as_signed() const
+    {
+        return negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
+    }
+    bool operator==(std::int64_t v) const { return *this == of(v); }
+    bool operator==(const Number& o) const
+    {
+        return magnitude == o.magnitude && (negative == o.negative || magnitude == 0);
+    }
+};
+
 struct SetIrqsArgs {
     int fd = -1;
     std::uint32_t index = 0, start = 0, count = 0;
@@ -38,8 +74,15 @@ struct AttrArgs {
     int fd = -1;
     std::uint32_t group = 0;
     std::uint64_t attr = 0;
-    std::map<std::string, std::int64_t> values; ///< key=value arguments of the attribute
+    std::map<std::string, Number> values;      ///< key=value arguments of the attribute, at full width
     bool bad_address = false;                  ///< addr=bad: the argument cannot be read (EFAULT)
+};
+
+/// struct kvm_vcpu_init: the target and seven feature words.
+struct VcpuInitArgs {
+    int fd = -1;
+    std::uint32_t target = 5;               ///< KVM_ARM_TARGET_GENERIC_V8, what KVM_ARM_PREFERRED_TARGET answers
+    std::uint32_t features[7] = {0, 0, 0, 0, 0, 0, 0};
 };
 
 /// What a script can ask of the simulated machine.  Contract: every method
@@ -53,14 +96,27 @@ public:
     virtual Answer set_container(int group_fd, int container_fd) = 0;
     virtual Answer set_iommu(int container_fd, std::uint32_t type) = 0;
     virtual Answer get_device(int group_fd, const std::string& name) = 0;
+    /// VFIO_GROUP_GET_STATUS: OK flags=VIABLE|CONTAINER_SET (or 0).
+    virtual Answer group_status(int group_fd) = 0;
+    /// VFIO_GROUP_UNSET_CONTAINER.
+    virtual Answer unset_container(int group_fd) = 0;
+    /// VFIO_CHECK_EXTENSION: OK value=N.
+    virtual Answer check_extension(int container_fd, std::uint64_t extension) = 0;
     virtual Answer irq_info(int device_fd, std::uint32_t index) = 0;
     virtual Answer eventfd() = 0;
     virtual Answer set_irqs(const SetIrqsArgs& args) = 0;
     virtual Answer create_vm() = 0;
     virtual Answer create_vcpu(int vm_fd, std::uint32_t id) = 0;
-    virtual Answer create_device(int vm_fd, std::uint32_t type) = 0;
+    /// KVM_CREATE_DEVICE; flags may hold KVM_CREATE_DEVICE_TEST (1).
+    virtual Answer create_device(int vm_fd, std::uint32_t type, std::uint32_t flags) = 0;
     virtual Answer set_attr(const AttrArgs& args) = 0;
+    /// KVM_GET_DEVICE_ATTR: OK value=<hex> with what the device wrote.
+    virtual Answer get_attr(const AttrArgs& args) = 0;
     virtual Answer has_attr(const AttrArgs& args) = 0;
+    /// KVM_ARM_VCPU_INIT.
+    virtual Answer vcpu_init(const VcpuInitArgs& args) = 0;
+    /// KVM_RUN on one vCPU now, with its errno.
+    virtual Answer run_vcpu(int vcpu_fd) = 0;
     virtual Answer irqfd(int vm_fd, int event_fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd) = 0;
     virtual Answer irq_line(int vm_fd, std::uint32_t field, std::uint32_t level) = 0;
     virtual Answer close(int fd) = 0;

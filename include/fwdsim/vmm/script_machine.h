@@ -21,8 +21,9 @@
 // is the VFIO index (0 INTx, 2 MSI-X) and the subindex (MSI-X vector)
 // follows the name after a colon: `device_irq pci0:3 2 1` is vector 3.
 //
-// vCPUs: a vCPU created by the script enters KVM_RUN at the first `run`
-// after its creation, with a guest::Guest (idle workload).  The guest on
+// vCPUs: a vCPU enters KVM_RUN at `run_vcpu FD` (KVM_RUN's errno is the
+// answer), or else at the first `run` after its creation (a failure is
+// named in run's answer), with a guest::Guest (idle workload).  The guest on
 // the first vCPU started in a VM gets a handler for each GSI then routed in
 // that VM -- by an irqfd (KVM_IRQFD) or a forwarded entry (FORWARD_IRQ) --
 // at INTID gsi + 32, edge or level as the device IRQ behind it (for an
@@ -85,14 +86,20 @@ public:
     Answer set_container(int group_fd, int container_fd) override;
     Answer set_iommu(int container_fd, std::uint32_t type) override;
     Answer get_device(int group_fd, const std::string& name) override;
+    Answer group_status(int group_fd) override;
+    Answer unset_container(int group_fd) override;
+    Answer check_extension(int container_fd, std::uint64_t extension) override;
     Answer irq_info(int device_fd, std::uint32_t index) override;
     Answer eventfd() override;
     Answer set_irqs(const SetIrqsArgs& args) override;
     Answer create_vm() override;
     Answer create_vcpu(int vm_fd, std::uint32_t id) override;
-    Answer create_device(int vm_fd, std::uint32_t type) override;
+    Answer create_device(int vm_fd, std::uint32_t type, std::uint32_t flags) override;
     Answer set_attr(const AttrArgs& args) override;
+    Answer get_attr(const AttrArgs& args) override;
     Answer has_attr(const AttrArgs& args) override;
+    Answer vcpu_init(const VcpuInitArgs& args) override;
+    Answer run_vcpu(int vcpu_fd) override;
     Answer irqfd(int vm_fd, int event_fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd) override;
     Answer irq_line(int vm_fd, std::uint32_t field, std::uint32_t level) override;
     Answer close(int fd) override;

@@ -321,6 +321,57 @@ bool Vgic::has_pending(unsigned vcpu) const
 std::size_t Vgic::ap_list_size(unsigned vcpu) const { return vcpus_.at(vcpu)->ap_list.size(); }
 bool Vgic::overflowed(unsigned vcpu) const { return vcpus_.at(vcpu)->overflow; }
 
+// --- the saved CPU interface (vgic_mmio_read_vcpuif / vgic_mmio_write_vcpuif) ----------
+
+namespace {
+// GICC offsets (IHI 0048B 4.4) and the GICH_VMCR fields behind them.
+constexpr std::uint32_t kGiccCtlr = 0x00, kGiccPmr = 0x04, kGiccBpr = 0x08, kGiccAbpr = 0x1C, kGiccApr0 = 0xD0,
+                        kGiccApr3 = 0xDC, kGiccIidr = 0xFC;
+/// GICC_CTLR's bits as GICH_VMCR holds them: EnableGrp0/1, AckCtl, FIQEn, CBPR, EOImode.
+constexpr std::uint32_t kVmcrCtlrMask = gic::gich::vmcr_veng0 | gic::gich::vmcr_veng1 | gic::gich::vmcr_vackctl |
+                                        gic::gich::vmcr_vfiqen | gic::gich::vmcr_vcbpr | gic::gich::vmcr_vem;
+/// KVM's GICC_IIDR: product KVM (0x4B), architecture v2, implementer ARM (0x43B).
+constexpr std::uint32_t kKvmGiccIidr = (0x4Bu << 20) | (0x2u << 16) | 0x43Bu;
+} // namespace
+
+bool Vgic::cpuif_has(std::uint32_t off)
+{
+    if (off & 3) return false;
+    return off == kGiccCtlr || off == kGiccPmr || off == kGiccBpr || off == kGiccAbpr || off == kGiccIidr ||
+           (off >= kGiccApr0 && off <= kGiccApr3);
+}
+
+std::uint32_t Vgic::cpuif_read(unsigned vcpu, std::uint32_t off) const
+{
+    const Vcpu& v = *vcpus_.at(vcpu);
+    if (!cpuif_has(off)) return 0;
+    switch (off) {
+    case kGiccCtlr: return v.vmcr & kVmcrCtlrMask;
+    case kGiccPmr: return (v.vmcr >> gic::gich::vmcr_vpmr_shift) << 3; // 5 priority bits, in GICC_PMR[7:3]
+    case kGiccBpr: return (v.vmcr >> gic::gich::vmcr_vbpr_shift) & 7;
+    case kGiccAbpr: return (v.vmcr >> gic::gich::vmcr_vabpr_shift) & 7;
+    case kGiccIidr: return kKvmGiccIidr;
+    default: return off == kGiccApr0 ? v.apr : 0; // vgic_mmio_read_apr: one APR on a v2 interface
+    }
+}
+
+void Vgic::cpuif_write(unsigned vcpu, std::uint32_t off, std::uint32_t value)
+{
+    Vcpu& v = *vcpus_.at(vcpu);
+    if (!cpuif_has(off)) return;
+    auto field = [&](unsigned shift, std::uint32_t mask, std::uint32_t val) {
+        v.vmcr = (v.vmcr & ~(mask << shift)) | ((val & mask) << shift);
+    };
+    switch (off) {
+    case kGiccCtlr: v.vmcr = (v.vmcr & ~kVmcrCtlrMask) | (value & kVmcrCtlrMask); break;
+    case kGiccPmr: field(gic::gich::vmcr_vpmr_shift, 0x1F, value >> 3); break;
+    case kGiccBpr: field(gic::gich::vmcr_vbpr_shift, 7, value); break;
+    case kGiccAbpr: field(gic::gich::vmcr_vabpr_shift, 7, value); break;
+    case kGiccApr0: v.apr = value; break;
+    default: break; // IIDR, APR1..3: write-ignored
+    }
+}
+
 // The emulated distributor decodes through the one GICD map (gicd_map.h),
 // as vgic-mmio-v2.c does through its table, and keeps its own semantics per
 // register below.  IGROUPR, CPENDSGIR and SPENDSGIR read as zero and ignore

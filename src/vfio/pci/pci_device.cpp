@@ -97,6 +97,10 @@ int PciDevice::bus_check_set_irqs(const IrqSetRequest& req)
 {
     const bool none = req.data_type == VFIO_IRQ_SET_DATA_NONE;
     const bool eventfd = req.data_type == VFIO_IRQ_SET_DATA_EVENTFD;
+    // vfio_pci_set_irqs_ioctl: a handler per index and single action, else ENOTTY.
+    if (req.action != VFIO_IRQ_SET_ACTION_MASK && req.action != VFIO_IRQ_SET_ACTION_UNMASK &&
+        req.action != VFIO_IRQ_SET_ACTION_TRIGGER)
+        return -ENOTTY;
     switch (req.index) {
     case VFIO_PCI_INTX_IRQ_INDEX:
         if (req.action == VFIO_IRQ_SET_ACTION_MASK || req.action == VFIO_IRQ_SET_ACTION_UNMASK) {
@@ -131,10 +135,14 @@ int PciDevice::bus_check_set_irqs(const IrqSetRequest& req)
         return 0;
     }
     case VFIO_PCI_ERR_IRQ_INDEX:
-    case VFIO_PCI_REQ_IRQ_INDEX:
+    case VFIO_PCI_REQ_IRQ_INDEX: {
         if (req.action != VFIO_IRQ_SET_ACTION_TRIGGER) return -ENOTTY;
         if (req.index == VFIO_PCI_ERR_IRQ_INDEX && !config_.pcie) return -ENOTTY;
+        // vfio_pci_set_ctx_trigger_single: a NONE loopback needs a trigger.
+        const host::EventfdCtxRef& t = req.index == VFIO_PCI_ERR_IRQ_INDEX ? err_trigger_ : req_trigger_;
+        if (none && req.count == 1 && !t) return -EINVAL;
         return 0;
+    }
     default: return -EINVAL;
     }
 }
@@ -205,8 +213,12 @@ void PciDevice::bus_apply_set_irqs(IrqSetRequest& req)
     case VFIO_PCI_REQ_IRQ_INDEX: {
         // vfio_pci_set_ctx_trigger_single: DATA_NONE/BOOL are loopback tests.
         host::EventfdCtxRef& t = req.index == VFIO_PCI_ERR_IRQ_INDEX ? err_trigger_ : req_trigger_;
-        if (eventfd) t = std::move(req.eventfds[0]);
-        else if (req.count == 0) t.reset();
+        // An fd below -1 leaves the trigger as it is.
+        if (eventfd) {
+            if (req.fds[0] >= -1) t = std::move(req.eventfds[0]);
+        } else if (req.count == 0) {
+            t.reset();
+        }
         else if (flag(0) && t) t->signal();
         return;
     }

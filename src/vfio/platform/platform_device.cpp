@@ -64,7 +64,7 @@ int PlatformDevice::bus_check_set_irqs(const IrqSetRequest& req)
         // physical GIC never raised.
         if (c.forwarded()) return -EBUSY;
         return 0;
-    default: return -EINVAL;
+    default: return -ENOTTY; // vfio_platform_set_irqs_ioctl: no handler for this action
     }
 }
 
