@@ -501,7 +501,7 @@ struct System::Impl {
             for (auto& x : dev_irqs) tracer->declare(x->journey->device_track());
         }
         for (const VmConfig& v : cfg.vms) launch_vmm(v, false);
-        for (auto& [name, m] : vmms) (void)m->run_vcpus();
+        for (auto& [name, m] : vmms) start_vcpus(*m, name);
         for (auto& x : dev_irqs) x->source->start(events.now());
         for (const ModeSwitch& s : cfg.vmm.switches) {
             // `irq` is the interrupt's position in the device's list (its
@@ -593,7 +593,16 @@ struct System::Impl {
             guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
             deliver(*x, x->cfg->delivery);
         }
-        if (run) (void)vm.run_vcpus();
+        if (run) start_vcpus(vm, v.name);
+    }
+
+    /// KVM_RUN on each vCPU; since #21 it answers Linux's errnos (an
+    /// uninitialised vCPU, vgic frames unset or overlapping), and a VM whose
+    /// vCPUs do not run must not pass for an idle one.
+    void start_vcpus(vmm::Vmm& m, const std::string& vm)
+    {
+        if (const int err = m.run_vcpus(); err < 0)
+            throw sim::ConfigError(cfg.origin, 0, "vms." + vm, "KVM_RUN failed: errno " + std::to_string(-err));
     }
 
     void kill_vmm(const std::string& vm, sim::Rng& rng)
