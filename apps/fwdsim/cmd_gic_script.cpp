@@ -1,24 +1,24 @@
 // fwdsim gic-script FILE|-: drives a bare GIC, one command a line.
+#include "cli.h"
 #include "commands.h"
 
 #include <fwdsim/gic/gic_script.h>
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <iostream>
-#include <string_view>
+#include <stdexcept>
+#include <string>
 
 namespace fwdsim::app {
 namespace {
 
-constexpr const char* kHelp = R"(usage: fwdsim gic-script [--irqs N] [--cpus N] [--lrs N] [--priority-bits N] FILE|-
-
-Drives a bare GICv2 model one command a line (FILE, or - for standard input),
+constexpr const char* kDescription = R"(Drives a bare GICv2 model one command a line (FILE, or - for standard input),
 answering one line per command.  Addresses are QEMU virt's: GICD 0x08000000,
 GICC 0x08010000, GICH 0x08030000, GICV 0x08040000 (GICH/GICV are the selected
-CPU's).
+CPU's).)";
 
+constexpr const char* kCommands = R"(commands:
   cpu N                 select the CPU whose banked view later accesses use
   readl ADDR | readb ADDR          -> OK 0xVALUE
   writel ADDR VALUE | writeb ADDR VALUE
@@ -30,11 +30,7 @@ CPU's).
   maint CPU             whether the maintenance PPI 25 is pending at CPU
 Numbers are decimal or 0x-prefixed; '#' starts a comment; a malformed line
 answers ERR <reason> and the script goes on.  Before each command the
-simulation runs until all propagation under way has reached the outputs.
-
-options: --irqs N (interrupt IDs, default 256) --cpus N (default 1)
-         --lrs N (list registers, default 4) --priority-bits N (default 5)
-)";
+simulation runs until all propagation under way has reached the outputs.)";
 
 } // namespace
 
@@ -42,34 +38,18 @@ int gic_script_main(int argc, char** argv)
 {
     gic::GicScriptOptions options;
     std::string file;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            fmt::print("{}", kHelp);
-            return 0;
-        }
-        unsigned* target = a == "--irqs" ? &options.irqs
-                           : a == "--cpus" ? &options.cpus
-                           : a == "--lrs" ? &options.lrs
-                           : a == "--priority-bits" ? &options.priority_bits
-                                                    : nullptr;
-        if (target != nullptr) {
-            if (i + 1 >= argc || !parse_number(argv[i + 1], *target)) {
-                fmt::print(stderr, "fwdsim gic-script: {} needs a number\n", a);
-                return 2;
-            }
-            ++i;
-        } else if (file.empty() && (a == "-" || a[0] != '-')) {
-            file = a;
-        } else {
-            fmt::print(stderr, "fwdsim gic-script: unexpected argument '{}'\n{}", a, kHelp);
-            return 2;
-        }
-    }
-    if (file.empty()) {
-        fmt::print(stderr, "{}", kHelp);
-        return 2;
-    }
+    CLI::App app(kDescription, "fwdsim gic-script");
+    app.add_option("FILE", file, "the script, or - for standard input")->required();
+    const auto count = [&app](const std::string& name, const std::string& help, unsigned& target) {
+        add_number<unsigned>(app, name, "N", help + " (default " + std::to_string(target) + ")",
+                             [&target](unsigned v) { target = v; });
+    };
+    count("--irqs", "interrupt IDs the distributor implements", options.irqs);
+    count("--cpus", "CPU interfaces", options.cpus);
+    count("--lrs", "list registers per CPU", options.lrs);
+    count("--priority-bits", "priority bits implemented", options.priority_bits);
+    app.footer(kCommands);
+    if (const int st = parse_cli(app, "gic-script", argc, argv); st >= 0) return st;
     try {
         return with_script_input("gic-script", file, [&](std::istream& in) { gic::run_gic_script(in, std::cout, options); });
     } catch (const std::invalid_argument& e) {

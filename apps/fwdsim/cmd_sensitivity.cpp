@@ -2,6 +2,7 @@
 // declares (`compare:`) move over the cost profile's uncertainty --
 // one primitive at a time (a tornado table) and jointly (Latin hypercube).
 #include "batch.h"
+#include "cli.h"
 #include "commands.h"
 
 #include <fwdsim/scenario/sensitivity.h>
@@ -13,49 +14,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unistd.h>
 #include <vector>
 
 namespace fwdsim::app {
 namespace {
-
-void usage()
-{
-    fmt::print(
-        "usage: fwdsim sensitivity FILE [options]\n\n"
-        "Perturbs every cost primitive over its range (`fwdsim profile` lists them) and\n"
-        "reports which primitives move each result of FILE's sweep points and whether\n"
-        "each comparison the scenario declares (`compare:`) survives: at every end of\n"
-        "every primitive's range taken alone (with the value at which it turns, if it\n"
-        "does) and in what fraction of joint Latin-hypercube samples.\n\n"
-        "options:\n"
-        "  --point N          analyse sweep point N (repeatable; default: every point)\n"
-        "  --where KEY=VALUE  analyse the points whose sweep parameter KEY (its full path\n"
-        "                     or its last part, e.g. rate_per_s) is VALUE (repeatable)\n"
-        "  --samples N        joint samples (default 256; 0: one at a time only)\n"
-        "  --no-oat           skip the one-at-a-time runs\n"
-        "  --seed N           seed of the joint samples (default 1; runs keep the scenario's seed)\n"
-        "  --profile FILE     a cost profile instead of the scenario's\n"
-        "  --duration-us US   override every point's duration\n"
-        "  --jobs N           threads (default: the CPUs this process may use); results do not depend on it\n"
-        "  --top N            primitives shown per metric in the table (default 8)\n"
-        "  --json FILE        write the whole report as JSON (scripts/plot.sh --tornado draws it)\n"
-        "  --csv FILE         write the one-at-a-time table as CSV\n"
-        "  --markdown FILE    write each comparison's robustness as a Markdown table\n"
-        "  --quiet            print no table\n\n"
-        "on a cluster (the analysis is a fixed list of simulations):\n"
-        "  --shard I/N --runs OUT   run only slice I of N and write its runs to OUT\n"
-        "  --from OUT ...           analyse from every slice's runs (repeatable); each is\n"
-        "                           checked to belong to this analysis, none may be missing\n"
-        "                           or doubled.  The other options must be the same for all.\n");
-}
 
 struct Options {
     std::string file, profile, json, csv, markdown, shard, runs;
@@ -66,6 +36,79 @@ struct Options {
     std::size_t top = 8;
     bool quiet = false;
 };
+
+int parse(int argc, char** argv, Options& o)
+{
+    CLI::App app("Perturbs every cost primitive over its range (`fwdsim profile` lists them) and reports which\n"
+                 "primitives move each result of FILE's sweep points and whether each comparison the scenario\n"
+                 "declares (`compare:`) survives: at every end of every primitive's range taken alone (with the\n"
+                 "value at which it turns, if it does) and in what fraction of joint Latin-hypercube samples.",
+                 "fwdsim sensitivity");
+    app.add_option("FILE", o.file, "the scenario file (docs/scenario-format.md)")->required();
+    app.add_option_function<std::vector<std::string>>(
+           "--point",
+           [&o](const std::vector<std::string>& v) {
+               for (const auto& s : v) {
+                   if (!parse_number(s, o.points.emplace_back()))
+                       throw CLI::ValidationError("--point needs a number, not '" + s + "'");
+               }
+           },
+           "analyse sweep point N (repeatable; default: every point)")
+        ->type_name("N")
+        ->allow_extra_args(false);
+    app.add_option_function<std::vector<std::string>>(
+           "--where",
+           [&o](const std::vector<std::string>& v) {
+               for (const auto& s : v) {
+                   const auto eq = s.find('=');
+                   if (eq == std::string::npos || eq == 0)
+                       throw CLI::ValidationError("--where needs KEY=VALUE, not '" + s + "'");
+                   o.where.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+               }
+           },
+           "analyse the points whose sweep parameter KEY (its full path or its last part, e.g. rate_per_s) "
+           "is VALUE (repeatable)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+    add_number<unsigned>(app, "--samples", "N", "joint Latin-hypercube samples (default 256; 0: one at a time only)",
+                         [&o](unsigned v) { o.run.samples = v; });
+    app.add_flag_callback("--no-oat", [&o] { o.run.one_at_a_time = false; }, "skip the one-at-a-time runs");
+    add_number<std::uint64_t>(app, "--seed", "N", "seed of the joint samples (default 1; runs keep the scenario's seed)",
+                              [&o](std::uint64_t v) { o.run.seed = v; });
+    app.add_option("--profile", o.profile, "a cost profile instead of the scenario's")->type_name("FILE");
+    add_number<double>(app, "--duration-us", "US", "every point's length in microseconds of simulated time, in (0, 1e9]",
+                       [&o](double d) {
+                           if (!(std::isfinite(d) && d > 0 && d <= 1e9))
+                               throw CLI::ValidationError("--duration-us must be in (0, 1e9]");
+                           o.run.duration_us = d;
+                       });
+    add_number<unsigned>(app, "--jobs", "N",
+                         "threads (default: the CPUs this process may use -- its affinity mask, or "
+                         "SLURM_CPUS_PER_TASK -- here " + std::to_string(usable_cpus().cpus) +
+                             "); results do not depend on it",
+                         [&o](unsigned v) { o.run.jobs = v; })
+        ->envname("FWDSIM_JOBS");
+    add_number<std::size_t>(app, "--top", "N", "primitives shown per metric in the table (default 8)",
+                            [&o](std::size_t v) { o.top = v; });
+    app.add_option("--json", o.json, "write the whole report as JSON (scripts/plot.sh --tornado draws it)")
+        ->type_name("FILE");
+    app.add_option("--csv", o.csv, "write the one-at-a-time table as CSV")->type_name("FILE");
+    app.add_option("--markdown", o.markdown, "write each comparison's robustness as a Markdown table")->type_name("FILE");
+    app.add_flag("--quiet", o.quiet, "print no table");
+    app.add_option("--shard", o.shard, "run only slice I of N of the analysis's simulations (with --runs)")
+        ->type_name("I/N");
+    app.add_option("--runs", o.runs, "where --shard writes its slice's runs")->type_name("OUT");
+    app.add_option_function<std::vector<std::string>>(
+           "--from", [&o](const std::vector<std::string>& v) { o.from.insert(o.from.end(), v.begin(), v.end()); },
+           "analyse from every slice's runs (repeatable); each is checked to belong to this analysis, none may "
+           "be missing or doubled")
+        ->type_name("OUT")
+        ->allow_extra_args(false);
+    app.footer("On a cluster (the analysis is a fixed list of simulations): `--shard I/N --runs OUT` runs\n"
+               "slice I of N, then `--from OUT ...` analyses every slice's runs; the other options must be\n"
+               "the same for all.  Environment: FWDSIM_JOBS (as --jobs).");
+    return parse_cli(app, "sensitivity", argc, argv);
+}
 
 bool matches(const scenario::SweepPoint& p, const std::pair<std::string, std::string>& w)
 {
@@ -111,79 +154,7 @@ int sensitivity_main(int argc, char** argv)
     Options o;
     o.run.samples = 256;
     o.run.jobs = 0;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        auto value = [&]() -> std::optional<std::string> {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim sensitivity: {} needs a value\n", a);
-                return std::nullopt;
-            }
-            return std::string(argv[++i]);
-        };
-        auto number = [&]<class T>(T& out) -> bool {
-            const auto s = value();
-            if (s && parse_number(*s, out)) return true;
-            if (s) fmt::print(stderr, "fwdsim sensitivity: {} needs a number, not '{}'\n", a, *s);
-            return false;
-        };
-        bool ok = true;
-        if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
-        } else if (a == "--point") {
-            ok = number(o.points.emplace_back());
-        } else if (a == "--where") {
-            const auto s = value();
-            const auto eq = s ? s->find('=') : std::string::npos;
-            ok = s && eq != std::string::npos && eq > 0;
-            if (s && !ok) fmt::print(stderr, "fwdsim sensitivity: --where needs KEY=VALUE, not '{}'\n", *s);
-            if (ok) o.where.emplace_back(s->substr(0, eq), s->substr(eq + 1));
-        } else if (a == "--samples") {
-            ok = number(o.run.samples);
-        } else if (a == "--no-oat") {
-            o.run.one_at_a_time = false;
-        } else if (a == "--seed") {
-            ok = number(o.run.seed);
-        } else if (a == "--jobs") {
-            ok = number(o.run.jobs);
-        } else if (a == "--top") {
-            ok = number(o.top);
-        } else if (a == "--duration-us") {
-            double d = 0;
-            ok = number(d);
-            if (ok && !(std::isfinite(d) && d > 0 && d <= 1e9)) {
-                fmt::print(stderr, "fwdsim sensitivity: --duration-us must be in (0, 1e9]\n");
-                ok = false;
-            }
-            if (ok) o.run.duration_us = d;
-        } else if (a == "--profile" || a == "--json" || a == "--csv" || a == "--shard" || a == "--runs") {
-            const auto s = value();
-            ok = s.has_value();
-            if (ok) {
-                (a == "--profile" ? o.profile : a == "--json" ? o.json : a == "--csv" ? o.csv : a == "--shard" ? o.shard : o.runs) = *s;
-            }
-        } else if (a == "--markdown") {
-            const auto s = value();
-            ok = s.has_value();
-            if (ok) o.markdown = *s;
-        } else if (a == "--from") {
-            const auto s = value();
-            ok = s.has_value();
-            if (ok) o.from.push_back(*s);
-        } else if (a == "--quiet") {
-            o.quiet = true;
-        } else if (!a.empty() && a[0] != '-' && o.file.empty()) {
-            o.file = std::string(a);
-        } else {
-            fmt::print(stderr, "fwdsim sensitivity: unknown option '{}' (see --help)\n", a);
-            return 2;
-        }
-        if (!ok) return 2;
-    }
-    if (o.file.empty()) {
-        fmt::print(stderr, "fwdsim sensitivity: which scenario file? (see --help)\n");
-        return 2;
-    }
+    if (const int st = parse(argc, argv, o); st >= 0) return st;
     for (const auto* a : {&o.json, &o.csv, &o.markdown}) {
         for (const auto* b : {&o.json, &o.csv, &o.markdown}) {
             if (a < b && !a->empty() && *a == *b) {

@@ -1,4 +1,5 @@
 // fwdsim vmm-script FILE|-: a VMM process making one kernel call a line.
+#include "cli.h"
 #include "commands.h"
 
 #include <fwdsim/sim/config_error.h>
@@ -10,14 +11,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <string_view>
+#include <string>
 
 namespace fwdsim::app {
 namespace {
 
-constexpr const char* kHelp = R"(usage: fwdsim vmm-script [--config FILE] FILE|-
-
-Runs a VMM process "vmm" on a simulated ARM/GICv2 host with VFIO and KVM
+constexpr const char* kDescription = R"(Runs a VMM process "vmm" on a simulated ARM/GICv2 host with VFIO and KVM
 (kvm-vfio with IRQ forwarding).  Each line of FILE (or standard input, -)
 is one call made by that process; each is answered by one line as soon as
 it is read (output flushed), so a program can drive the tool through a
@@ -25,8 +24,9 @@ pipe:  OK [results]  or  ERR <ERRNO NAME>  (or ERR <reason> for a malformed
 line, which is skipped).  '#' starts a comment.  Numbers are decimal or
 0x-prefixed, read at full width: one that does not fit the field it fills
 answers ERR EINVAL (never a truncation).  The answers follow Linux 6.18
-(docs/linux-conformance.md).
+(docs/linux-conformance.md).)";
 
+constexpr const char* kCalls = R"(calls:
 VFIO    open_container                      -> OK fd=N
         open_group GROUP                    -> OK fd=N
         set_container GROUP_FD CONTAINER_FD
@@ -79,49 +79,24 @@ The default system: CPU 0 for the host and one CPU per vCPU (up to 4);
 vfio-platform plat0 in IOMMU group 1 (index 0: level SPI 40, index 1: edge
 SPI 41); vfio-pci pci0 in group 2 (index 0 INTx: level SPI 48; index 2
 MSI-X: 8 vectors, edge SPIs 64..71 -- device_irq pci0:3 2 1 is vector 3).
-Guest INTID = GSI + 32.
-
-options:
-  --config FILE   override the default system; key=value lines:
-%CONFIG%  --help          this text
+Guest INTID = GSI + 32.  A --config FILE changes it, key=value lines (the
+values shown are the defaults):
 )";
-
-std::string help()
-{
-    std::string h = kHelp;
-    const auto at = h.find("%CONFIG%");
-    h.replace(at, 8, vmm::script_machine_config_help());
-    return h;
-}
 
 } // namespace
 
 int vmm_script_main(int argc, char** argv)
 {
     std::string file, config_file;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            fmt::print("{}", help());
-            return 0;
-        }
-        if (a == "--config") {
-            if (i + 1 >= argc) {
-                fmt::print(stderr, "fwdsim vmm-script: --config needs a file\n");
-                return 2;
-            }
-            config_file = argv[++i];
-        } else if (file.empty() && (a == "-" || a[0] != '-')) {
-            file = a;
-        } else {
-            fmt::print(stderr, "fwdsim vmm-script: unexpected argument '{}'\n{}", a, help());
-            return 2;
-        }
-    }
-    if (file.empty()) {
-        fmt::print(stderr, "{}", help());
-        return 2;
-    }
+    CLI::App app(kDescription, "fwdsim vmm-script");
+    app.add_option("FILE", file, "the script, or - for standard input")->required();
+    app.add_option("--config", config_file, "override the default system (its keys below; default: none)")
+        ->type_name("FILE");
+    // The keys' text comes from the machine, so it never drifts from what it reads.
+    std::string footer = kCalls + vmm::script_machine_config_help();
+    footer.pop_back(); // CLI11 ends the footer with its own newline
+    app.footer(footer);
+    if (const int st = parse_cli(app, "vmm-script", argc, argv); st >= 0) return st;
     try {
         vmm::ScriptMachineConfig config;
         if (!config_file.empty()) {

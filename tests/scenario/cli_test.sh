@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue #22: the fwdsim front end (run/sweep/merge/vmm-script) as a user
-# drives it.  Usage: cli_test.sh FWDSIM CASE   (one CTest case per CASE)
+# drives it; #24: gic-script and vmm-script take CLI11's option syntax.  Usage: cli_test.sh FWDSIM CASE   (one CTest case per CASE)
 set -uo pipefail
 fwdsim=$1
 case_name=$2
@@ -127,6 +127,31 @@ vmm-script-run-past-the-end-of-time)
   expect_rc $? 0 "vmm-script"
   [[ $(sed -n 2p <<< "$out") == "OK now=9223372036854775808 serviced=0" ]] || fail "second run: $out"
   [[ $(sed -n 3p <<< "$out") == "ERR EINVAL" ]] || fail "a run past 2^63 cycles: $out"
+  ;;
+script-tools-options)
+  # gic-script: --x=v and --x v are one option; GICD_TYPER shows it took.
+  echo "readl 0x08000004" | "$fwdsim" gic-script --irqs=64 --cpus=2 - > eq.txt; expect_rc $? 0 "gic-script --irqs=64"
+  echo "readl 0x08000004" | "$fwdsim" gic-script --irqs 64 --cpus 2 - > sp.txt
+  [[ $(cat eq.txt) == "OK 0x00000021" ]] || fail "GICD_TYPER with 64 IRQs on 2 CPUs: $(cat eq.txt)"
+  cmp eq.txt sp.txt || fail "--irqs=64 and --irqs 64 differ"
+  "$fwdsim" gic-script --help > help; expect_rc $? 0 "gic-script --help"
+  expect_in help "--irqs N"; expect_in help "(default 256)"; expect_in help "--priority-bits N"; expect_in help "(default 5)"
+  expect_in help "readl ADDR"
+  "$fwdsim" gic-script --irqs=x - < /dev/null 2> err.txt; expect_rc $? 2 "gic-script --irqs=x"
+  expect_in err.txt "fwdsim gic-script: --irqs needs a number, not 'x'"
+  "$fwdsim" gic-script --bogus - < /dev/null 2> err.txt; expect_rc $? 2 "gic-script --bogus"; expect_in err.txt "(see --help)"
+  "$fwdsim" gic-script 2> err.txt; expect_rc $? 2 "gic-script without a script"; expect_in err.txt "FILE is required"
+  # vmm-script: --config=FILE is read (pci0's MSI-X vectors), as --config FILE is.
+  printf 'open_container\nopen_group 2\nset_container 4 3\nset_iommu 3\nget_device 4 pci0\nirq_info 5 2\n' > msix.vmm
+  echo "pci0.msix_vectors=4" > four.cfg
+  "$fwdsim" vmm-script --config=four.cfg msix.vmm > eq.txt; expect_rc $? 0 "vmm-script --config=FILE"
+  "$fwdsim" vmm-script --config four.cfg msix.vmm > sp.txt
+  [[ $(tail -1 eq.txt) == "OK count=4 flags=EVENTFD|NORESIZE" ]] || fail "--config=FILE not applied: $(cat eq.txt)"
+  cmp eq.txt sp.txt || fail "--config=FILE and --config FILE differ"
+  "$fwdsim" vmm-script --help > help; expect_rc $? 0 "vmm-script --help"
+  expect_in help "--config FILE"; expect_in help "pci0.msix_vectors=8"; expect_in help "open_container"
+  "$fwdsim" vmm-script --config 2> err.txt; expect_rc $? 2 "vmm-script --config without a file"; expect_in err.txt "--config"
+  "$fwdsim" vmm-script a b 2> err.txt; expect_rc $? 2 "two scripts"; expect_in err.txt "not expected: b"
   ;;
 merge-checks-the-shards)
   for i in 0 1 2; do "$fwdsim" sweep grid.yaml --quiet --shard $i/3 --json s$i.jsonl --csv s$i.csv || fail "shard $i"; done
