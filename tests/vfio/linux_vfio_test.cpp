@@ -13,20 +13,7 @@
 
 using namespace fwdsim;
 using namespace fwdsim::vfio;
-using fwdsim::test::VfioFixture;
-
-namespace {
-constexpr std::uint32_t TRIGGER = VFIO_IRQ_SET_ACTION_TRIGGER;
-constexpr std::uint32_t MASK = VFIO_IRQ_SET_ACTION_MASK;
-constexpr std::uint32_t UNMASK = VFIO_IRQ_SET_ACTION_UNMASK;
-
-void expect_error(VfioFixture& f, int fd, const VfioIrqSet& s, int err)
-{
-    const std::string before = f.state();
-    CHECK(f.set_irqs(fd, s) == err);
-    CHECK(f.state() == before);
-}
-} // namespace
+using namespace fwdsim::test;
 
 TEST_CASE("vfio_main.c vfio_set_irqs_validate_and_prepare leaves the ACTION to the bus: zero or several actions are ENOTTY")
 {

@@ -5,11 +5,9 @@
 
 using namespace fwdsim;
 using namespace fwdsim::vfio;
-using fwdsim::test::VfioFixture;
+using namespace fwdsim::test;
 
 namespace {
-constexpr std::uint32_t TRIGGER = VFIO_IRQ_SET_ACTION_TRIGGER;
-constexpr std::uint32_t UNMASK = VFIO_IRQ_SET_ACTION_UNMASK;
 pci::PciDevice& as_pci(Device* d) { return *dynamic_cast<pci::PciDevice*>(d); }
 } // namespace
 

@@ -6,13 +6,7 @@
 
 using namespace fwdsim;
 using namespace fwdsim::vfio;
-using fwdsim::test::VfioFixture;
-
-namespace {
-constexpr std::uint32_t TRIGGER = VFIO_IRQ_SET_ACTION_TRIGGER;
-constexpr std::uint32_t MASK = VFIO_IRQ_SET_ACTION_MASK;
-constexpr std::uint32_t UNMASK = VFIO_IRQ_SET_ACTION_UNMASK;
-} // namespace
+using namespace fwdsim::test;
 
 TEST_CASE("a level IRQ is masked by its handler and signalled once until it is unmasked")
 {

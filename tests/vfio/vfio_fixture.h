@@ -83,4 +83,17 @@ struct VfioFixture : HostFixture {
     int cfd = -1, g1 = -1, g2 = -1, pfd = -1, qfd = -1;
 };
 
+/// The SET_IRQS actions, as the tests write them.
+constexpr std::uint32_t TRIGGER = vfio::VFIO_IRQ_SET_ACTION_TRIGGER;
+constexpr std::uint32_t MASK = vfio::VFIO_IRQ_SET_ACTION_MASK;
+constexpr std::uint32_t UNMASK = vfio::VFIO_IRQ_SET_ACTION_UNMASK;
+
+/// Runs `s` on `fd` and checks it fails with `err` and changes nothing.
+inline void expect_error(VfioFixture& f, int fd, const vfio::VfioIrqSet& s, int err)
+{
+    const std::string before = f.state();
+    CHECK(f.set_irqs(fd, s) == err);
+    CHECK(f.state() == before);
+}
+
 } // namespace fwdsim::test
