@@ -4,7 +4,7 @@
 // script the VMM is killed, and every invariant of design.md §5 must hold
 // -- a broken one aborts, so libFuzzer records the input as a crash.
 #include <fwdsim/vmm/script.h>
-#include <fwdsim/vmm/script_machine.h>
+#include <fwdsim/machine/script_machine.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -19,7 +19,7 @@ namespace {
 /// The real machine, with `run` bounded so an input cannot stall the fuzzer.
 struct Bounded final : fwdsim::vmm::ScriptBackend {
     using Answer = fwdsim::vmm::Answer;
-    fwdsim::vmm::ScriptMachine m;
+    fwdsim::machine::ScriptMachine m;
     std::uint64_t budget = 2'000'000; // simulated cycles per input
     Answer open_container() override { return m.open_container(); }
     Answer open_group(std::uint32_t g) override { return m.open_group(g); }

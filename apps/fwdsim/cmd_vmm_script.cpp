@@ -4,7 +4,7 @@
 
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/vmm/script.h>
-#include <fwdsim/vmm/script_machine.h>
+#include <fwdsim/machine/script_machine.h>
 
 #include <fmt/format.h>
 
@@ -93,12 +93,12 @@ int vmm_script_main(int argc, char** argv)
     app.add_option("--config", config_file, "override the default system (its keys below; default: none)")
         ->type_name("FILE");
     // The keys' text comes from the machine, so it never drifts from what it reads.
-    std::string footer = kCalls + vmm::script_machine_config_help();
+    std::string footer = kCalls + machine::script_machine_config_help();
     footer.pop_back(); // CLI11 ends the footer with its own newline
     app.footer(footer);
     if (const int st = parse_cli(app, "vmm-script", argc, argv); st >= 0) return st;
     try {
-        vmm::ScriptMachineConfig config;
+        machine::ScriptMachineConfig config;
         if (!config_file.empty()) {
             std::error_code ec;
             std::ifstream cin(config_file);
@@ -106,9 +106,9 @@ int vmm_script_main(int argc, char** argv)
                 fmt::print(stderr, "fwdsim vmm-script: cannot open {}\n", config_file);
                 return 1;
             }
-            config = vmm::parse_script_machine_config(cin, config_file);
+            config = machine::parse_script_machine_config(cin, config_file);
         }
-        vmm::ScriptMachine machine(config);
+        machine::ScriptMachine machine(config);
         return with_script_input("vmm-script", file, [&](std::istream& in) { vmm::run_script(in, std::cout, machine); });
     } catch (const sim::ConfigError& e) {
         fmt::print(stderr, "fwdsim vmm-script: {}\n", e.what());

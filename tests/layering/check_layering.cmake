@@ -13,10 +13,11 @@ set(allowed_kvm_vfio kvm_vfio vfio kvm arch host gic sim)
 set(allowed_guest    guest kvm arch host gic sim)
 set(allowed_dev      dev host gic sim)
 set(allowed_vmm      vmm kvm_vfio vfio kvm arch host gic sim dev guest)
-set(allowed_scenario scenario vmm kvm_vfio vfio kvm arch host gic sim dev guest)
+set(allowed_machine  machine vmm kvm_vfio vfio kvm arch host gic sim dev guest)
+set(allowed_scenario scenario machine vmm kvm_vfio vfio kvm arch host gic sim dev guest)
 
 set(violations "")
-foreach(layer IN ITEMS sim gic host arch kvm vfio kvm_vfio guest dev vmm scenario)
+foreach(layer IN ITEMS sim gic host arch kvm vfio kvm_vfio guest dev vmm machine scenario)
   file(GLOB_RECURSE files
     ${SOURCE_DIR}/src/${layer}/*.cpp ${SOURCE_DIR}/src/${layer}/*.h
     ${SOURCE_DIR}/include/fwdsim/${layer}/*.h)

@@ -2,7 +2,7 @@
 // configuration file, and the tool driven through a pipe.
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/vmm/script.h>
-#include <fwdsim/vmm/script_machine.h>
+#include <fwdsim/machine/script_machine.h>
 
 #include <catch2/catch.hpp>
 
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 using namespace fwdsim;
-using vmm::ScriptMachine;
+using machine::ScriptMachine;
 
 namespace {
 
@@ -134,7 +134,7 @@ TEST_CASE("FORWARD_IRQ takes one device reference, refuses with the kernel's err
 TEST_CASE("after kill every call answers ESRCH, run/refs/check go on, and nothing is left in any close order")
 {
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
-        vmm::ScriptMachineConfig cfg;
+        machine::ScriptMachineConfig cfg;
         cfg.kill_seed = seed;
         ScriptMachine m(cfg);
         run(kSetup, m);
@@ -263,7 +263,7 @@ TEST_CASE("device_irq names lines by device, index and :subindex")
 TEST_CASE("the configuration file overrides the default system and names a bad key and its line")
 {
     std::istringstream good("# a bigger machine\nmax_vcpus = 6\npci0.msix_vectors=2\narch=minimal\n");
-    const auto cfg = vmm::parse_script_machine_config(good, "m.conf");
+    const auto cfg = machine::parse_script_machine_config(good, "m.conf");
     CHECK(cfg.max_vcpus == 6);
     CHECK(cfg.pci0_msix_vectors == 2);
     ScriptMachine m(cfg);
@@ -277,7 +277,7 @@ TEST_CASE("the configuration file overrides the default system and names a bad k
     auto error_of = [](const std::string& text) -> std::string {
         std::istringstream in(text);
         try {
-            (void)vmm::parse_script_machine_config(in, "m.conf");
+            (void)machine::parse_script_machine_config(in, "m.conf");
         } catch (const sim::ConfigError& e) {
             return e.what();
         }
@@ -288,7 +288,7 @@ TEST_CASE("the configuration file overrides the default system and names a bad k
     CHECK(error_of("arch=x86\n").rfind("m.conf:1: arch:", 0) == 0);
     CHECK(error_of("gic_irqs\n").rfind("m.conf:1: gic_irqs: expected key=value", 0) == 0);
     CHECK(error_of("kill_seed=1\nkill_seed=2\n") == "m.conf:2: kill_seed: given twice");
-    vmm::ScriptMachineConfig clash;
+    machine::ScriptMachineConfig clash;
     clash.pci0_intx = clash.plat0_irq0;
     CHECK_THROWS_AS(ScriptMachine(clash), sim::ConfigError);
 }

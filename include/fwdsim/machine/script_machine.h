@@ -45,7 +45,7 @@
 #include <string>
 #include <vector>
 
-namespace fwdsim::vmm {
+namespace fwdsim::machine {
 
 struct ScriptMachineConfig {
     unsigned max_vcpus = 4;          ///< physical CPUs = max_vcpus + 1 (1..7)
@@ -72,8 +72,13 @@ ScriptMachineConfig parse_script_machine_config(std::istream& in, const std::str
 /// The keys and their defaults, one "key=value  # what" a line (for --help).
 std::string script_machine_config_help();
 
-class ScriptMachine final : public ScriptBackend {
+class ScriptMachine final : public vmm::ScriptBackend {
 public:
+    using Answer = vmm::Answer;
+    using SetIrqsArgs = vmm::SetIrqsArgs;
+    using AttrArgs = vmm::AttrArgs;
+    using VcpuInitArgs = vmm::VcpuInitArgs;
+
     /// Builds the system; throws sim::ConfigError when the configuration
     /// cannot be built (an SPI out of range, too many CPUs...).
     explicit ScriptMachine(const ScriptMachineConfig& config = {});
@@ -119,4 +124,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-} // namespace fwdsim::vmm
+} // namespace fwdsim::machine
