@@ -14,7 +14,7 @@
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/this_cpu.h>
 #include <fwdsim/kvm/kvm.h>
-#include <fwdsim/kvm/kvm_host.h>
+#include <fwdsim/machine/host_board.h>
 #include <fwdsim/kvm/vgic_device.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
@@ -127,7 +127,7 @@ struct ScriptMachine::Impl {
     ScriptMachineConfig cfg;
     sim::CostProfile profile;
     sim::EventQueue events;
-    std::unique_ptr<kvm::KvmHost> hw; ///< GIC, host IRQ layer and CPUs, KVM (built once the config is checked)
+    std::unique_ptr<machine::HostBoard> hw; ///< GIC, host IRQ layer and CPUs, KVM (built once the config is checked)
     std::unique_ptr<vfio::IrqContextEnv> ctx_env;
     vfio::Vfio vfio;
     std::vector<std::unique_ptr<DeviceLine>> lines;
@@ -168,12 +168,12 @@ struct ScriptMachine::Impl {
 
         // The wiring of scenario::System: GIC, driver, IRQ layer, CPUs, KVM.
         const unsigned ncpus = cfg.max_vcpus + 1;
-        kvm::KvmHostParams hp;
+        machine::HostBoardParams hp;
         hp.gic.num_irqs = cfg.gic_irqs;
         hp.gic.num_cpus = ncpus;
         hp.gic.num_lrs = cfg.gic_lrs;
         hp.arch = arch_kind;
-        hw = std::make_unique<kvm::KvmHost>(events, profile, hp);
+        hw = std::make_unique<machine::HostBoard>(events, profile, hp);
         if (hw->kvm->init() < 0) throw sim::ConfigError(origin, 0, "gic", "KVM cannot request its interrupts");
         kvm_vfio::register_device(*hw->kvm);
         // vCPU i on CPU i + 1; beyond max_vcpus no CPU: KVM_CREATE_VCPU -EINVAL.

@@ -22,7 +22,7 @@
 #include <fwdsim/host/gic_driver.h>
 #include <fwdsim/host/irq_layer.h>
 #include <fwdsim/kvm/kvm.h>
-#include <fwdsim/kvm/kvm_host.h>
+#include <fwdsim/machine/host_board.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
 #include <fwdsim/sim/random.h>
@@ -167,10 +167,10 @@ using machine::vcpu_pcpu;
 
 void validate_system(const ScenarioConfig& cfg) { machine::validate(cfg); }
 
-/// The machine a scenario describes, for KvmHost.
-static kvm::KvmHostParams host_params(const ScenarioConfig& cfg, sim::Tracer* tracer)
+/// The machine a scenario describes, for HostBoard.
+static machine::HostBoardParams host_params(const ScenarioConfig& cfg, sim::Tracer* tracer)
 {
-    kvm::KvmHostParams p;
+    machine::HostBoardParams p;
     p.gic.num_irqs = cfg.gic_irqs;
     p.gic.num_cpus = cfg.host_cpus;
     p.gic.num_lrs = cfg.gic_lrs;
@@ -185,7 +185,7 @@ struct System::Impl {
     sim::Tracer* tracer;
     sim::EventQueue events;
     sim::RandomStreams streams;
-    kvm::KvmHost hw; ///< GIC, host IRQ layer and CPUs, KVM
+    machine::HostBoard hw; ///< GIC, host IRQ layer and CPUs, KVM
     vfio::Vfio vfio;
     std::vector<std::unique_ptr<DeviceIrq>> dev_irqs;
     std::vector<std::size_t> timer_irqs; ///< scratch while building
