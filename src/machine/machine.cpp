@@ -2,9 +2,9 @@
 // include/fwdsim/machine/machine.h.
 #include <fwdsim/machine/machine.h>
 
+#include <fwdsim/machine/devices.h>
 #include <fwdsim/machine/validate.h>
 
-#include <fwdsim/dev/gic_lines.h>
 #include <fwdsim/dev/traffic.h>
 #include <fwdsim/gic/gic.h>
 #include <fwdsim/gic/registers.h>
@@ -13,8 +13,6 @@
 #include <fwdsim/kvm/kvm.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
-#include <fwdsim/vfio/pci/pci_device.h>
-#include <fwdsim/vfio/platform/platform_device.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -120,59 +118,33 @@ void Machine::build_devices()
     const vfio::IrqContextEnv env{*hw_.irqs, hw_.this_cpu, hw_.host_costs};
     for (std::size_t di = 0; di < cfg_.devices.size(); ++di) {
         const DeviceConfig& d = cfg_.devices[di];
-        std::vector<vfio::platform::PlatformIrq> pirqs;
-        vfio::pci::PciConfig pci;
-        pci.has_intx = false;
-        unsigned msix_count = 0;
-        for (const DeviceIrqConfig& ic : d.irqs) {
-            if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX) msix_count = std::max(msix_count, ic.subindex + 1);
-        }
-        pci.msix_irqs.assign(msix_count, 0);
+        const unsigned vectors = msix_vectors(d);
         for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
             const DeviceIrqConfig& ic = d.irqs[ii];
             const std::string f = "devices." + std::to_string(di) + ".irqs." + std::to_string(ii);
             const bool level = ic.trigger == TriggerKind::level;
-            if (d.kind == DeviceKind::platform) {
-                pirqs.push_back({ic.host_irq, level});
-            } else if (d.kind == DeviceKind::pci) {
-                if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX) {
-                    pci.has_intx = true;
-                    pci.intx_irq = ic.host_irq;
-                } else {
-                    pci.msix_irqs[ic.subindex] = ic.host_irq;
-                }
-            }
-            if (d.kind != DeviceKind::timer)
-                (void)hw_.irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
             auto x = std::make_unique<DeviceIrq>();
             x->name = d.name + "." + std::to_string(ii);
             x->cfg = &ic;
             x->vm = d.vm;
             x->service_cfg = cfg_.guest.handler;
             x->rng = streams_.stream(x->name + ".handler");
-            if (d.kind == DeviceKind::timer) {
-                x->line = std::make_unique<dev::GicPpiLine>(*hw_.gic, vcpu_pcpu(cfg_, d.vm, 0), ic.host_irq);
-            } else {
-                x->line = std::make_unique<dev::GicSpiLine>(*hw_.gic, ic.host_irq);
-            }
-            x->source = std::make_unique<dev::InterruptSource>(
-                events_, x->name, level ? dev::Trigger::level : dev::Trigger::edge, *x->line, make_traffic(ic.traffic, f),
-                streams_.stream(x->name + ".traffic"));
-            if (d.kind == DeviceKind::timer) x->ppi_cpu = vcpu_pcpu(cfg_, d.vm, 0);
+            x->timer = d.kind == DeviceKind::timer;
+            if (x->timer) x->ppi_cpu = vcpu_pcpu(cfg_, d.vm, 0);
+            IrqWire w = wire_irq(hw_, events_, d.kind, ic, x->ppi_cpu, x->name, make_traffic(ic.traffic, f),
+                                 streams_.stream(x->name + ".traffic"));
+            x->line = std::move(w.line);
+            x->source = std::move(w.source);
             x->source->set_raise_hook([this, p = x.get()] {
                 if (p->observer != nullptr) p->observer->asserted(events_.now());
             });
             x->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
             x->plan.msi = d.kind == DeviceKind::pci && ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX;
-            x->plan.vectors = msix_count;
-            x->timer = d.kind == DeviceKind::timer;
+            x->plan.vectors = vectors;
             irqs_.push_back(std::move(x));
         }
         if (d.kind == DeviceKind::timer) continue; // KVM's, not VFIO's
-        std::unique_ptr<vfio::Device> dev;
-        if (d.kind == DeviceKind::platform) dev = std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs);
-        else dev = std::make_unique<vfio::pci::PciDevice>(d.name, env, pci);
-        vfio::Device& vd = vfio_.add_device(d.iommu_group, std::move(dev));
+        vfio::Device& vd = vfio_.add_device(d.iommu_group, make_vfio_device(d, env));
         for (auto& x : irqs_) {
             if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, x->plan.subindex);
         }
