@@ -328,6 +328,7 @@ int Vm::gsi_to_intid(std::uint32_t gsi) const
         if (e == nullptr || e->type != kIrqRoutingIrqchip) return -EINVAL;
         pin = e->pin;
     }
+    static_assert(spi_intid(0) == arch::Vgic::kPrivate);
     if (pin + arch::Vgic::kPrivate >= nr) return -EINVAL;
     return static_cast<int>(pin + arch::Vgic::kPrivate);
 }

@@ -138,7 +138,7 @@ void Machine::build_devices()
             x->source->set_raise_hook([this, p = x.get()] {
                 if (p->observer != nullptr) p->observer->asserted(events_.now());
             });
-            x->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
+            x->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= kvm::spi_intid(0) ? ic.guest_irq - kvm::spi_intid(0) : 0, level};
             x->plan.msi = d.kind == DeviceKind::pci && ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX;
             x->plan.vectors = vectors;
             irqs_.push_back(std::move(x));

@@ -168,7 +168,7 @@ MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile
     case Microbench::io_in_running: {
         const int efd = host::eventfd_create(m.vmm);
         Machine::check(efd, "eventfd");
-        Machine::check(m.hw.kvm->irqfd(m.vmm, vm_fd, efd, kSpi - 32, 0, -1), "KVM_IRQFD");
+        Machine::check(m.hw.kvm->irqfd(m.vmm, vm_fd, efd, kSpi - kvm::spi_intid(0), 0, -1), "KVM_IRQFD");
         Machine::check(host::eventfd_ctx_fdget(m.vmm, efd, ctx), "eventfd_ctx_fdget");
         add(fds[0], kind == Microbench::io_in ? Role::irq_idle : Role::irq_busy, spi_boot());
         shared.after_sample = [&] {

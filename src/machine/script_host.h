@@ -265,7 +265,7 @@ struct ScriptMachine::Impl {
         for (kvm::Vm* vm : vms) {
             const arch::Vgic* vgic = vm->arch().vgic();
             const unsigned n = vgic != nullptr ? vgic->nr_irqs() : 1020;
-            for (std::uint32_t gsi = 0; gsi + 32 < n; ++gsi) {
+            for (std::uint32_t gsi = 0; kvm::spi_intid(gsi) < n; ++gsi) {
                 if (route(vm, gsi) == &l) return true;
             }
         }
@@ -355,11 +355,11 @@ struct ScriptMachine::Impl {
             edge_by_gsi[r.gsi] = l != nullptr ? !l->level : !r.resample;
         }
         for (const auto& [gsi, edge] : edge_by_gsi) {
-            if (gsi + 32 >= 1020) continue;
+            if (kvm::spi_intid(gsi) >= 1020) continue;
             auto h = std::make_unique<GuestIrq>();
             h->serve = [this, vm = g.vm, gsi = gsi] { service(vm, gsi); };
             h->work = sim::Cycles{cfg.handler_cycles};
-            g.guest->add_irq(gsi + 32, edge, *h);
+            g.guest->add_irq(kvm::spi_intid(gsi), edge, *h);
             g.handlers.push_back(std::move(h));
         }
     }
@@ -387,9 +387,9 @@ struct ScriptMachine::Impl {
         for (kvm::Vm* vm : hw->kvm->vms()) {
             const arch::Vgic* vgic = vm->arch().vgic();
             if (vgic == nullptr) continue;
-            for (std::uint32_t gsi = 0; gsi + 32 < vgic->nr_irqs(); ++gsi) {
+            for (std::uint32_t gsi = 0; kvm::spi_intid(gsi) < vgic->nr_irqs(); ++gsi) {
                 if (route(vm, gsi) != &l) continue;
-                const arch::VirtualIrq* v = vgic->irq(0, gsi + 32);
+                const arch::VirtualIrq* v = vgic->irq(0, kvm::spi_intid(gsi));
                 if (v != nullptr && (v->pending() || v->active)) return true;
             }
         }
