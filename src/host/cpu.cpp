@@ -27,7 +27,7 @@ void Work::cancel()
 {
     step_start_ = events_.now();
     busy_ += duration;
-    if (chaining_) {
+    if (chaining_ && events_.may_defer(events_.now() + duration)) {
         // The last thing on_step's step() does: on_step schedules it, or
         // runs it at once when it is the next event anyway.
         chaining_ = false;
@@ -514,7 +514,7 @@ void Cpu::on_step()
         // Nothing may come between a step and the next when nothing else is
         // due before the next one ends: no event to schedule and take back.
         if (!events_.continue_at(chain_at_)) {
-            events_.schedule(step_event_, chain_at_);
+            events_.schedule_deferred(step_event_, chain_at_);
             return;
         }
     }

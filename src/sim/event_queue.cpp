@@ -387,6 +387,22 @@ bool EventQueue::continue_at(Cycles t)
     return true;
 }
 
+void EventQueue::schedule_deferred(Event& ev, Cycles t)
+{
+    const std::size_t slot = t.count() & kMask;
+    Event* const head = heads_[slot];
+    if (head == nullptr || ev.queue_ != nullptr || t.count() - now_.count() >= kWheelSlots) {
+        schedule(ev, t);
+        return;
+    }
+    // Everything in the slot was scheduled after may_defer(t) said it was
+    // empty.  A non-empty slot already has its occupancy bit if it needs one.
+    ev.when_ = t;
+    ev.queue_ = this;
+    ev.next_ = head;
+    heads_[slot] = &ev;
+}
+
 template <bool kCounted>
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC would otherwise guess that every event is a FunctionEvent and test for

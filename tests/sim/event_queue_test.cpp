@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -729,16 +730,18 @@ TEST_CASE("continue_at goes on only when the event it stands for would run next"
 
 TEST_CASE("a model that goes on with continue_at runs exactly as one that schedules its next event")
 {
-    // Actors whose handler does some work (scheduling others, sometimes a
-    // stop) and then wants to run again after a random delay: one queue
-    // schedules that next run, the other goes on with continue_at where it
-    // may.  Same draws, same run_until calls: the same log, count and time.
+    // Actors whose handler picks its own next run, then does more work
+    // (scheduling others, often for the same cycle; sometimes a stop).  One
+    // queue schedules the next run at once; the other puts it off to the
+    // handler's end where may_defer allows, and there goes on with
+    // continue_at or schedules it with schedule_deferred.  Same draws, same
+    // run_until calls: the same log, count and time.
     struct Run {
         EventQueue q;
         std::vector<std::pair<std::uint64_t, int>> log;
         std::vector<std::uint64_t> state;
         std::vector<std::unique_ptr<FunctionEvent>> events;
-        std::uint64_t continued = 0;
+        std::uint64_t continued = 0, deferred = 0;
         std::uint64_t draw(std::size_t actor, std::uint64_t n)
         {
             std::uint64_t& x = state[actor];
@@ -756,29 +759,39 @@ TEST_CASE("a model that goes on with continue_at runs exactly as one that schedu
             default: return 5 + 3 * draw(actor, 7); // ties between actors
             }
         }
-        // One run of actor a's handler; returns its next delay (or none).
-        bool body(std::size_t a, std::uint64_t& next)
+        // One run of actor a's handler: its next run (if any) is decided
+        // first and handed to `own`, then the rest of its work.
+        void body(std::size_t a, const std::function<void(Cycles)>& own)
         {
             log.emplace_back(q.now().count(), static_cast<int>(a));
-            if (draw(a, 3) == 0) {
+            if (draw(a, 6) != 0) own(q.now() + Cycles{delay(a)}); // else quiet until woken
+            for (std::uint64_t k = draw(a, 3); k > 0; --k) {
                 const std::size_t b = draw(a, events.size());
                 if (b != a && !events[b]->scheduled()) q.schedule(*events[b], q.now() + Cycles{delay(a)});
             }
             if (draw(a, 50) == 0) q.stop();
-            if (draw(a, 6) == 0) return false; // goes quiet until someone wakes it
-            next = delay(a);
-            return true;
         }
-        explicit Run(bool use_continue)
+        explicit Run(bool defer)
         {
             constexpr std::size_t kActors = 6;
             for (std::size_t a = 0; a < kActors; ++a) {
                 state.push_back(0x9E3779B97F4A7C15u * (a + 1));
-                events.push_back(std::make_unique<FunctionEvent>([this, a, use_continue] {
-                    std::uint64_t next = 0;
-                    while (body(a, next)) {
-                        if (!use_continue || !q.continue_at(q.now() + Cycles{next})) {
-                            q.schedule(*events[a], q.now() + Cycles{next});
+                events.push_back(std::make_unique<FunctionEvent>([this, a, defer] {
+                    for (;;) {
+                        bool put_off = false;
+                        Cycles at{};
+                        body(a, [&](Cycles t) {
+                            if (defer && q.may_defer(t)) {
+                                put_off = true;
+                                at = t;
+                            } else {
+                                q.schedule(*events[a], t);
+                            }
+                        });
+                        if (!put_off) return;
+                        ++deferred;
+                        if (!q.continue_at(at)) {
+                            q.schedule_deferred(*events[a], at);
                             return;
                         }
                         ++continued;
@@ -799,9 +812,48 @@ TEST_CASE("a model that goes on with continue_at runs exactly as one that schedu
     };
     const Run plain(false), going_on(true);
     CHECK(going_on.continued > 1000);
-    CHECK(plain.continued == 0);
+    CHECK(going_on.deferred > going_on.continued + 1000); // many a deferred schedule did not go on
+    CHECK(plain.deferred == 0);
     CHECK(plain.log.size() > 10000);
     CHECK(going_on.log == plain.log);
     CHECK(going_on.q.events_processed() == plain.q.events_processed());
     CHECK(going_on.q.now() == plain.q.now());
+}
+
+TEST_CASE("a schedule put off to the end of its handler keeps its place in its cycle")
+{
+    EventQueue q;
+    std::vector<std::string> log;
+    FunctionEvent before([&] { log.push_back("before"); }, "before");
+    FunctionEvent deferred([&] { log.push_back("deferred"); }, "deferred");
+    FunctionEvent after([&] { log.push_back("after"); }, "after");
+    std::vector<bool> allowed;
+    FunctionEvent handler([&] {
+        allowed.push_back(q.may_defer(q.now() + 7_cy));  // something is due then already
+        allowed.push_back(q.may_defer(q.now() + 5_cy));
+        allowed.push_back(q.may_defer(q.now() + Cycles{EventQueue::kWheelSlots})); // beyond the wheel
+        // "deferred" is put off; "after" is scheduled for its time meanwhile
+        // and must still run after it.
+        q.schedule(after, q.now() + 5_cy);
+        CHECK_FALSE(q.continue_at(q.now() + 5_cy));
+        q.schedule_deferred(deferred, q.now() + 5_cy);
+        q.schedule(before, q.now() + 4_cy);
+    }, "handler");
+    FunctionEvent occupant([&] { log.push_back("occupant"); }, "occupant");
+    q.schedule(handler, 10_cy);
+    q.schedule(occupant, 17_cy);
+    q.run_until_idle();
+    CHECK(allowed == std::vector<bool>{false, true, false});
+    CHECK(log == std::vector<std::string>{"before", "deferred", "after", "occupant"});
+
+    // Due now: allowed only when nothing else is left to run this cycle.
+    allowed.clear();
+    FunctionEvent mate([] {}, "mate");
+    FunctionEvent first([&] { allowed.push_back(q.may_defer(q.now())); }, "first");
+    FunctionEvent last([&] { allowed.push_back(q.may_defer(q.now())); }, "last");
+    q.schedule(first, q.now() + 3_cy);
+    q.schedule(mate, q.now() + 3_cy);
+    q.schedule(last, q.now() + 3_cy);
+    q.run_until_idle();
+    CHECK(allowed == std::vector<bool>{false, true});
 }

@@ -93,6 +93,19 @@ public:
     /// the time it was called at: the order of events is the same as if it
     /// had scheduled the event, only cheaper.
     bool continue_at(Cycles t);
+    /// Whether a handler may put off scheduling an event for `t` to its
+    /// end (to go on with continue_at there, or schedule_deferred): `t`
+    /// lies within the wheel and nothing is due at `t` yet, so whatever is
+    /// scheduled for `t` meanwhile comes after it.
+    bool may_defer(Cycles t) const
+    {
+        const std::uint64_t ahead = t.count() - now_.count();
+        return ahead < kWheelSlots && heads_[t.count() & kMask] == nullptr && (ahead != 0 || batch_ == nullptr);
+    }
+    /// Schedules `ev` for `t` where it would be had it been scheduled when
+    /// may_defer(t) allowed putting it off: ahead of what was scheduled for
+    /// `t` since.
+    void schedule_deferred(Event& ev, Cycles t);
     std::uint64_t events_processed() const { return processed_; }
 
 private:
