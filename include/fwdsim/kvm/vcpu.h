@@ -171,7 +171,14 @@ private:
     void begin_exit(ExitReason reason);
     void on_entered();
     void on_exited();
+    /// The guest's segment ends: its code runs, and while what it started
+    /// next (its next segment, or a trap's exit) is the next thing due
+    /// anywhere, that too (EventQueue::continue_at).
     void on_segment();
+    /// Schedules `ev` for `at`; from the guest's code in on_segment, leaves
+    /// it to on_segment's end when the queue allows (may_defer).
+    void schedule_own(sim::Event& ev, sim::Cycles at);
+    bool segment_deferred() const { return chained_ == &segment_event_; }
     void entry_work_done();
     void queue_entry(sim::Cycles cost);
     void trap(ExitReason reason);
@@ -200,6 +207,9 @@ private:
 
     sim::Cycles segment_left_{};
     bool segment_paused_ = false;
+    bool chaining_ = false;          ///< on_segment is running the guest's code
+    sim::Event* chained_ = nullptr;  ///< the event schedule_own left to on_segment's end
+    sim::Cycles chain_at_{};
     sim::Cycles segment_started_{};
     sim::Cycles guest_since_{};
     sim::Cycles guest_left_at_{};
