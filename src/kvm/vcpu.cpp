@@ -53,6 +53,10 @@ std::uint64_t Vcpu::total_exits() const
 
 sim::EventQueue& Vcpu::events() const { return vm_.env().events; }
 
+sim::Cycles Vcpu::now() const { return events().now(); }
+
+bool Vcpu::mmio_exits_to_user(std::uint64_t addr) const { return vm_.user_mmio_exits(addr); }
+
 void Vcpu::trace(const char* what, sim::Cycles start, sim::Cycles duration)
 {
     sim::Tracer* t = vm_.env().tracer;

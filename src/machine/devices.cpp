@@ -1,8 +1,8 @@
 // Wiring physical devices.  See include/fwdsim/machine/devices.h.
 #include <fwdsim/machine/devices.h>
 
-#include <fwdsim/dev/gic_lines.h>
 #include <fwdsim/host/irq_layer.h>
+#include <fwdsim/machine/gic_lines.h>
 #include <fwdsim/vfio/pci/pci_device.h>
 #include <fwdsim/vfio/platform/platform_device.h>
 
@@ -16,10 +16,10 @@ IrqWire wire_irq(HostBoard& board, sim::EventQueue& events, DeviceKind kind, con
     const bool level = irq.trigger == TriggerKind::level;
     IrqWire w;
     if (kind == DeviceKind::timer) {
-        w.line = std::make_unique<dev::GicPpiLine>(*board.gic, ppi_cpu, irq.host_irq);
+        w.line = std::make_unique<GicPpiLine>(*board.gic, ppi_cpu, irq.host_irq);
     } else {
         (void)board.irqs->irq_set_irq_type(irq.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
-        w.line = std::make_unique<dev::GicSpiLine>(*board.gic, irq.host_irq);
+        w.line = std::make_unique<GicSpiLine>(*board.gic, irq.host_irq);
     }
     w.source = std::make_unique<dev::InterruptSource>(events, std::move(name), level ? dev::Trigger::level : dev::Trigger::edge,
                                                       *w.line, std::move(traffic), std::move(rng));

@@ -28,6 +28,7 @@
 // halt, physical-active and ack-notifier callbacks.
 #pragma once
 
+#include <fwdsim/arch/vgic_costs.h>
 #include <fwdsim/gic/gic.h>
 #include <fwdsim/gic/registers.h>
 #include <fwdsim/host/irqchip.h>
@@ -42,14 +43,6 @@
 #include <vector>
 
 namespace fwdsim::arch {
-
-struct VgicCosts {
-    sim::Cycles mmio_emulate{}; ///< emulating one trapped GICD access (beyond the trap itself)
-    sim::Cycles sort_ap_list{}; ///< sorting the ap_list before a flush
-
-    /// Keys arch.vgic_mmio_emulate and arch.vgic_sort_ap_list.
-    static VgicCosts from_profile(const sim::CostProfile& profile);
-};
 
 /// One virtual interrupt (struct vgic_irq).
 struct VirtualIrq : boost::intrusive::list_base_hook<> {

@@ -103,6 +103,9 @@ public:
     void halt();
 
     // --- for the guest model, while in the guest ------------------------------
+    // (With GuestCode, all a guest model reaches of KVM: it never sees the Vm.)
+    /// The simulated time: what the guest reads from its counter.
+    sim::Cycles now() const;
     /// Runs `cycles` of guest time, then calls GuestCode::segment_done.
     /// One segment at a time; it pauses while the vCPU is out of the guest.
     void guest_run(sim::Cycles cycles);
@@ -130,6 +133,10 @@ public:
     /// user space (KVM_EXIT_MMIO), where the VMM performs `access` on the
     /// device (Vm::handle_user_mmio); trap_done follows on re-entry.
     void trap_mmio_user(std::uint64_t addr, std::function<void()> access);
+    /// Whether a guest access to `addr` exits to user space (a device region
+    /// the VMM has not mapped: Vm::user_mmio_exits), so that the guest goes
+    /// through trap_mmio_user rather than accessing the device at once.
+    bool mmio_exits_to_user(std::uint64_t addr) const;
     std::uint32_t mmio_value() const { return mmio_value_; }
 
     // --- host::GuestContext ------------------------------------------------------

@@ -23,9 +23,11 @@
 // and the arch state -- so the order files are closed in does not matter.
 #pragma once
 
+#include <fwdsim/arch/vgic.h> // what users of a VM read through arch().vgic()
 #include <fwdsim/arch/vm_arch.h>
 #include <fwdsim/host/eventfd.h>
 #include <fwdsim/host/host_costs.h>
+#include <fwdsim/host/irq_layer.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/device.h>
 #include <fwdsim/kvm/kvm_costs.h>
