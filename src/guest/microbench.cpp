@@ -3,7 +3,6 @@
 #include <fwdsim/guest/microbench.h>
 
 #include <fwdsim/gic/registers.h>
-#include <fwdsim/kvm/vm.h>
 
 #include <algorithm>
 #include <array>
@@ -73,7 +72,7 @@ MicrobenchGuest::~MicrobenchGuest()
 
 void MicrobenchGuest::vcpu_destroyed(kvm::Vcpu&) { vcpu_ = nullptr; }
 
-sim::Cycles MicrobenchGuest::now() const { return vcpu_->vm().env().events.now(); }
+sim::Cycles MicrobenchGuest::now() const { return vcpu_->now(); }
 
 void MicrobenchGuest::run(Phase phase, sim::Cycles cycles)
 {
