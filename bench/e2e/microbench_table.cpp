@@ -3,7 +3,7 @@
 // With --paths it derives each benchmark's path from the simulation: every
 // primitive is raised by 1000 cycles in turn and the benchmarks that move
 // are listed with the primitive's count along their path (delta / 1000).
-#include <fwdsim/guest/microbench.h>
+#include <fwdsim/machine/microbench.h>
 
 #include <cmath>
 #include <cstdio>
@@ -26,7 +26,7 @@ int main(int argc, char** argv)
         if (paths) {
             auto means = [](const sim::CostProfile& p) {
                 std::map<std::string, double> m;
-                for (const auto& i : guest::microbenchmarks()) m[i.key] = guest::run_microbench(i.kind, p, 4).mean();
+                for (const auto& i : guest::microbenchmarks()) m[i.key] = machine::run_microbench(i.kind, p, 4).mean();
                 return m;
             };
             const auto base = means(profile);
@@ -45,7 +45,7 @@ int main(int argc, char** argv)
         }
         std::printf("profile %s\n%-44s %10s %10s %8s\n", profile.name().c_str(), "microbenchmark", "paper", "fwdsim", "diff");
         for (const auto& i : guest::microbenchmarks()) {
-            const guest::MicrobenchResult r = guest::run_microbench(i.kind, profile);
+            const machine::MicrobenchResult r = machine::run_microbench(i.kind, profile);
             if (r.samples.empty()) {
                 std::printf("%-44s %10llu %10s %8s  %s\n", i.title, static_cast<unsigned long long>(i.paper_kvm_arm), "-", "-", r.note.c_str());
                 continue;

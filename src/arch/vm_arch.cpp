@@ -2,6 +2,11 @@
 // choice of arch.  See include/fwdsim/arch/vm_arch.h.
 #include <fwdsim/arch/vm_arch.h>
 
+#include <fwdsim/arch/vgic.h>
+#include <fwdsim/gic/gic.h>
+#include <fwdsim/host/irq_layer.h>
+
+#include <algorithm>
 #include <cerrno>
 
 namespace fwdsim::arch {
@@ -9,6 +14,8 @@ namespace fwdsim::arch {
 std::unique_ptr<VmArch> create_arm_vm_arch(const ArchEnv& env);     // arm/vm_arch_arm.cpp
 std::unique_ptr<VmArch> create_minimal_vm_arch(const ArchEnv& env); // minimal/vm_arch_minimal.cpp
 
+// Out of line, as the destructor: the vgic is a complete type only here.
+VmArch::VmArch(const ArchEnv& env) : env_(env) {}
 VmArch::~VmArch() = default;
 
 int VmArch::create_irqchip()

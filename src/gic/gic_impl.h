@@ -5,7 +5,9 @@
 // (nIRQ, nVIRQ, the maintenance line) and their events.  Each block's
 // register file and operations live in its own file (distributor.cpp,
 // cpu_interface.cpp, virtual_control.cpp, virtual_cpu_interface.cpp);
-// gic.cpp is the public face.  Internal to src/gic.
+// gic.cpp is the public face.  Internal to src/gic.  Past 600 lines: the
+// state and its signal paths are inlined into every block's register
+// accesses, the hottest code of a simulated interrupt (docs/performance.md).
 //
 // Longer than one idea's usual file: the hot helpers every block calls on
 // each interrupt (filing, the outputs, virtual_changed) are defined here so

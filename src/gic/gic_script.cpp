@@ -1,4 +1,5 @@
 #include <fwdsim/gic/gic_script.h>
+#include <fwdsim/sim/number.h>
 
 #include <fmt/format.h>
 
@@ -12,19 +13,7 @@
 namespace fwdsim::gic {
 namespace {
 
-std::optional<std::uint64_t> number(const std::string& s)
-{
-    std::string_view v = s;
-    int base = 10;
-    if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-        base = 16;
-        v.remove_prefix(2);
-    }
-    std::uint64_t n = 0;
-    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n, base);
-    if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size()) return std::nullopt;
-    return n;
-}
+std::optional<std::uint64_t> number(const std::string& s) { return sim::parse_unsigned(s); }
 
 struct Decoded {
     Block block;

@@ -2,7 +2,6 @@
 // from inside a VM) and its idle loop.  See include/fwdsim/guest/guest.h.
 #include <fwdsim/gic/registers.h>
 #include <fwdsim/guest/guest.h>
-#include <fwdsim/kvm/vm.h>
 
 #include <map>
 
@@ -38,7 +37,7 @@ void Guest::vcpu_destroyed(kvm::Vcpu&)
 
 sim::Cycles Guest::now() const
 {
-    return vcpu_->vm().env().events.now();
+    return vcpu_->now();
 }
 
 void Guest::add_irq(unsigned intid, bool edge, IrqHandler& handler)
@@ -200,7 +199,7 @@ void Guest::segment_done(kvm::Vcpu&)
         acked_in_entry_ = true;
         handler->acknowledged(now());
         serviced_ = false;
-        if (const std::uint64_t addr = handler->mmio_address(); addr != 0 && vcpu_->vm().user_mmio_exits(addr)) {
+        if (const std::uint64_t addr = handler->mmio_address(); addr != 0 && vcpu_->mmio_exits_to_user(addr)) {
             // The region is not mapped: the access exits to user space and
             // the VMM performs it on the device.
             phase_ = Phase::irq_access;

@@ -27,6 +27,14 @@ void Work::cancel()
 {
     step_start_ = events_.now();
     busy_ += duration;
+    if (chaining_ && events_.may_defer(events_.now() + duration)) {
+        // The last thing on_step's step() does: on_step schedules it, or
+        // runs it at once when it is the next event anyway.
+        chaining_ = false;
+        chained_ = true;
+        chain_at_ = events_.now() + duration;
+        return;
+    }
     events_.schedule(step_event_, events_.now() + duration);
 }
 
@@ -496,6 +504,23 @@ Cpu::Phase Cpu::next_phase()
 }
 
 void Cpu::on_step()
+{
+    for (;;) {
+        chaining_ = true;
+        step();
+        chaining_ = false;
+        if (!chained_) return;
+        chained_ = false;
+        // Nothing may come between a step and the next when nothing else is
+        // due before the next one ends: no event to schedule and take back.
+        if (!events_.continue_at(chain_at_)) {
+            events_.schedule_deferred(step_event_, chain_at_);
+            return;
+        }
+    }
+}
+
+void Cpu::step()
 {
     if (phase_ != Phase::none) {
         if (tracing()) [[unlikely]] trace_phase_end();

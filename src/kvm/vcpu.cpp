@@ -53,6 +53,10 @@ std::uint64_t Vcpu::total_exits() const
 
 sim::EventQueue& Vcpu::events() const { return vm_.env().events; }
 
+sim::Cycles Vcpu::now() const { return events().now(); }
+
+bool Vcpu::mmio_exits_to_user(std::uint64_t addr) const { return vm_.user_mmio_exits(addr); }
+
 void Vcpu::trace(const char* what, sim::Cycles start, sim::Cycles duration)
 {
     sim::Tracer* t = vm_.env().tracer;
@@ -171,6 +175,10 @@ void Vcpu::begin_exit(ExitReason reason)
             segment_left_ = segment_event_.when() - events().now();
             events().deschedule(segment_event_);
             segment_paused_ = true;
+        } else if (segment_deferred()) {
+            segment_left_ = chain_at_ - events().now();
+            chained_ = nullptr;
+            segment_paused_ = true;
         }
     }
     exit_reason_ = reason;
@@ -187,7 +195,7 @@ void Vcpu::begin_exit(ExitReason reason)
     pending_exit_cost_ = {};
     switch_cycles_ += cost;
     trace("world switch: exit", events().now(), cost);
-    events().schedule_after(exited_event_, cost);
+    schedule_own(exited_event_, events().now() + cost);
 }
 
 void Vcpu::on_exited()
@@ -320,6 +328,7 @@ void Vcpu::stop()
     exit_work_.cancel();
     mmio_access_ = {};
     if (segment_event_.scheduled()) events().deschedule(segment_event_);
+    chained_ = nullptr;
     segment_paused_ = false;
     guest_trapped_ = false;
     state_ = State::stopped;
@@ -328,11 +337,21 @@ void Vcpu::stop()
 
 // --- for the guest -------------------------------------------------------------------
 
+void Vcpu::schedule_own(sim::Event& ev, sim::Cycles at)
+{
+    if (chaining_ && chained_ == nullptr && events().may_defer(at)) {
+        chained_ = &ev;
+        chain_at_ = at;
+        return;
+    }
+    events().schedule(ev, at);
+}
+
 void Vcpu::guest_run(sim::Cycles cycles)
 {
-    assert(!segment_event_.scheduled() && !segment_paused_);
+    assert(!segment_event_.scheduled() && !segment_paused_ && !segment_deferred());
     if (state_ == State::guest) {
-        events().schedule_after(segment_event_, cycles);
+        schedule_own(segment_event_, events().now() + cycles);
     } else {
         segment_left_ = cycles;
         segment_paused_ = true;
@@ -341,6 +360,10 @@ void Vcpu::guest_run(sim::Cycles cycles)
 
 sim::Cycles Vcpu::guest_preempt()
 {
+    if (segment_deferred()) {
+        chained_ = nullptr;
+        return chain_at_ - events().now();
+    }
     if (segment_event_.scheduled()) {
         const sim::Cycles left = segment_event_.when() - events().now();
         events().deschedule(segment_event_);
@@ -355,12 +378,26 @@ sim::Cycles Vcpu::guest_preempt()
 
 bool Vcpu::guest_running_segment() const
 {
-    return segment_event_.scheduled() || segment_paused_;
+    return segment_event_.scheduled() || segment_paused_ || segment_deferred();
 }
 
 void Vcpu::on_segment()
 {
-    if (guest_) guest_->segment_done(*this);
+    for (;;) {
+        chaining_ = true;
+        if (guest_) guest_->segment_done(*this);
+        chaining_ = false;
+        sim::Event* const next = std::exchange(chained_, nullptr);
+        if (next == nullptr) return;
+        if (!events().continue_at(chain_at_)) {
+            events().schedule_deferred(*next, chain_at_);
+            return;
+        }
+        if (next == &exited_event_) {
+            on_exited();
+            return;
+        }
+    }
 }
 
 std::uint32_t Vcpu::gicv_read(std::uint32_t offset)

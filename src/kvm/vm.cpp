@@ -1,6 +1,9 @@
 // Vm: virt/kvm/kvm_main.c (VM life, vCPUs, devices), virt/kvm/eventfd.c
 // (irqfd, resampler), virt/kvm/irqchip.c (routing), arch/arm64/kvm/arm.c
-// (KVM_IRQ_LINE).  See include/fwdsim/kvm/vm.h.
+// (KVM_IRQ_LINE).  See include/fwdsim/kvm/vm.h.  Past 600 lines: these are
+// the operations on one Vm's private state (its vCPUs, devices, routing table,
+// irqfds and their resamplers, forwarded IRQs), which Linux too keeps behind
+// one struct kvm; cut apart they would each need that state's internals.
 #include <fwdsim/host/cpu.h>
 #include <fwdsim/kvm/vm.h>
 
@@ -328,6 +331,7 @@ int Vm::gsi_to_intid(std::uint32_t gsi) const
         if (e == nullptr || e->type != kIrqRoutingIrqchip) return -EINVAL;
         pin = e->pin;
     }
+    static_assert(spi_intid(0) == arch::Vgic::kPrivate);
     if (pin + arch::Vgic::kPrivate >= nr) return -EINVAL;
     return static_cast<int>(pin + arch::Vgic::kPrivate);
 }

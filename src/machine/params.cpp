@@ -15,6 +15,8 @@
 
 namespace fwdsim::machine {
 
+static_assert(kMaxVmVcpus == arch::Vgic::kMaxVcpus && arch::kParamVcpus.max == kMaxVmVcpus);
+
 namespace {
 
 /// A key of one component under another front end's name.
@@ -31,7 +33,7 @@ constexpr std::array kTable{
     kParamVmName, arch::kParamVcpus, kParamPin, arch::kParamVgicIrqs,
     kParamHandlerKind, kParamHandlerCycles, kParamMinCycles, kParamMaxCycles, guest::kParamEoiMode, guest::kParamWorkload,
     kParamDeviceName, kParamDeviceKind, kParamDeviceVm, kParamIommuGroup,
-    kParamIrqIndex, vfio::pci::kParamSubindex, kParamTrigger, kParamHostIrq, kParamGuestIrq, kParamDelivery,
+    kParamIrqIndex, kParamSubindex, kParamTrigger, kParamHostIrq, kParamGuestIrq, kParamDelivery,
     kParamTrafficKind, dev::kParamRate, dev::kParamJitter, dev::kParamOn, dev::kParamOff, kParamTraceFile,
     kParamKillAt, kParamCloseOrderSeed, kParamForwardPolicy,
     kParamSwitchAt, kParamSwitchDevice, kParamSwitchIrq, kParamSwitchDelivery,

@@ -101,7 +101,7 @@ void validate_traffic(const MachineConfig& cfg, const Refuse& refuse, const Traf
 void validate_intids(const MachineConfig& cfg, const Refuse& refuse, const DeviceConfig& d, const DeviceIrqConfig& ic,
                      const std::string& f)
 {
-    refuse.range(vfio::pci::kParamSubindex, f + ".subindex", ic.subindex);
+    refuse.range(kParamSubindex, f + ".subindex", ic.subindex);
     refuse.range(kParamHostIrq, f + ".host_irq", ic.host_irq);
     refuse.range(kParamGuestIrq, f + ".guest_irq", ic.guest_irq);
     if (d.kind == DeviceKind::timer) {

@@ -1,6 +1,6 @@
 #include "yaml_reader.h"
 
-#include <fwdsim/arch/vgic.h>
+#include <fwdsim/machine/params.h>
 #include <fwdsim/machine/validate.h>
 #include <fwdsim/scenario/config.h>
 
@@ -230,7 +230,7 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         } else {
             // Default: vCPU i on physical CPU i+1; CPU 0 stays the host's.
             // (A vcpus out of range gets none: validate() refuses it.)
-            for (unsigned k = 0; k < vm.vcpus && k < arch::Vgic::kMaxVcpus; ++k) vm.pin.push_back(k + 1);
+            for (unsigned k = 0; k < vm.vcpus && k < machine::kMaxVmVcpus; ++k) vm.pin.push_back(k + 1);
         }
         v.get("irqs", vm.irqs);
         v.finish();

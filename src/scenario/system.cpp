@@ -1,54 +1,31 @@
-// System: wiring a whole machine from a scenario and measuring it.
-// See include/fwdsim/scenario/system.h.  Past 600 lines: the wiring and the
-// one function that refuses what cannot be wired (validate_system) are kept
-// side by side so they stay in step, until issue #18 moves the assembly
-// into a machine layer.
+// System: a scenario's run and its measurements over a machine::Machine.
+// See include/fwdsim/scenario/system.h.  The machine layer wires the system;
+// this file only observes it -- per interrupt latencies, the ledger, the
+// trace's journeys, the counters of the measured window -- and checks it.
 #include <fwdsim/scenario/system.h>
 
+#include <fwdsim/machine/machine.h>
 #include <fwdsim/machine/validate.h>
-
 #include <fwdsim/scenario/resolved.h>
 #include <fwdsim/scenario/ledger.h>
 
 #include "irq_journey.h"
 
-#include <fwdsim/dev/gic_lines.h>
-#include <fwdsim/dev/interrupt_source.h>
-#include <fwdsim/dev/traffic.h>
 #include <fwdsim/gic/gic.h>
 #include <fwdsim/gic/registers.h>
-#include <fwdsim/guest/guest.h>
 #include <fwdsim/host/cpu.h>
-#include <fwdsim/host/gic_driver.h>
 #include <fwdsim/host/irq_layer.h>
 #include <fwdsim/kvm/kvm.h>
-#include <fwdsim/kvm/kvm_host.h>
-#include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/config_error.h>
-#include <fwdsim/sim/random.h>
-#include <fwdsim/vfio/pci/pci_device.h>
-#include <fwdsim/vfio/platform/platform_device.h>
 #include <fwdsim/vfio/vfio.h>
-#include <fwdsim/vmm/vmm.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <map>
 
 namespace fwdsim::scenario {
 
 namespace {
-
-vmm::Delivery to_vmm(DeliveryMode m)
-{
-    switch (m) {
-    case DeliveryMode::userspace: return vmm::Delivery::userspace;
-    case DeliveryMode::irqfd: return vmm::Delivery::irqfd;
-    case DeliveryMode::forwarded: return vmm::Delivery::forwarded;
-    }
-    return vmm::Delivery::none;
-}
 
 /// Counters read at the start of the measured window.
 struct Snapshot {
@@ -59,21 +36,13 @@ struct Snapshot {
     std::map<std::pair<std::string, std::string>, vmm::Vmm::SwitchCost> switches; ///< by (from, to), all VMMs
 };
 
-} // namespace
+/// What the run measures of one device interrupt, as the machine reports
+/// its steps.
+struct IrqMeasure final : machine::IrqObserver {
+    IrqMeasure(const machine::Machine& m, machine::DeviceIrq& irq) : machine(m), x(irq) {}
 
-/// One device interrupt: its source, the guest driver's handler, and what
-/// the run measured of it.
-struct DeviceIrq final : guest::IrqHandler {
-    std::string name;
-    const DeviceIrqConfig* cfg = nullptr;
-    std::string vm;
-    std::unique_ptr<dev::IrqLine> line;
-    std::unique_ptr<dev::InterruptSource> source;
-    vfio::IrqContext* context = nullptr;
-    vmm::IrqPlan plan;
-    ServiceTime service_cfg;
-    sim::Rng rng{1};
-    const sim::EventQueue* events = nullptr;
+    const machine::Machine& machine;
+    machine::DeviceIrq& x;
     sim::Cycles measure_from{};
     std::optional<sim::Cycles> handling_raised; ///< assert time of the interrupt being handled
     sim::Histogram to_ack, to_eoi, to_deactivate;
@@ -82,45 +51,50 @@ struct DeviceIrq final : guest::IrqHandler {
     std::vector<sim::Cycles> switch_starts;
     sim::Cycles switch_window{};
     sim::Histogram to_ack_near_switch;
-    bool near_switch(sim::Cycles t) const
-    {
-        const auto after = std::upper_bound(switch_starts.begin(), switch_starts.end(), t);
-        return after != switch_starts.begin() && t - *std::prev(after) < switch_window;
-    }
     std::uint64_t base_masks = 0, base_unmasks = 0;
-    bool forwarded_now = false;
-    bool timer = false; ///< the arch timer: KVM maps it, no VMM or VFIO involved
-    unsigned ppi_cpu = 0; ///< the timer's PPI: the physical CPU whose bank it is in
     /// The fate of every assertion (scenario/ledger.h); ledger_base is the
     /// first assertion of the measured window.
     std::unique_ptr<IrqLedger> ledger;
     std::uint64_t ledger_base = 0;
     std::unique_ptr<IrqJourney> journey; ///< its steps in the trace, when one is written
-    std::uint64_t mmio = 0; ///< where the VMM maps the device's registers in the guest
-    /// Its VM's entries in System::Impl's `vmms` and `vm_guests` (map nodes
-    /// do not move), set when the VM boots: the ledger audits the path at
-    /// every assertion, and looking the VM up by name there was a tenth of
-    /// a forwarded interrupt's host time.
-    const std::unique_ptr<vmm::Vmm>* vmm_slot = nullptr;
-    const std::vector<guest::Guest*>* guests = nullptr;
-    std::uint64_t mmio_address() const override { return mmio; }
+    // Per-step sums for the latency breakdown, over measured interrupts.
+    std::optional<sim::Cycles> host_acked; ///< host IAR of the interrupt now on its way
+    sim::Cycles sum_to_host_ack{}, sum_host_to_guest_ack{};
+    std::uint64_t steps_counted = 0;
 
     bool measuring(sim::Cycles t) const { return t >= measure_from; }
-    sim::Cycles service_time() override
+    bool near_switch(sim::Cycles t) const
     {
-        switch (service_cfg.kind) {
-        case ServiceTime::Kind::fixed: return sim::Cycles{service_cfg.cycles};
-        case ServiceTime::Kind::exponential:
-            return sim::Cycles{static_cast<std::uint64_t>(std::llround(rng.exponential(static_cast<double>(service_cfg.cycles))))};
-        case ServiceTime::Kind::uniform:
-            return sim::Cycles{service_cfg.min_cycles + rng.uniform(service_cfg.max_cycles - service_cfg.min_cycles + 1)};
-        }
-        return sim::Cycles{service_cfg.cycles};
+        const auto after = std::upper_bound(switch_starts.begin(), switch_starts.end(), t);
+        return after != switch_starts.begin() && t - *std::prev(after) < switch_window;
     }
-    void acknowledged(sim::Cycles now) override
+
+    void asserted(sim::Cycles now) override
+    {
+        if (journey) journey->asserted(now, x.source->outstanding() == 0);
+        const bool held = machine.path_holds(x);
+        ledger->audit(held, machine.live_vmm(x) != nullptr);
+        (void)ledger->asserted(x.source->line_level(), held, machine.guest_ready(x));
+    }
+    void host_acknowledged(sim::Cycles now) override
+    {
+        if (!host_acked) host_acked = now; // the first IAR of this assertion
+        if (journey) journey->host_acknowledged(machine.cpu_track(), now);
+    }
+    void host_deactivated(sim::Cycles now) override
+    {
+        const auto raised = x.source->oldest_outstanding();
+        if (raised && measuring(*raised)) to_deactivate.record((now - *raised).count());
+        if (journey) journey->host_deactivated(machine.cpu_track(), now);
+    }
+    void injected(sim::Cycles now) override
+    {
+        if (journey) journey->injected(machine.cpu_track(), now);
+    }
+    void guest_acknowledged(sim::Cycles now) override
     {
         (void)ledger->acknowledged();
-        handling_raised = source->oldest_outstanding();
+        handling_raised = x.source->oldest_outstanding();
         if (journey) journey->guest_acknowledged(now, handling_raised.has_value());
         if (handling_raised && measuring(*handling_raised)) {
             to_ack.record((now - *handling_raised).count());
@@ -133,280 +107,93 @@ struct DeviceIrq final : guest::IrqHandler {
         }
         host_acked.reset();
     }
-    void service(sim::Cycles now) override
+    void before_service(sim::Cycles) override
     {
-        if (source->trigger() == dev::Trigger::level && source->line_level()) ledger->serviced_level();
-        (void)source->service();
+        if (x.source->trigger() == dev::Trigger::level && x.source->line_level()) ledger->serviced_level();
+    }
+    void after_service(sim::Cycles now) override
+    {
         if (journey) journey->serviced(now);
     }
-    void completed(sim::Cycles now) override
+    void guest_completed(sim::Cycles now) override
     {
-        if (journey) journey->completed(now, forwarded_now);
+        if (journey) journey->completed(now, x.forwarded_now);
         if (!handling_raised || !measuring(*handling_raised)) return;
         to_eoi.record((now - *handling_raised).count());
         // A forwarded interrupt is deactivated by this very EOI (HW list register).
-        if (forwarded_now) to_deactivate.record((now - *handling_raised).count());
-    }
-    // Per-step sums for the latency breakdown, over measured interrupts.
-    std::optional<sim::Cycles> host_acked;  ///< host IAR of the interrupt now on its way
-    sim::Cycles sum_to_host_ack{}, sum_host_to_guest_ack{};
-    std::uint64_t steps_counted = 0;
-
-    void host_acknowledged(sim::Cycles now)
-    {
-        if (!host_acked) host_acked = now; // the first IAR of this assertion
-    }
-    void host_deactivated(sim::Cycles now)
-    {
-        const auto raised = source->oldest_outstanding();
-        if (raised && measuring(*raised)) to_deactivate.record((now - *raised).count());
+        if (x.forwarded_now) to_deactivate.record((now - *handling_raised).count());
     }
 };
 
-using machine::vcpu_pcpu;
+} // namespace
 
 void validate_system(const ScenarioConfig& cfg) { machine::validate(cfg); }
 
-/// The machine a scenario describes, for KvmHost.
-static kvm::KvmHostParams host_params(const ScenarioConfig& cfg, sim::Tracer* tracer)
-{
-    kvm::KvmHostParams p;
-    p.gic.num_irqs = cfg.gic_irqs;
-    p.gic.num_cpus = cfg.host_cpus;
-    p.gic.num_lrs = cfg.gic_lrs;
-    p.gic.priority_bits = cfg.gic_priority_bits;
-    p.tracer = tracer;
-    return p;
-}
-
 struct System::Impl {
     ScenarioConfig cfg;
-    sim::CostProfile profile;
     sim::Tracer* tracer;
-    sim::EventQueue events;
-    sim::RandomStreams streams;
-    kvm::KvmHost hw; ///< GIC, host IRQ layer and CPUs, KVM
-    vfio::Vfio vfio;
-    std::vector<std::unique_ptr<DeviceIrq>> dev_irqs;
-    std::vector<std::size_t> timer_irqs; ///< scratch while building
-    std::vector<DeviceIrq*> by_host_irq;  ///< the device IRQ on each host IRQ (VFIO's, not the timer's)
-    std::map<std::string, std::unique_ptr<vmm::Vmm>> vmms;
-    std::vector<std::unique_ptr<guest::Guest>> guests;
-    std::map<std::string, std::vector<guest::Guest*>> vm_guests; ///< the current guests of each VM
-    std::vector<std::unique_ptr<vmm::Vmm>> graveyard;           ///< killed VMMs replaced by fresh ones
-    std::vector<std::unique_ptr<sim::FunctionEvent>> timed; // switches, kill, warm-up
-    std::vector<std::unique_ptr<host::Work>> switch_work;   ///< the VMM's switches, run by its I/O thread
-    sim::Rng kill_rng{1};
+    std::vector<std::unique_ptr<IrqMeasure>> measures; ///< one per machine.irqs(), in order (outlives the machine)
+    machine::Machine machine;
     Snapshot base;
     Snapshot dead; ///< counters of vCPUs destroyed during the run
-    std::map<const kvm::Vm*, std::string> vm_names;
     sim::Cycles measure_from{};
     bool started = false;
     std::uint64_t next_flow = 1; ///< the trace's next interrupt flow id
 
-    Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t)
-        : cfg(validated(c)), profile(p), tracer(t), streams(c.seed), hw(events, profile, host_params(c, t))
+    Impl(const ScenarioConfig& c, const sim::CostProfile& p, sim::Tracer* t) : cfg(c), tracer(t), machine(c, p, t)
     {
-        if (const int err = hw.kvm->init(); err < 0) throw sim::ConfigError(cfg.origin, 0, "gic", "KVM cannot request its interrupts");
-        kvm_vfio::register_device(*hw.kvm);
-        build_devices();
-        // Measurement hooks run on every host interrupt: index, don't search.
-        by_host_irq.assign(cfg.gic_irqs, nullptr);
-        for (auto& d : dev_irqs) {
-            if (!d->timer) by_host_irq.at(d->cfg->host_irq) = d.get();
-        }
-        hw.irqs->set_acknowledge_hook([this](unsigned irq) {
-            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) {
-                d->host_acknowledged(events.now());
-                if (d->journey) d->journey->host_acknowledged(cpu_track(), events.now());
+        for (std::size_t i = 0; i < machine.irqs().size(); ++i) {
+            machine::DeviceIrq& x = *machine.irqs()[i];
+            auto m = std::make_unique<IrqMeasure>(machine, x);
+            m->ledger = std::make_unique<IrqLedger>(x.cfg->trigger == TriggerKind::level);
+            if (tracing()) {
+                // Device interrupts are taken on the VM's first vCPU (guest_of).
+                m->journey = std::make_unique<IrqJourney>(*tracer, "devices/" + x.name, x.vm + "/vcpu0", next_flow);
             }
-        });
-        hw.irqs->set_deactivate_hook([this](unsigned irq) {
-            if (DeviceIrq* d = irq < by_host_irq.size() ? by_host_irq[irq] : nullptr) {
-                d->host_deactivated(events.now());
-                if (d->journey) d->journey->host_deactivated(cpu_track(), events.now());
-            }
-        });
-        if (tracer != nullptr && tracer->enabled()) {
-            for (const auto& c : hw.cpus) tracer->declare(c->track());
+            machine.set_observer(i, m.get());
+            measures.push_back(std::move(m));
         }
-    }
-
-    /// The track of the host CPU running kernel code now.
-    const std::string& cpu_track() const
-    {
-        static const std::string none = "host/outside any CPU";
-        const host::Cpu* c = hw.this_cpu.current();
-        return c != nullptr ? c->track() : none;
+        machine.observe_injections(tracing());
+        machine.set_kill_hooks({[this](const std::string&) { keep_dead_counters(+1); },
+                                [this](const std::string& vm) {
+                                    // What was on its way into the dead VM went with it.
+                                    for (auto& m : measures) {
+                                        if (m->x.vm != vm) continue;
+                                        m->ledger->audit(machine.path_holds(m->x), false);
+                                        m->ledger->orphan_open();
+                                    }
+                                    keep_dead_counters(-1);
+                                }});
+        if (tracing()) {
+            for (const auto& c : machine.board().cpus) tracer->declare(c->track());
+        }
     }
 
     bool tracing() const { return tracer != nullptr && tracer->enabled(); }
+    bool vm_alive(const std::string& vm) const { return machine.live_vm(vm) != nullptr; }
 
-    static const ScenarioConfig& validated(const ScenarioConfig& c)
+    /// Around a kill: the vCPUs' counters die with their VMs, so what the
+    /// live VMs counted is added to `dead` before (+1) and what still lives
+    /// taken off after (-1).
+    void keep_dead_counters(int sign)
     {
-        validate_system(c);
-        return c;
+        const Snapshot live = vm_counters();
+        for (const auto& [reason, n] : live.exits) dead.exits[reason] += sign > 0 ? n : -n;
+        dead.host_cycles += sign > 0 ? live.host_cycles : -live.host_cycles;
     }
 
-    // Builds what validate_system() accepted: its refusals are not repeated.
-    void build_devices()
-    {
-        const vfio::IrqContextEnv env{*hw.irqs, hw.this_cpu, hw.host_costs};
-        for (std::size_t di = 0; di < cfg.devices.size(); ++di) {
-            const DeviceConfig& d = cfg.devices[di];
-            std::vector<vfio::platform::PlatformIrq> pirqs;
-            vfio::pci::PciConfig pci;
-            pci.has_intx = false;
-            unsigned msix_count = 0;
-            for (const DeviceIrqConfig& ic : d.irqs) {
-                if (ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX) msix_count = std::max(msix_count, ic.subindex + 1);
-            }
-            pci.msix_irqs.assign(msix_count, 0);
-            for (std::size_t ii = 0; ii < d.irqs.size(); ++ii) {
-                const DeviceIrqConfig& ic = d.irqs[ii];
-                const std::string f = "devices." + std::to_string(di) + ".irqs." + std::to_string(ii);
-                const bool level = ic.trigger == TriggerKind::level;
-                if (d.kind == DeviceKind::timer) {
-                    timer_irqs.push_back(ii);
-                } else if (d.kind == DeviceKind::platform) {
-                    pirqs.push_back({ic.host_irq, level});
-                } else if (ic.index == vfio::VFIO_PCI_INTX_IRQ_INDEX) {
-                    pci.has_intx = true;
-                    pci.intx_irq = ic.host_irq;
-                } else {
-                    pci.msix_irqs[ic.subindex] = ic.host_irq;
-                }
-                if (d.kind != DeviceKind::timer)
-                    (void)hw.irqs->irq_set_irq_type(ic.host_irq, level ? host::IrqTrigger::level : host::IrqTrigger::edge);
-                auto di_ = std::make_unique<DeviceIrq>();
-                di_->name = d.name + "." + std::to_string(ii);
-                di_->cfg = &ic;
-                di_->vm = d.vm;
-                di_->events = &events;
-                di_->service_cfg = cfg.guest.handler;
-                di_->rng = streams.stream(di_->name + ".handler");
-                if (d.kind == DeviceKind::timer) {
-                    di_->line = std::make_unique<dev::GicPpiLine>(*hw.gic, vcpu_pcpu(cfg, d.vm, 0), ic.host_irq);
-                } else {
-                    di_->line = std::make_unique<dev::GicSpiLine>(*hw.gic, ic.host_irq);
-                }
-                di_->source = std::make_unique<dev::InterruptSource>(
-                    events, di_->name, level ? dev::Trigger::level : dev::Trigger::edge, *di_->line, make_traffic(ic.traffic, f),
-                    streams.stream(di_->name + ".traffic"));
-                di_->ledger = std::make_unique<IrqLedger>(level);
-                if (tracing()) {
-                    // Device interrupts are taken on the VM's first vCPU (guest_of).
-                    di_->journey = std::make_unique<IrqJourney>(*tracer, "devices/" + di_->name, d.vm + "/vcpu0", next_flow);
-                }
-                if (d.kind == DeviceKind::timer) di_->ppi_cpu = vcpu_pcpu(cfg, d.vm, 0);
-                di_->source->set_raise_hook([this, x = di_.get()] {
-                    if (x->journey) x->journey->asserted(events.now(), x->source->outstanding() == 0);
-                    const bool held = path_holds(*x);
-                    x->ledger->audit(held, live_vmm(*x) != nullptr);
-                    (void)x->ledger->asserted(x->source->line_level(), held, guest_ready(*x));
-                });
-                di_->plan = vmm::IrqPlan{d.name, ic.index, ic.subindex, ic.guest_irq >= 32 ? ic.guest_irq - 32 : 0, level};
-                di_->plan.msi = d.kind == DeviceKind::pci && ic.index == vfio::VFIO_PCI_MSIX_IRQ_INDEX;
-                di_->plan.vectors = msix_count;
-                di_->timer = d.kind == DeviceKind::timer;
-                dev_irqs.push_back(std::move(di_));
-            }
-            if (d.kind == DeviceKind::timer) continue; // KVM's, not VFIO's
-            std::unique_ptr<vfio::Device> dev;
-            if (d.kind == DeviceKind::platform) dev = std::make_unique<vfio::platform::PlatformDevice>(d.name, env, pirqs);
-            else dev = std::make_unique<vfio::pci::PciDevice>(d.name, env, pci);
-            vfio::Device& vd = vfio.add_device(d.iommu_group, std::move(dev));
-            for (auto& x : dev_irqs) {
-                if (x->plan.device == d.name) x->context = vd.irq_context(x->plan.index, x->plan.subindex);
-            }
-        }
-    }
-
-    /// The live VM of `vm`'s VMM, or null.
-    kvm::Vm* live_vm(const std::string& vm) const
-    {
-        const auto it = vmms.find(vm);
-        return it != vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
-    }
-    bool vm_alive(const std::string& vm) const { return live_vm(vm) != nullptr; }
-    /// `x`'s VMM while it is alive, else null: live_vm() without the lookup by name.
-    const vmm::Vmm* live_vmm(const DeviceIrq& x) const
-    {
-        const vmm::Vmm* m = x.vmm_slot != nullptr ? x.vmm_slot->get() : nullptr;
-        return m != nullptr && m->alive() ? m : nullptr;
-    }
-
-    /// `x`'s ledger over the measured window, audited as of now: an open
+    /// `m`'s ledger over the measured window, audited as of now: an open
     /// carrier the path no longer holds counts as lost (or dropped).
-    IrqLedger::Counts ledger_now(const DeviceIrq& x) const
+    IrqLedger::Counts ledger_now(const IrqMeasure& m) const
     {
-        IrqLedger::Counts c = x.ledger->counts(x.ledger_base);
-        const auto open = x.ledger->open_id();
-        if (open && *open >= x.ledger_base && !path_holds(x)) {
+        IrqLedger::Counts c = m.ledger->counts(m.ledger_base);
+        const auto open = m.ledger->open_id();
+        if (open && *open >= m.ledger_base && !machine.path_holds(m.x)) {
             --c.outstanding;
-            ++(x.ledger->open_excused(vm_alive(x.vm)) ? c.dropped : c.lost);
+            ++(m.ledger->open_excused(vm_alive(m.x.vm)) ? c.dropped : c.lost);
         }
         return c;
     }
-
-    /// Whether some stage of the path holds `x`'s interrupt pending or in
-    /// flight, not yet acknowledged by the guest -- each place an
-    /// interrupt can wait between the device and the guest's IAR, in path
-    /// order.  The ledger's audit rests on this being complete.
-    bool path_holds(const DeviceIrq& x) const
-    {
-        if (x.source->line_level()) return true; // a level line, or an edge's pulse
-        const unsigned h = x.cfg->host_irq;
-        if (hw.gic->is_pending(h, x.ppi_cpu)) return true;
-        // Acknowledged by a host CPU, its flow not finished; or taken with
-        // no handler and marked for replay (IRQS_PENDING).
-        if (hw.irqs->in_flight(h)) return true;
-        // Signalled, not yet read (the VMM's thread, or an irqfd about to be woken).
-        if (x.context != nullptr && x.context->trigger() != nullptr && x.context->trigger()->count() > 0) return true;
-        const vmm::Vmm* m = live_vmm(x);
-        if (m == nullptr) return false;
-        const kvm::Vm* vm = m->vm();
-        // Read by the VMM's I/O thread or injected by KVM, the effect still
-        // to come once its charged cost has elapsed (host::Cpu::after_charged).
-        if (m->acts_pending() || vm->acts_pending()) return true;
-        // Read from GICV_IAR, the handler not yet told (the read's cost runs).
-        if (x.guests != nullptr && !x.guests->empty() && x.guests->front()->acknowledging(x.cfg->guest_irq)) return true;
-        if (!x.timer && vm->irqfd_injection_queued(x.cfg->guest_irq)) return true;
-        const arch::Vgic* vgic = vm->arch().vgic();
-        return vgic != nullptr && vgic->pending_for_guest(0, x.cfg->guest_irq);
-    }
-
-    /// Whether `x`'s guest has set its interrupt up as the device drives it.
-    bool guest_ready(const DeviceIrq& x) const
-    {
-        const vmm::Vmm* m = live_vmm(x);
-        const kvm::Vm* vm = m != nullptr ? m->vm() : nullptr;
-        const arch::Vgic* vgic = vm != nullptr ? vm->arch().vgic() : nullptr;
-        if (vgic == nullptr || !vgic->dist_enabled()) return false;
-        const arch::VirtualIrq* v = vgic->irq(0, x.cfg->guest_irq);
-        return v != nullptr && v->enabled && v->edge == (x.source->trigger() == dev::Trigger::edge);
-    }
-
-    std::unique_ptr<dev::Traffic> make_traffic(const TrafficConfig& t, const std::string& field)
-    {
-        const double hz = static_cast<double>(cfg.clock_hz);
-        auto cyc = [&](double us) { return sim::Cycles{static_cast<std::uint64_t>(std::llround(us * hz / 1e6))}; };
-        switch (t.kind) {
-        case TrafficConfig::Kind::none: return dev::trace_traffic({});
-        case TrafficConfig::Kind::periodic: return dev::periodic_traffic(sim::Cycles{static_cast<std::uint64_t>(std::llround(hz / t.rate_per_s))}, cyc(t.jitter_us));
-        case TrafficConfig::Kind::poisson: return dev::poisson_traffic(hz / t.rate_per_s);
-        case TrafficConfig::Kind::bursty: return dev::bursty_traffic(hz / t.rate_per_s, cyc(t.on_us), cyc(t.off_us));
-        case TrafficConfig::Kind::trace: return dev::trace_traffic_from_file(t.trace_file);
-        }
-        throw sim::ConfigError(cfg.origin, 0, field + ".traffic", "unknown kind");
-    }
-
-    sim::Cycles us(double micros) const
-    {
-        return sim::Cycles{static_cast<std::uint64_t>(std::llround(micros * static_cast<double>(cfg.clock_hz) / 1e6))};
-    }
-
-    host::Cpu& io_cpu() { return *hw.cpus[0]; }
 
     void start()
     {
@@ -415,159 +202,28 @@ struct System::Impl {
         if (tracing()) {
             for (const VmConfig& v : cfg.vms)
                 for (unsigned id = 0; id < v.vcpus; ++id) tracer->declare(v.name + "/vcpu" + std::to_string(id));
-            for (auto& x : dev_irqs) tracer->declare(x->journey->device_track());
+            for (auto& m : measures) tracer->declare(m->journey->device_track());
         }
-        for (const VmConfig& v : cfg.vms) launch_vmm(v, false);
-        for (auto& [name, m] : vmms) start_vcpus(*m, name);
-        for (auto& x : dev_irqs) x->source->start(events.now());
+        machine.start();
         for (const ModeSwitch& s : cfg.vmm.switches) {
-            // `irq` is the interrupt's position in the device's list (its
-            // name's suffix), whatever VFIO index it has.
             const std::string name = s.device + "." + std::to_string(s.irq);
-            DeviceIrq* target = nullptr;
-            for (auto& x : dev_irqs) {
-                if (x->name == name) target = x.get();
+            for (auto& m : measures) {
+                if (m->x.name == name) m->switch_starts.push_back(machine.us(s.at_us));
             }
-            // The VMM makes the switch's calls from its I/O thread (QEMU's
-            // main loop, under its big lock), so what they cost is charged
-            // there and delays what else that CPU does.
-            switch_work.push_back(std::make_unique<host::Work>("vmm: switch delivery", [this, target, mode = s.delivery] {
-                deliver(*target, mode);
-            }));
-            at(us(s.at_us), [this, w = switch_work.back().get()] { (void)io_cpu().submit(*w, sim::Cycles{}); });
-            target->switch_starts.push_back(us(s.at_us));
         }
-        for (auto& x : dev_irqs) {
-            std::sort(x->switch_starts.begin(), x->switch_starts.end());
-            x->switch_window = us(kSwitchWindowUs);
+        for (auto& m : measures) {
+            std::sort(m->switch_starts.begin(), m->switch_starts.end());
+            m->switch_window = machine.us(kSwitchWindowUs);
         }
-        if (cfg.vmm.kill_at_us) {
-            kill_rng = streams.stream("vmm.close_order." + std::to_string(cfg.vmm.close_order_seed));
-            at(us(*cfg.vmm.kill_at_us), [this] {
-                for (const VmConfig& v : cfg.vms) kill_vmm(v.name, kill_rng);
-            });
-        }
-        measure_from = events.now() + us(cfg.warmup_us);
-        for (auto& x : dev_irqs) x->measure_from = measure_from;
+        measure_from = machine.events().now() + machine.us(cfg.warmup_us);
+        for (auto& m : measures) m->measure_from = measure_from;
         if (tracing()) {
             // Written now for a time to come (the writer sorts): no event is
             // added, so a traced run counts the same events as another.
-            for (auto& x : dev_irqs) tracer->instant(x->journey->device_track(), "warm-up over: measured from here", measure_from);
+            for (auto& m : measures) tracer->instant(m->journey->device_track(), "warm-up over: measured from here", measure_from);
         }
-        if (measure_from > events.now()) at(measure_from, [this] { take_snapshot(); });
+        if (measure_from > machine.events().now()) machine.at(measure_from, [this] { take_snapshot(); });
         else take_snapshot();
-    }
-
-    /// A VMM for VM `v`: the VM, its guests, its devices and their
-    /// delivery modes (the vCPUs run when `run` says so).
-    void launch_vmm(const VmConfig& v, bool run)
-    {
-        const guest::GuestCosts gc = guest::GuestCosts::from_profile(profile);
-        const std::vector<unsigned> pin = v.pin;
-        hw.kvm->set_pinning([pin, n = cfg.host_cpus](unsigned id) {
-            return id < pin.size() ? pin[id] : (n > 1 ? 1 + id % (n - 1) : 0);
-        });
-        auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio, *hw.kvm, io_cpu(), hw.host_costs, hw.this_cpu},
-                                            "vmm-" + v.name);
-        if (const int err = m->set_up_vm(v.vcpus, vm_irqs(cfg, v)); err < 0)
-            throw sim::ConfigError(cfg.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
-        if (cfg.vmm.forward_policy == ForwardPolicy::bimodal) {
-            // An arch that cannot forward has no policy (-ENXIO): its IRQs fall back to irqfd.
-            if (const int err = m->set_forward_policy(vfio::ForwardingPolicy::bimodal); err < 0 && err != -ENXIO)
-                throw sim::ConfigError(cfg.origin, 0, "vmm.forward_policy", "kvm-vfio refused the policy: errno " + std::to_string(-err));
-        }
-        auto& gs = vm_guests[v.name];
-        gs.clear();
-        for (unsigned id = 0; id < v.vcpus; ++id) {
-            guest::GuestParams gp;
-            gp.workload = cfg.guest.busy ? guest::Workload::busy : guest::Workload::idle;
-            gp.split_eoi = cfg.guest.eoi_mode == 1;
-            guests.push_back(std::make_unique<guest::Guest>(*m->vcpu(id), gc, gp));
-            gs.push_back(guests.back().get());
-        }
-        vm_names[m->vm()] = v.name;
-        m->vm()->set_trace_name(v.name);
-        if (tracing()) {
-            m->vm()->set_inject_observer([this, name = v.name](unsigned, unsigned intid) {
-                for (auto& x : dev_irqs) {
-                    if (x->vm == name && x->cfg->guest_irq == intid && x->journey) x->journey->injected(cpu_track(), events.now());
-                }
-            });
-        }
-        if (auto old = vmms.find(v.name); old != vmms.end()) graveyard.push_back(std::move(old->second));
-        vmms[v.name] = std::move(m);
-        vmm::Vmm& vm = *vmms.at(v.name);
-        for (const DeviceConfig& d : cfg.devices) {
-            if (d.kind == DeviceKind::timer || d.vm != v.name) continue;
-            if (const int err = vm.add_device(d.name, d.iommu_group); err < 0)
-                throw sim::ConfigError(cfg.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
-        }
-        for (auto& x : dev_irqs) {
-            if (x->vm != v.name) continue;
-            x->vmm_slot = &vmms.find(v.name)->second;
-            x->guests = &gs;
-            x->mmio = x->timer ? 0 : vm.device_mmio(x->plan.device);
-            guest_of(x->vm).add_irq(x->cfg->guest_irq, !x->plan.level, *x);
-            deliver(*x, x->cfg->delivery);
-        }
-        if (run) start_vcpus(vm, v.name);
-    }
-
-    /// KVM_RUN on each vCPU; since #21 it answers Linux's errnos (an
-    /// uninitialised vCPU, vgic frames unset or overlapping), and a VM whose
-    /// vCPUs do not run must not pass for an idle one.
-    void start_vcpus(vmm::Vmm& m, const std::string& vm)
-    {
-        if (const int err = m.run_vcpus(); err < 0)
-            throw sim::ConfigError(cfg.origin, 0, "vms." + vm, "KVM_RUN failed: errno " + std::to_string(-err));
-    }
-
-    void kill_vmm(const std::string& vm, sim::Rng& rng)
-    {
-        const auto it = vmms.find(vm);
-        if (it == vmms.end() || !it->second->alive()) return;
-        // Keep what the vCPUs counted: they die with their VMs.
-        const Snapshot live = vm_counters();
-        for (const auto& [reason, n] : live.exits) dead.exits[reason] += n;
-        dead.host_cycles += live.host_cycles;
-        it->second->kill(rng);
-        // What was on its way into the dead VM went with it.
-        for (auto& x : dev_irqs) {
-            if (x->vm != vm) continue;
-            x->ledger->audit(path_holds(*x), false);
-            x->ledger->orphan_open();
-        }
-        // A dead VM's vCPU counters are now in `dead`; live ones are re-read.
-        const Snapshot after = vm_counters();
-        for (const auto& [reason, n] : after.exits) dead.exits[reason] -= n;
-        dead.host_cycles -= after.host_cycles;
-    }
-
-    guest::Guest& guest_of(const std::string& vm)
-    {
-        // Device interrupts target the VM's first vCPU (the guest's ITARGETSR).
-        return *vm_guests.at(vm).at(0);
-    }
-
-    void deliver(DeviceIrq& x, DeliveryMode mode)
-    {
-        vmm::Vmm& m = *vmms.at(x.vm);
-        if (x.timer) {
-            // kvm_timer_enable: the virtual timer PPI becomes a mapped interrupt.
-            if (const int err = m.vm()->map_arch_timer(0, x.cfg->host_irq, x.cfg->guest_irq); err < 0)
-                throw sim::ConfigError(cfg.origin, 0, "devices." + x.plan.device, "KVM could not map the timer: errno " + std::to_string(-err));
-            x.forwarded_now = true;
-            return;
-        }
-        if (!m.alive()) return;
-        (void)m.deliver(x.plan, to_vmm(mode));
-        x.forwarded_now = m.delivery(x.plan) == vmm::Delivery::forwarded;
-    }
-
-    void at(sim::Cycles when, std::function<void()> fn)
-    {
-        timed.push_back(std::make_unique<sim::FunctionEvent>(std::move(fn), "system.timed"));
-        events.schedule(*timed.back(), std::max(when, events.now()));
     }
 
     static std::string exit_key(const std::string& vm, std::size_t reason)
@@ -583,9 +239,9 @@ struct System::Impl {
         Snapshot s;
         for (const VmConfig& v : cfg.vms)
             for (std::size_t r = 0; r < kvm::kExitReasons; ++r) s.exits[exit_key(v.name, r)] = 0;
-        for (kvm::Vm* vm : hw.kvm->vms()) {
-            const auto name = vm_names.find(vm);
-            if (name == vm_names.end()) continue;
+        for (kvm::Vm* vm : machine.board().kvm->vms()) {
+            const auto name = machine.vm_names().find(vm);
+            if (name == machine.vm_names().end()) continue;
             for (kvm::Vcpu* v : vm->vcpus()) {
                 for (std::size_t r = 0; r < kvm::kExitReasons; ++r)
                     s.exits[exit_key(name->second, r)] += v->exits(static_cast<kvm::ExitReason>(r));
@@ -600,8 +256,8 @@ struct System::Impl {
         Snapshot s = vm_counters();
         for (const auto& [reason, n] : dead.exits) s.exits[reason] += n;
         s.host_cycles += dead.host_cycles;
-        for (const auto& [name, m] : vmms) s.user_round_trips[name] += m->user_round_trips();
-        for (const auto& m : graveyard) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
+        for (const auto& [name, m] : machine.vmms()) s.user_round_trips[name] += m->user_round_trips();
+        for (const auto& m : machine.graveyard()) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
         const auto add_switches = [&s](const vmm::Vmm& m) {
             for (const auto& [dir, c] : m.switch_costs()) {
                 auto& sum = s.switches[{vmm::delivery_name(dir.first), vmm::delivery_name(dir.second)}];
@@ -609,20 +265,20 @@ struct System::Impl {
                 sum.cycles += c.cycles;
             }
         };
-        for (const auto& [name, m] : vmms) add_switches(*m);
-        for (const auto& m : graveyard) add_switches(*m);
-        for (const auto& c : hw.cpus) s.host_cycles += c->busy_cycles().count();
-        for (const auto& g : guests) s.guest_cycles += g->irq_cycles().count();
+        for (const auto& [name, m] : machine.vmms()) add_switches(*m);
+        for (const auto& m : machine.graveyard()) add_switches(*m);
+        for (const auto& c : machine.board().cpus) s.host_cycles += c->busy_cycles().count();
+        for (const auto& g : machine.guests()) s.guest_cycles += g->irq_cycles().count();
         return s;
     }
 
     void take_snapshot()
     {
         base = snapshot();
-        for (auto& x : dev_irqs) {
-            x->ledger_base = x->ledger->raised();
-            x->base_masks = x->context ? x->context->masks() : 0;
-            x->base_unmasks = x->context ? x->context->unmasks() : 0;
+        for (auto& m : measures) {
+            m->ledger_base = m->ledger->raised();
+            m->base_masks = m->x.context ? m->x.context->masks() : 0;
+            m->base_unmasks = m->x.context ? m->x.context->unmasks() : 0;
         }
     }
 };
@@ -632,110 +288,58 @@ System::System(const ScenarioConfig& config, const sim::CostProfile& profile, si
 {
 }
 
-System::~System()
-{
-    if (!impl_) return;
-    impl_->guests.clear();
-    impl_->vmms.clear(); // the VMMs die: their files close, the VMs go
-}
+System::~System() = default;
 
 void System::start() { impl_->start(); }
 
 void System::kill_vmm(const std::string& vm, std::uint64_t close_order_seed)
 {
-    sim::Rng rng = impl_->streams.stream("vmm.close_order." + std::to_string(close_order_seed));
-    impl_->kill_vmm(vm, rng);
+    sim::Rng rng = impl_->machine.streams().stream("vmm.close_order." + std::to_string(close_order_seed));
+    impl_->machine.kill_vmm(vm, rng);
 }
 
-void System::restart_vmm(const std::string& vm)
-{
-    for (const VmConfig& v : impl_->cfg.vms) {
-        if (v.name == vm) impl_->launch_vmm(v, true);
-    }
-}
+void System::restart_vmm(const std::string& vm) { impl_->machine.restart_vmm(vm); }
 
 void System::set_delivery(const std::string& irq, DeliveryMode mode)
 {
-    for (const auto& x : impl_->dev_irqs) {
-        if (x->name == irq) impl_->deliver(*x, mode);
-    }
+    if (machine::DeviceIrq* x = impl_->machine.find(irq)) impl_->machine.deliver(*x, mode);
 }
 
 std::uint64_t System::spurious_services(const std::string& irq) const
 {
-    for (const auto& x : impl_->dev_irqs) {
-        if (x->name == irq) return x->source->spurious_services();
-    }
-    return 0;
+    const machine::DeviceIrq* x = impl_->machine.find(irq);
+    return x != nullptr ? x->source->spurious_services() : 0;
 }
 
 void System::raise(const std::string& irq)
 {
-    for (const auto& x : impl_->dev_irqs) {
-        if (x->name == irq) x->source->raise_now();
-    }
+    if (machine::DeviceIrq* x = impl_->machine.find(irq)) x->source->raise_now();
 }
 
 std::string System::observe(const std::string& irq) const
 {
-    const Impl& m = *impl_;
-    for (const auto& x : m.dev_irqs) {
-        if (x->name != irq) continue;
-        const unsigned h = x->cfg->host_irq;
-        std::string s = "line=" + std::to_string(x->source->line_level());
-        s += " phys=" + std::string(m.hw.gic->is_pending(h) ? "P" : "-") + (m.hw.gic->is_active(h) ? "A" : "-") +
-             (m.hw.gic->is_enabled(h) ? "E" : "-");
-        s += " vfio=" + std::string(x->context && x->context->masked() ? "masked" : "open");
-        // VFIO signalling set up (a trigger eventfd) and the mode published.
-        s += " trigger=" + std::string(x->context && x->context->has_trigger() ? "1" : "0");
-        s += " fwd=" + std::string(x->context && x->context->forwarded() ? "1" : "0");
-        const auto it = m.vmms.find(x->vm);
-        kvm::Vm* vm = it != m.vmms.end() && it->second->alive() ? it->second->vm() : nullptr;
-        if (vm != nullptr && vm->arch().vgic() != nullptr) {
-            const arch::VirtualIrq* v = vm->arch().vgic()->irq(0, x->cfg->guest_irq);
-            s += " virq=" + std::string(v->pending() ? "P" : "-") + (v->active ? "A" : "-") + (v->hw ? "H" : "-");
-            if (kvm::Vcpu* vc = vm->vcpu(0)) {
-                // While the vCPU holds it, its state is in a list register.
-                std::string lr = "-";
-                const unsigned pcpu = vc->pcpu().id();
-                for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
-                    const gic::ListRegister l{m.hw.gic->read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
-                    if (l.virtual_id() != x->cfg->guest_irq || l.state() == gic::ListRegister::State::invalid) continue;
-                    static constexpr const char* kState[] = {"-", "P", "A", "PA"};
-                    lr = std::string(kState[static_cast<unsigned>(l.state())]) + (l.hw() ? "H" : "") + (l.eoi() ? "E" : "");
-                }
-                s += " lr=" + lr;
-                s += " vcpu=" + std::string(kvm::Vcpu::state_name(vc->state()));
-                for (std::size_t r = 0; r < kvm::kExitReasons; ++r)
-                    if (const auto n = vc->exits(static_cast<kvm::ExitReason>(r)))
-                        s += " " + std::string(kvm::kExitReasonNames[r]) + "=" + std::to_string(n);
-            }
-        }
-        return s + " serviced=" + std::to_string(x->source->delivered());
-    }
-    return {};
+    const machine::DeviceIrq* x = impl_->machine.find(irq);
+    return x != nullptr ? impl_->machine.observe(*x) : std::string{};
 }
 
 bool System::guest_gicd_write(const std::string& vm, unsigned vcpu, std::uint32_t offset, std::uint32_t value)
 {
-    kvm::Vm* v = impl_->live_vm(vm);
-    arch::Vgic* vgic = v != nullptr ? v->arch().vgic() : nullptr;
-    if (vgic == nullptr || vcpu >= vgic->nr_vcpus()) return false;
-    sim::Cycles cost{};
-    vgic->dist_write(vcpu, offset, value, cost);
-    return true;
+    return impl_->machine.guest_gicd_write(vm, vcpu, offset, value);
 }
 
 std::uint64_t System::delivered(const std::string& irq) const
 {
-    for (const auto& x : impl_->dev_irqs) {
-        if (x->name == irq) return x->source->delivered();
-    }
-    return 0;
+    const machine::DeviceIrq* x = impl_->machine.find(irq);
+    return x != nullptr ? x->source->delivered() : 0;
 }
-void System::run_for(sim::Cycles duration) { impl_->events.run_until(impl_->events.now() + duration); }
-sim::Cycles System::us(double micros) const { return impl_->us(micros); }
-sim::EventQueue& System::events() { return impl_->events; }
+
+void System::run_for(sim::Cycles duration)
+{
+    sim::EventQueue& q = impl_->machine.events();
+    q.run_until(q.now() + duration);
+}
+sim::Cycles System::us(double micros) const { return impl_->machine.us(micros); }
+sim::EventQueue& System::events() { return impl_->machine.events(); }
 
 RunResult System::report() const
 {
@@ -743,23 +347,23 @@ RunResult System::report() const
     RunResult r;
     r.scenario = m.cfg.name;
     r.seed = m.cfg.seed;
-    r.profile = m.profile.name();
-    r.profile_digest = m.profile.digest();
+    r.profile = m.machine.profile().name();
+    r.profile_digest = m.machine.profile().digest();
     r.clock_hz = m.cfg.clock_hz;
     r.duration_us = m.cfg.duration_us;
-    r.events = m.events.events_processed();
+    r.events = m.machine.events().events_processed();
     r.resolved = resolved_json(m.cfg);
     const Snapshot now = m.snapshot();
     std::vector<IrqLedger::Counts> ledger;
-    for (const auto& x : m.dev_irqs) ledger.push_back(m.ledger_now(*x));
+    for (const auto& x : m.measures) ledger.push_back(m.ledger_now(*x));
     std::uint64_t all_delivered = 0;
     for (const auto& c : ledger) all_delivered += c.delivered;
-    for (std::size_t xi = 0; xi < m.dev_irqs.size(); ++xi) {
-        const auto& x = m.dev_irqs[xi];
+    for (std::size_t xi = 0; xi < m.measures.size(); ++xi) {
+        const auto& x = m.measures[xi];
         const IrqLedger::Counts& lc = ledger[xi];
         IrqResult ir;
-        ir.name = x->name;
-        ir.delivery = std::string(to_string(x->cfg->delivery));
+        ir.name = x->x.name;
+        ir.delivery = std::string(to_string(x->x.cfg->delivery));
         ir.raised = lc.raised;
         ir.delivered = lc.delivered;
         ir.coalesced = lc.coalesced;
@@ -775,23 +379,23 @@ RunResult System::report() const
         const double share = all_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(all_delivered) : 0.0;
         auto part = [&](std::uint64_t total) { return static_cast<std::uint64_t>(std::llround(static_cast<double>(total) * share)); };
         std::uint64_t vm_delivered = 0;
-        for (std::size_t yi = 0; yi < m.dev_irqs.size(); ++yi) {
-            if (m.dev_irqs[yi]->vm == x->vm) vm_delivered += ledger[yi].delivered;
+        for (std::size_t yi = 0; yi < m.measures.size(); ++yi) {
+            if (m.measures[yi]->x.vm == x->x.vm) vm_delivered += ledger[yi].delivered;
         }
         const double vm_share = vm_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(vm_delivered) : 0.0;
         for (std::size_t rs = 0; rs < kvm::kExitReasons; ++rs) {
-            const std::string k = Impl::exit_key(x->vm, rs);
+            const std::string k = Impl::exit_key(x->x.vm, rs);
             // Before the warm-up ends there is no base yet: nothing measured.
             const auto base = m.base.exits.find(k);
             const auto n = static_cast<double>(base == m.base.exits.end() ? 0 : now.exits.at(k) - base->second);
             ir.exits[std::string(kvm::kExitReasonNames[rs])] = static_cast<std::uint64_t>(std::llround(n * vm_share));
         }
         ir.maintenance_irqs = ir.exits["maintenance"];
-        ir.vfio_masks = x->context ? x->context->masks() - x->base_masks : 0;
-        ir.vfio_unmasks = x->context ? x->context->unmasks() - x->base_unmasks : 0;
+        ir.vfio_masks = x->x.context ? x->x.context->masks() - x->base_masks : 0;
+        ir.vfio_unmasks = x->x.context ? x->x.context->unmasks() - x->base_unmasks : 0;
         {
             const auto at = [&](const Snapshot& sn) {
-                const auto it = sn.user_round_trips.find(x->vm);
+                const auto it = sn.user_round_trips.find(x->x.vm);
                 return it == sn.user_round_trips.end() ? std::uint64_t{0} : it->second;
             };
             ir.user_round_trips = static_cast<std::uint64_t>(std::llround(static_cast<double>(at(now) - at(m.base)) * vm_share));
@@ -830,30 +434,30 @@ std::vector<std::string> System::check() const
     std::vector<std::string> broken;
     const Impl& m = *impl_;
     // What the GIC model caches for speed must match its registers.
-    if (std::string gic = m.hw.gic->self_check(); !gic.empty()) broken.push_back("GIC: " + gic);
+    if (std::string gic = m.machine.board().gic->self_check(); !gic.empty()) broken.push_back("GIC: " + gic);
     // The ledger: no assertion lost, no delivery that no assertion explains.
-    for (const auto& x : m.dev_irqs) {
+    for (const auto& x : m.measures) {
         const IrqLedger::Counts c = m.ledger_now(*x);
         if (c.lost != 0) {
             std::string ids;
             for (const auto id : x->ledger->lost_ids()) ids += " #" + std::to_string(id);
-            if (x->ledger->open_id() && !m.path_holds(*x) && !x->ledger->open_excused(m.vm_alive(x->vm)))
+            if (x->ledger->open_id() && !m.machine.path_holds(x->x) && !x->ledger->open_excused(m.vm_alive(x->x.vm)))
                 ids += " #" + std::to_string(*x->ledger->open_id());
-            broken.push_back(x->name + ": " + std::to_string(c.lost) + " interrupt(s) lost (assertion" + ids + " of " +
+            broken.push_back(x->x.name + ": " + std::to_string(c.lost) + " interrupt(s) lost (assertion" + ids + " of " +
                              std::to_string(c.raised) + ")");
         }
         if (c.duplicated != 0)
-            broken.push_back(x->name + ": " + std::to_string(c.duplicated) + " guest acknowledge(s) no assertion explains");
+            broken.push_back(x->x.name + ": " + std::to_string(c.duplicated) + " guest acknowledge(s) no assertion explains");
     }
     bool any_alive = false;
-    for (const auto& [n, v] : m.vmms) any_alive = any_alive || v->alive();
-    auto& vfio = const_cast<vfio::Vfio&>(m.vfio);
+    for (const auto& [n, v] : m.machine.vmms()) any_alive = any_alive || v->alive();
+    auto& vfio = const_cast<machine::Machine&>(m.machine).vfio();
     // A dead VMM's devices are released as VFIO defines it, and no VM of its
     // is left.
-    for (const auto& [name, v] : m.vmms) {
+    for (const auto& [name, v] : m.machine.vmms()) {
         if (v->alive() || !m.started) continue;
-        for (const auto& [vm, vm_name] : m.vm_names) {
-            const auto live = m.hw.kvm->vms();
+        for (const auto& [vm, vm_name] : m.machine.vm_names()) {
+            const auto live = m.machine.board().kvm->vms();
             if (vm_name == name && std::find(live.begin(), live.end(), vm) != live.end())
                 broken.push_back("VM " + name + " outlived its VMM");
         }
@@ -872,13 +476,13 @@ std::vector<std::string> System::check() const
         // No list register may still hold a dead VM's interrupt.
         for (unsigned cpu = 0; cpu < m.cfg.host_cpus; ++cpu) {
             for (unsigned n = 0; n < m.cfg.gic_lrs; ++n) {
-                const std::uint32_t lr = m.hw.gic->read(gic::Block::gich, cpu, gic::gich::lr0 + 4 * n);
+                const std::uint32_t lr = m.machine.board().gic->read(gic::Block::gich, cpu, gic::gich::lr0 + 4 * n);
                 if ((lr >> 28) & 3u) broken.push_back("CPU " + std::to_string(cpu) + " LR" + std::to_string(n) + " still holds INTID " + std::to_string(lr & 0x3FF));
             }
         }
-        for (const auto& x : m.dev_irqs) {
-            if (!x->timer) continue;
-            for (auto& v : m.hw.irqs->released_state_violations(x->cfg->host_irq)) broken.push_back(x->name + ": " + v);
+        for (const auto& x : m.measures) {
+            if (!x->x.timer) continue;
+            for (auto& v : m.machine.board().irqs->released_state_violations(x->x.cfg->host_irq)) broken.push_back(x->x.name + ": " + v);
         }
     }
     return broken;

@@ -5,6 +5,8 @@
 
 #include "yaml_reader.h"
 
+#include <fwdsim/sim/number.h>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -28,10 +30,9 @@ inline std::vector<std::string> split_path(const std::string& path)
 
 inline std::optional<std::size_t> as_index(const std::string& s)
 {
-    std::size_t v = 0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
-    return v;
+    const auto v = sim::parse_decimal(s);
+    if (!v) return std::nullopt;
+    return static_cast<std::size_t>(*v);
 }
 
 /// A path with list positions written canonically ("devices.00" is

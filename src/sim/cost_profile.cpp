@@ -1,4 +1,5 @@
 #include <fwdsim/sim/config_error.h>
+#include <fwdsim/sim/number.h>
 #include <fwdsim/sim/cost_profile.h>
 
 #include <algorithm>
@@ -38,8 +39,9 @@ bool valid_key(std::string_view key)
 
 bool parse_u64(std::string_view s, std::uint64_t& out)
 {
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return !s.empty() && ec == std::errc{} && ptr == s.data() + s.size();
+    const auto n = parse_decimal(s);
+    if (n) out = *n;
+    return n.has_value();
 }
 
 // Evidence an old profile implies by its source text: the weakest figure it

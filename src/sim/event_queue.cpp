@@ -357,6 +357,52 @@ void EventQueue::pull_tree_into_wheel()
     }
 }
 
+bool EventQueue::continue_at(Cycles t)
+{
+    // The batch holds events due now, which run first; a stop ends the run.
+    if (!may_continue_ || batch_ != nullptr || (flags_ & kStopRequested) != 0 || t > continue_limit_ || t < now_) {
+        return false;
+    }
+    // Nothing due at or before t: now's slot and the next (which may lack
+    // their bits), the earliest marked slot, the far set.
+    const std::uint64_t ahead = t.count() - now_.count();
+    const std::size_t here = now_.count() & kMask;
+    if (heads_[here] != nullptr || (ahead != 0 && heads_[(here + 1) & kMask] != nullptr)) {
+        return false;
+    }
+    if (marked_next_ == kMarkedUnknown) {
+        const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
+        marked_next_ = slot == kNone ? Cycles::max() : now_ + Cycles{(slot - here) & kMask};
+    }
+    if (marked_next_ <= t || far_next_ <= t) {
+        return false;
+    }
+    if (ahead != 0) {
+        advance_to(t);
+    }
+    // The event the caller did not schedule counts as run; the run loop
+    // keeps its count in a register, so it must read it back.
+    ++processed_;
+    flags_ |= kReloadBatch;
+    return true;
+}
+
+void EventQueue::schedule_deferred(Event& ev, Cycles t)
+{
+    const std::size_t slot = t.count() & kMask;
+    Event* const head = heads_[slot];
+    if (head == nullptr || ev.queue_ != nullptr || t.count() - now_.count() >= kWheelSlots) {
+        schedule(ev, t);
+        return;
+    }
+    // Everything in the slot was scheduled after may_defer(t) said it was
+    // empty.  A non-empty slot already has its occupancy bit if it needs one.
+    ev.when_ = t;
+    ev.queue_ = this;
+    ev.next_ = head;
+    heads_[slot] = &ev;
+}
+
 template <bool kCounted>
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC would otherwise guess that every event is a FunctionEvent and test for
@@ -371,15 +417,21 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
     struct Exit {
         EventQueue& q;
         bool nested;
+        bool may_continue;
+        Cycles continue_limit;
         ~Exit()
         {
             q.put_back_batch();
             --q.depth_;
+            q.may_continue_ = may_continue;
+            q.continue_limit_ = continue_limit;
             if (nested) {
                 q.flags_ |= kReloadBatch;
             }
         }
-    } guard{*this, depth_ != 0};
+    } guard{*this, depth_ != 0, may_continue_, continue_limit_};
+    may_continue_ = !kCounted && depth_ == 0;
+    continue_limit_ = limit;
     ++depth_;
     flags_ = 0;
     const std::uint64_t first = processed_;

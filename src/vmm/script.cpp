@@ -1,4 +1,5 @@
 #include <fwdsim/sim/errno_name.h>
+#include <fwdsim/sim/number.h>
 #include <fwdsim/vmm/script.h>
 
 #include <fmt/format.h>
@@ -68,13 +69,9 @@ std::optional<Number> parse_number(std::string_view s)
         n.negative = true;
         s.remove_prefix(1);
     }
-    int base = 10;
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s.remove_prefix(2);
-    }
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n.magnitude, base);
-    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+    const auto magnitude = sim::parse_unsigned(s);
+    if (!magnitude) return std::nullopt;
+    n.magnitude = *magnitude;
     return n;
 }
 

@@ -259,7 +259,7 @@ void Vmm::mmio_exit(std::uint64_t addr, const std::function<void()>& access)
         if (r == regions_.end() || r->second->addr != addr || s.mode != Delivery::userspace || !s.active) continue;
         // vfio_platform_eoi / vfio_intx_eoi: lower the line, unmask.
         s.active = false;
-        const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (s.plan.gsi + 32);
+        const std::uint32_t spi = kvm::irq_line_spi(s.plan.gsi);
         syscall();
         (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
         syscall();
@@ -362,7 +362,7 @@ void Vmm::tear_down(IrqState& s)
         host::EventfdCtxRef trigger;
         std::uint64_t count = 0;
         if (host::eventfd_ctx_fdget(proc_, s.trigger_fd, trigger) == 0 && trigger->read(count) == 0 && count > 0) {
-            const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (p.gsi + 32);
+            const std::uint32_t spi = kvm::irq_line_spi(p.gsi);
             syscall();
             ++injections_;
             (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 1);
@@ -372,7 +372,7 @@ void Vmm::tear_down(IrqState& s)
     if (s.active && vm_ != nullptr) {
         // Leaving the userspace path with the IRQ raised in the guest: QEMU
         // lowers it (pci_irq_deassert) so the next mode starts clean.
-        const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (p.gsi + 32);
+        const std::uint32_t spi = kvm::irq_line_spi(p.gsi);
         syscall();
         (void)env_.kvm.irq_line(proc_, vm_fd_, spi, 0);
     }
@@ -497,7 +497,7 @@ int Vmm::set_up(IrqState& s, Delivery mode)
         s.resample_fd = host::eventfd_create(proc_);
         if (s.resample_fd < 0) return s.resample_fd;
     }
-    const std::uint32_t spi = (kvm::kArmIrqTypeSpi << kvm::kArmIrqTypeShift) | (irq.gsi + 32);
+    const std::uint32_t spi = kvm::irq_line_spi(irq.gsi);
     int err = 0;
     if (mode == Delivery::irqfd) {
         err = env_.kvm.irqfd(proc_, vm_fd_, s.trigger_fd, irq.gsi, irq.level ? kvm::kIrqfdFlagResample : 0,

@@ -2,7 +2,7 @@
 // and each microbenchmark is simulated, not stored: perturbing one
 // primitive moves exactly the benchmarks whose paths hold it, by the
 // primitive's change times its count along the path (docs/calibration.md).
-#include <fwdsim/guest/microbench.h>
+#include <fwdsim/machine/microbench.h>
 #include <fwdsim/sim/cost_profile.h>
 
 #include <catch2/catch.hpp>
@@ -21,7 +21,7 @@ std::map<Microbench, double> run_all(const sim::CostProfile& profile)
 {
     std::map<Microbench, double> out;
     for (const auto& i : guest::microbenchmarks()) {
-        const auto r = guest::run_microbench(i.kind, profile, kIterations);
+        const auto r = machine::run_microbench(i.kind, profile, kIterations);
         REQUIRE(r.samples.size() == kIterations);
         out[i.kind] = r.mean();
     }
@@ -53,7 +53,7 @@ TEST_CASE("every microbenchmark is within 10% of the paper's KVM ARM figure")
     const sim::CostProfile& profile = sim::CostProfile::builtin_default();
     for (const auto& i : guest::microbenchmarks()) {
         if (i.paper_kvm_arm == 0) continue; // a prediction, no paper row
-        const auto r = guest::run_microbench(i.kind, profile, kIterations);
+        const auto r = machine::run_microbench(i.kind, profile, kIterations);
         const double paper = static_cast<double>(i.paper_kvm_arm);
         INFO(i.title << ": fwdsim " << r.mean() << " vs paper " << paper);
         REQUIRE(r.samples.size() == kIterations);
@@ -67,12 +67,12 @@ TEST_CASE("every microbenchmark is within 10% of the paper's KVM ARM figure")
 TEST_CASE("virtual IRQ completion takes no exit; the I/O benchmarks exercise their paths")
 {
     const sim::CostProfile& profile = sim::CostProfile::builtin_default();
-    const auto completion = guest::run_microbench(Microbench::virq_completion, profile, kIterations);
+    const auto completion = machine::run_microbench(Microbench::virq_completion, profile, kIterations);
     CHECK(completion.exits_in_window == 0);
     CHECK(completion.mean() == Approx(2.0 * static_cast<double>(profile.get("gic.gicv_access").count())));
     // A host-to-guest interrupt costs more than the guest-to-host notification.
-    const auto in = guest::run_microbench(Microbench::io_in, profile, kIterations);
-    const auto out = guest::run_microbench(Microbench::io_out, profile, kIterations);
+    const auto in = machine::run_microbench(Microbench::io_in, profile, kIterations);
+    const auto out = machine::run_microbench(Microbench::io_out, profile, kIterations);
     CHECK(in.mean() > out.mean());
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("the scheduler's primitives are on the VM switch's path only")
 TEST_CASE("VM switch alternates the two VMs, one switch per time slice")
 {
     const sim::CostProfile& profile = sim::CostProfile::builtin_default();
-    const auto r = guest::run_microbench(Microbench::vm_switch, profile, kIterations);
+    const auto r = machine::run_microbench(Microbench::vm_switch, profile, kIterations);
     REQUIRE(r.samples.size() == kIterations);
     // A sample is never shorter than the switch's own host work.
     const auto at_least = profile.get("host.context_switch") + profile.get("kvm.vcpu_put") + profile.get("kvm.vcpu_load") +

@@ -8,7 +8,7 @@
 #include <fwdsim/host/eventfd.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/kvm.h>
-#include <fwdsim/kvm/kvm_host.h>
+#include <fwdsim/machine/host_board.h>
 #include <fwdsim/kvm/vgic_device.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/event_queue.h>
@@ -20,9 +20,9 @@
 
 namespace fwdsim::test {
 
-inline kvm::KvmHostParams kvm_world_params()
+inline machine::HostBoardParams kvm_world_params()
 {
-    kvm::KvmHostParams p;
+    machine::HostBoardParams p;
     p.gic.num_cpus = 5;
     return p;
 }
@@ -88,7 +88,7 @@ struct KvmWorld {
     }
 
     sim::EventQueue events;
-    kvm::KvmHost hw;
+    machine::HostBoard hw;
     host::Process vmm{"vmm"};
 };
 

@@ -14,7 +14,7 @@
 #include <fwdsim/host/process.h>
 #include <fwdsim/host/this_cpu.h>
 #include <fwdsim/kvm/kvm.h>
-#include <fwdsim/kvm/kvm_host.h>
+#include <fwdsim/machine/host_board.h>
 #include <fwdsim/kvm_vfio/kvm_vfio.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/event_queue.h>
@@ -35,9 +35,9 @@ namespace fwdsim::test {
 constexpr unsigned kLevelIrq = 40; ///< plat0 index 0
 constexpr unsigned kEdgeIrq = 41;  ///< plat0 index 1
 
-inline kvm::KvmHostParams host_params(arch::ArchKind arch, host::GicDriverParams driver)
+inline machine::HostBoardParams host_params(arch::ArchKind arch, host::GicDriverParams driver)
 {
-    kvm::KvmHostParams p;
+    machine::HostBoardParams p;
     p.gic.num_cpus = 3;
     p.arch = arch;
     p.driver = driver;
@@ -154,7 +154,7 @@ struct KvmVfioWorld {
     }
 
     sim::EventQueue queue;
-    kvm::KvmHost hw; // the host with KVM; the names below are its parts
+    machine::HostBoard hw; // the host with KVM; the names below are its parts
     host::ThisCpu& this_cpu = hw.this_cpu;
     std::unique_ptr<gic::Gic>& gic = hw.gic;
     std::unique_ptr<host::GicDriver>& driver = hw.driver;

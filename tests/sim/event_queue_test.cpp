@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -658,4 +659,201 @@ TEST_CASE("has_events_at answers for the wheel, the running cycle and the far fu
     q.run_until(100000_cy);
     CHECK_FALSE(q.has_events_at(100000_cy));
     CHECK(q.has_events_at(200000_cy));
+}
+
+TEST_CASE("continue_at goes on only when the event it stands for would run next")
+{
+    EventQueue q;
+    std::vector<bool> answers;
+    std::vector<std::uint64_t> times;
+    FunctionEvent other([&] { times.push_back(q.now().count()); }, "other");
+    FunctionEvent chain([&] {
+        answers.push_back(q.continue_at(q.now() + 5_cy));  // 10 -> 15: nothing before 20
+        times.push_back(q.now().count());
+        answers.push_back(q.continue_at(20_cy));           // "other" is due at 20 and runs first
+        answers.push_back(q.continue_at(q.now() + 2_cy));  // 15 -> 17
+        answers.push_back(q.continue_at(q.now()));         // 17 -> 17: nothing else due now
+        times.push_back(q.now().count());
+    }, "chain");
+    q.schedule(chain, 10_cy);
+    q.schedule(other, 20_cy);
+    q.run_until_idle();
+    CHECK(answers == std::vector<bool>{true, false, true, true});
+    CHECK(times == std::vector<std::uint64_t>{15, 17, 20});
+    CHECK(q.events_processed() == 2 + 3); // the three continuations count as run
+
+    answers.clear();
+    FunctionEvent limited([&] {
+        answers.push_back(q.continue_at(q.now() + 10_cy)); // beyond run_until's limit
+        answers.push_back(q.continue_at(q.now() + 5_cy));  // at it
+        q.stop();
+        answers.push_back(q.continue_at(q.now() + 1_cy));  // the run is ending
+    }, "limited");
+    q.schedule(limited, 100_cy);
+    q.run_until(105_cy);
+    CHECK(answers == std::vector<bool>{false, true, false});
+    CHECK(q.now() == 105_cy);
+
+    answers.clear();
+    FunctionEvent counted([&] { answers.push_back(q.continue_at(q.now() + 1_cy)); }, "counted");
+    FunctionEvent nested([&] {
+        answers.push_back(q.continue_at(q.now() + 1_cy)); // outermost run: fine
+        q.schedule(counted, q.now() + 1_cy);
+        q.run_until(q.now() + 1_cy);                        // a nested run: never
+    }, "nested");
+    q.schedule(counted, 200_cy);
+    (void)q.step(); // run_events counts events one by one: never
+    q.schedule(nested, 300_cy);
+    q.run_until_idle();
+    CHECK(answers == std::vector<bool>{false, true, false});
+    CHECK_FALSE(q.continue_at(q.now() + 1_cy)); // outside any run
+
+    // Far ahead, past the wheel: allowed when nothing lies in between, and
+    // the far events the window then reaches keep their places.
+    answers.clear();
+    times.clear();
+    FunctionEvent far_one([&] { times.push_back(q.now().count()); }, "far-one");
+    FunctionEvent leap([&] {
+        answers.push_back(q.continue_at(q.now() + 50000_cy));
+        answers.push_back(q.continue_at(q.now() + 50001_cy)); // far_one is due first
+        times.push_back(q.now().count());
+        q.schedule(other, q.now() + 1_cy);
+    }, "leap");
+    const Cycles start = q.now();
+    q.schedule(leap, start + 1_cy);
+    q.schedule(far_one, start + 1_cy + 100000_cy);
+    q.run_until_idle();
+    const std::uint64_t s = start.count();
+    CHECK(answers == std::vector<bool>{true, false});
+    CHECK(times == std::vector<std::uint64_t>{s + 50001, s + 50002, s + 100001});
+}
+
+TEST_CASE("a model that goes on with continue_at runs exactly as one that schedules its next event")
+{
+    // Actors whose handler picks its own next run, then does more work
+    // (scheduling others, often for the same cycle; sometimes a stop).  One
+    // queue schedules the next run at once; the other puts it off to the
+    // handler's end where may_defer allows, and there goes on with
+    // continue_at or schedules it with schedule_deferred.  Same draws, same
+    // run_until calls: the same log, count and time.
+    struct Run {
+        EventQueue q;
+        std::vector<std::pair<std::uint64_t, int>> log;
+        std::vector<std::uint64_t> state;
+        std::vector<std::unique_ptr<FunctionEvent>> events;
+        std::uint64_t continued = 0, deferred = 0;
+        std::uint64_t draw(std::size_t actor, std::uint64_t n)
+        {
+            std::uint64_t& x = state[actor];
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            return x % n;
+        }
+        std::uint64_t delay(std::size_t actor)
+        {
+            switch (draw(actor, 5)) {
+            case 0: return draw(actor, 2);
+            case 1: return 2 + draw(actor, 40);
+            case 2: return 2 + draw(actor, 2 * EventQueue::kWheelSlots);
+            default: return 5 + 3 * draw(actor, 7); // ties between actors
+            }
+        }
+        // One run of actor a's handler: its next run (if any) is decided
+        // first and handed to `own`, then the rest of its work.
+        void body(std::size_t a, const std::function<void(Cycles)>& own)
+        {
+            log.emplace_back(q.now().count(), static_cast<int>(a));
+            if (draw(a, 6) != 0) own(q.now() + Cycles{delay(a)}); // else quiet until woken
+            for (std::uint64_t k = draw(a, 3); k > 0; --k) {
+                const std::size_t b = draw(a, events.size());
+                if (b != a && !events[b]->scheduled()) q.schedule(*events[b], q.now() + Cycles{delay(a)});
+            }
+            if (draw(a, 50) == 0) q.stop();
+        }
+        explicit Run(bool defer)
+        {
+            constexpr std::size_t kActors = 6;
+            for (std::size_t a = 0; a < kActors; ++a) {
+                state.push_back(0x9E3779B97F4A7C15u * (a + 1));
+                events.push_back(std::make_unique<FunctionEvent>([this, a, defer] {
+                    for (;;) {
+                        bool put_off = false;
+                        Cycles at{};
+                        body(a, [&](Cycles t) {
+                            if (defer && q.may_defer(t)) {
+                                put_off = true;
+                                at = t;
+                            } else {
+                                q.schedule(*events[a], t);
+                            }
+                        });
+                        if (!put_off) return;
+                        ++deferred;
+                        if (!q.continue_at(at)) {
+                            q.schedule_deferred(*events[a], at);
+                            return;
+                        }
+                        ++continued;
+                    }
+                }));
+            }
+            for (std::size_t a = 0; a < kActors; ++a) q.schedule(*events[a], Cycles{a * 3});
+            std::uint64_t limits = 0x2545F4914F6CDD1Du;
+            for (int round = 0; round < 3000; ++round) {
+                limits ^= limits << 13;
+                limits ^= limits >> 7;
+                limits ^= limits << 17;
+                if (limits % 7 == 0) (void)q.step();
+                else q.run_until(q.now() + Cycles{limits % 9000});
+                if (q.empty()) q.schedule(*events[limits % kActors], q.now() + Cycles{1});
+            }
+        }
+    };
+    const Run plain(false), going_on(true);
+    CHECK(going_on.continued > 1000);
+    CHECK(going_on.deferred > going_on.continued + 1000); // many a deferred schedule did not go on
+    CHECK(plain.deferred == 0);
+    CHECK(plain.log.size() > 10000);
+    CHECK(going_on.log == plain.log);
+    CHECK(going_on.q.events_processed() == plain.q.events_processed());
+    CHECK(going_on.q.now() == plain.q.now());
+}
+
+TEST_CASE("a schedule put off to the end of its handler keeps its place in its cycle")
+{
+    EventQueue q;
+    std::vector<std::string> log;
+    FunctionEvent before([&] { log.push_back("before"); }, "before");
+    FunctionEvent deferred([&] { log.push_back("deferred"); }, "deferred");
+    FunctionEvent after([&] { log.push_back("after"); }, "after");
+    std::vector<bool> allowed;
+    FunctionEvent handler([&] {
+        allowed.push_back(q.may_defer(q.now() + 7_cy));  // something is due then already
+        allowed.push_back(q.may_defer(q.now() + 5_cy));
+        allowed.push_back(q.may_defer(q.now() + Cycles{EventQueue::kWheelSlots})); // beyond the wheel
+        // "deferred" is put off; "after" is scheduled for its time meanwhile
+        // and must still run after it.
+        q.schedule(after, q.now() + 5_cy);
+        CHECK_FALSE(q.continue_at(q.now() + 5_cy));
+        q.schedule_deferred(deferred, q.now() + 5_cy);
+        q.schedule(before, q.now() + 4_cy);
+    }, "handler");
+    FunctionEvent occupant([&] { log.push_back("occupant"); }, "occupant");
+    q.schedule(handler, 10_cy);
+    q.schedule(occupant, 17_cy);
+    q.run_until_idle();
+    CHECK(allowed == std::vector<bool>{false, true, false});
+    CHECK(log == std::vector<std::string>{"before", "deferred", "after", "occupant"});
+
+    // Due now: allowed only when nothing else is left to run this cycle.
+    allowed.clear();
+    FunctionEvent mate([] {}, "mate");
+    FunctionEvent first([&] { allowed.push_back(q.may_defer(q.now())); }, "first");
+    FunctionEvent last([&] { allowed.push_back(q.may_defer(q.now())); }, "last");
+    q.schedule(first, q.now() + 3_cy);
+    q.schedule(mate, q.now() + 3_cy);
+    q.schedule(last, q.now() + 3_cy);
+    q.run_until_idle();
+    CHECK(allowed == std::vector<bool>{false, true});
 }

@@ -28,6 +28,7 @@
 // halt, physical-active and ack-notifier callbacks.
 #pragma once
 
+#include <fwdsim/arch/vgic_costs.h>
 #include <fwdsim/gic/gic.h>
 #include <fwdsim/gic/registers.h>
 #include <fwdsim/host/irqchip.h>
@@ -50,14 +51,6 @@ inline constexpr sim::Param kParamVcpus{.key = "vms[].vcpus", .fallback = "1", .
 inline constexpr sim::Param kParamVgicIrqs{.key = "vms[].irqs", .fallback = "gic.irqs (at most 992)",
     .description = "interrupt IDs of the VM's vgic, what the VMM passes to KVM_DEV_ARM_VGIC_GRP_NR_IRQS",
     .ranged = true, .min = 64, .max = 992, .multiple_of = 32, .note = "a vgic-v2's NR_IRQS", .rule = "at most gic.irqs"};
-
-struct VgicCosts {
-    sim::Cycles mmio_emulate{}; ///< emulating one trapped GICD access (beyond the trap itself)
-    sim::Cycles sort_ap_list{}; ///< sorting the ap_list before a flush
-
-    /// Keys arch.vgic_mmio_emulate and arch.vgic_sort_ap_list.
-    static VgicCosts from_profile(const sim::CostProfile& profile);
-};
 
 /// One virtual interrupt (struct vgic_irq).
 struct VirtualIrq : boost::intrusive::list_base_hook<> {

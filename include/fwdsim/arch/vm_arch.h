@@ -14,16 +14,27 @@
 // keep the irqchip life cycle of the vgic-v2 kvm device: created once
 // (-EEXIST), sized before init (-EBUSY after), initialised once for the
 // vCPUs that exist.
+//
+// Generic code sees the vgic only as a declared type (vgic() hands it out;
+// its members are in arch/vgic.h, the ARM vgic's own header) and its costs.
 #pragma once
 
-#include <fwdsim/arch/vgic.h>
-#include <fwdsim/host/irq_layer.h>
+#include <fwdsim/arch/vgic_costs.h>
 
 #include <functional>
 #include <memory>
 #include <string_view>
 
+namespace fwdsim::gic {
+class Gic;
+}
+namespace fwdsim::host {
+class IrqLayer;
+}
+
 namespace fwdsim::arch {
+
+class Vgic;
 
 /// What an arch needs from the machine it runs on.
 struct ArchEnv {
@@ -34,7 +45,7 @@ struct ArchEnv {
 
 class VmArch {
 public:
-    explicit VmArch(const ArchEnv& env) : env_(env) {}
+    explicit VmArch(const ArchEnv& env);
     virtual ~VmArch();
     VmArch(const VmArch&) = delete;
     VmArch& operator=(const VmArch&) = delete;

@@ -7,10 +7,9 @@
 // one operation in a loop -- an HVC, a trapped GICD read, a GICD_SGIR write,
 // an IAR/EOIR pair on the virtual CPU interface, an MMIO write that hits an
 // ioeventfd, a read of the counter -- or receives interrupts (busy or idle
-// in WFI) and timestamps its handler.  run_microbench() builds a small machine for one benchmark
-// (physical GIC, host CPUs, KVM with a vgic-v2 VM, an eventfd host thread
-// where the benchmark needs one), runs it and returns the samples.  No
-// figure here is a constant: every sample is the difference of two
+// in WFI) and timestamps its handler.  The machine each benchmark runs on
+// is built by machine::run_microbench (include/fwdsim/machine/microbench.h).
+// No figure here is a constant: every sample is the difference of two
 // simulated times, so it moves exactly as the profile's primitives on the
 // path move.
 #pragma once
@@ -51,22 +50,6 @@ struct MicrobenchInfo {
 std::span<const MicrobenchInfo> microbenchmarks();
 const MicrobenchInfo& info(Microbench kind);
 
-struct MicrobenchResult {
-    Microbench kind = Microbench::hypercall;
-    std::vector<std::uint64_t> samples; ///< simulated cycles per iteration
-    std::uint64_t exits_in_window = 0;  ///< virq_completion: exits inside a timed window (must be 0)
-    std::uint64_t context_switches = 0; ///< host scheduler switches between vCPU threads (vm_switch)
-    std::uint64_t elapsed = 0;          ///< simulated cycles the run took
-    std::string note;                   ///< what went wrong (a run that did not complete its iterations)
-    double mean() const;
-    std::uint64_t min() const;
-    std::uint64_t max() const;
-};
-
-/// Builds the benchmark's machine with `profile`, runs `iterations` timed
-/// iterations (after two untimed warm-up ones) and returns the samples.
-MicrobenchResult run_microbench(Microbench kind, const sim::CostProfile& profile, unsigned iterations = 32);
-
 /// The guest-side driver.  One per vCPU; `Shared` links the sender and the
 /// receiver of a cross-vCPU or host-to-guest benchmark.
 class MicrobenchGuest final : public kvm::GuestCode {
@@ -81,6 +64,15 @@ public:
         irq_idle,      ///< idles in WFI; timestamps its handler
         counter_loop,  ///< reads the counter in a loop; times the switch from its peer VM (watch_peer)
     };
+    // Pacing, shared with the machine that drives the benchmark.  Long
+    // enough that one iteration's aftermath (the receiver's handler, a
+    // blocked vCPU settling in WFI) is over before the next starts.
+    static constexpr sim::Cycles kSettle{200'000};
+    static constexpr sim::Cycles kGap{2'000};
+    static constexpr sim::Cycles kLongGap{60'000};
+    static constexpr sim::Cycles kChunk{1'000'000};
+    static constexpr unsigned kSgi = 1; ///< the SGI the benchmarks send (0 is KVM's kick)
+
     struct Shared {
         sim::Cycles t0{};                         ///< when the timed operation started
         std::vector<std::uint64_t>* samples = nullptr;

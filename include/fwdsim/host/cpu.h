@@ -224,7 +224,10 @@ private:
     friend class Work;
     enum class Phase { none, entry, acknowledge, drop, handle, finish, exit };
 
+    /// The step event: runs the step's end, and while the next step is the
+    /// next thing due anywhere, that one too (EventQueue::continue_at).
     void on_step();
+    void step();
     /// nIRQ now: as last told, unless the controller has let it fall since.
     bool irq_asserted();
     void on_guest_callback();
@@ -286,6 +289,11 @@ private:
     bool tail_ = false;                ///< busy with what a completion charged, until tail_end_
     sim::Cycles tail_end_{};
     bool in_step_ = false;             ///< executing a step's action now
+    // In on_step, the step's own next end is left to on_step, which goes on
+    // at once when nothing else is due before it (schedule_step).
+    bool chaining_ = false;            ///< on_step is running step(): schedule_step defers
+    bool chained_ = false;             ///< schedule_step deferred the step event to chain_at_
+    sim::Cycles chain_at_{};
     bool acked_any_ = false;           ///< this IRQ entry acknowledged something
     sim::Cycles step_start_{};
     Phase phase_ = Phase::none;

@@ -14,6 +14,7 @@
 // policy names (by default CPU i + 1, leaving CPU 0 to the host).
 #pragma once
 
+#include <fwdsim/gic/registers.h>
 #include <fwdsim/host/file.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/device.h>
@@ -29,8 +30,9 @@
 
 namespace fwdsim::kvm {
 
-/// The vgic maintenance interrupt (PPI 25 on GICv2 systems).
-constexpr unsigned kMaintenancePpi = 25;
+/// The vgic maintenance interrupt KVM requests: the board's GICH output
+/// (include/fwdsim/gic/registers.h).
+constexpr unsigned kMaintenancePpi = gic::maintenance_ppi;
 
 class VmFile final : public host::File {
 public:

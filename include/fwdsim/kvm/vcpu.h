@@ -103,6 +103,9 @@ public:
     void halt();
 
     // --- for the guest model, while in the guest ------------------------------
+    // (With GuestCode, all a guest model reaches of KVM: it never sees the Vm.)
+    /// The simulated time: what the guest reads from its counter.
+    sim::Cycles now() const;
     /// Runs `cycles` of guest time, then calls GuestCode::segment_done.
     /// One segment at a time; it pauses while the vCPU is out of the guest.
     void guest_run(sim::Cycles cycles);
@@ -130,6 +133,10 @@ public:
     /// user space (KVM_EXIT_MMIO), where the VMM performs `access` on the
     /// device (Vm::handle_user_mmio); trap_done follows on re-entry.
     void trap_mmio_user(std::uint64_t addr, std::function<void()> access);
+    /// Whether a guest access to `addr` exits to user space (a device region
+    /// the VMM has not mapped: Vm::user_mmio_exits), so that the guest goes
+    /// through trap_mmio_user rather than accessing the device at once.
+    bool mmio_exits_to_user(std::uint64_t addr) const;
     std::uint32_t mmio_value() const { return mmio_value_; }
 
     // --- host::GuestContext ------------------------------------------------------
@@ -171,7 +178,14 @@ private:
     void begin_exit(ExitReason reason);
     void on_entered();
     void on_exited();
+    /// The guest's segment ends: its code runs, and while what it started
+    /// next (its next segment, or a trap's exit) is the next thing due
+    /// anywhere, that too (EventQueue::continue_at).
     void on_segment();
+    /// Schedules `ev` for `at`; from the guest's code in on_segment, leaves
+    /// it to on_segment's end when the queue allows (may_defer).
+    void schedule_own(sim::Event& ev, sim::Cycles at);
+    bool segment_deferred() const { return chained_ == &segment_event_; }
     void entry_work_done();
     void queue_entry(sim::Cycles cost);
     void trap(ExitReason reason);
@@ -200,6 +214,9 @@ private:
 
     sim::Cycles segment_left_{};
     bool segment_paused_ = false;
+    bool chaining_ = false;          ///< on_segment is running the guest's code
+    sim::Event* chained_ = nullptr;  ///< the event schedule_own left to on_segment's end
+    sim::Cycles chain_at_{};
     sim::Cycles segment_started_{};
     sim::Cycles guest_since_{};
     sim::Cycles guest_left_at_{};

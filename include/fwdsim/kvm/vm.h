@@ -23,9 +23,11 @@
 // and the arch state -- so the order files are closed in does not matter.
 #pragma once
 
+#include <fwdsim/arch/vgic.h> // what users of a VM read through arch().vgic()
 #include <fwdsim/arch/vm_arch.h>
 #include <fwdsim/host/eventfd.h>
 #include <fwdsim/host/host_costs.h>
+#include <fwdsim/host/irq_layer.h>
 #include <fwdsim/host/process.h>
 #include <fwdsim/kvm/device.h>
 #include <fwdsim/kvm/kvm_costs.h>
@@ -51,6 +53,12 @@ constexpr unsigned kArmIrqVcpuShift = 16;
 constexpr std::uint32_t kArmIrqTypeCpu = 0;
 constexpr std::uint32_t kArmIrqTypeSpi = 1;
 constexpr std::uint32_t kArmIrqTypePpi = 2;
+/// SPI pin `pin`'s INTID: the SGIs and PPIs take the first 32.  The default
+/// GSI routing, KVM_IRQ_LINE's SPI type and a VMM's view of its SPIs all
+/// count this way (Vm::gsi_to_intid also follows a custom routing).
+constexpr std::uint32_t spi_intid(std::uint32_t pin) { return pin + 32; }
+/// KVM_IRQ_LINE's irq field for SPI pin `pin`.
+constexpr std::uint32_t irq_line_spi(std::uint32_t pin) { return (kArmIrqTypeSpi << kArmIrqTypeShift) | spi_intid(pin); }
 constexpr std::uint32_t kIrqRoutingIrqchip = 1;
 constexpr std::uint32_t kIrqRoutingMsi = 2;
 /// KVM_MAX_VCPUS for a vgic-v2 VM.

@@ -62,6 +62,9 @@ inline constexpr sim::Param kParamIommuGroup{.key = "devices[].iommu_group", .fa
 inline constexpr sim::Param kParamIrqIndex{.key = "devices[].irqs[].index", .fallback = "0",
     .description = "the VFIO IRQ index: platform, the position in irqs; pci, 0 (INTx) or 2 (MSI-X)",
     .rule = "platform 0, 1, ... in order; pci one level INTx or edge MSI-X vectors 0, 1, ..."};
+inline constexpr sim::Param kParamSubindex{.key = "devices[].irqs[].subindex", .fallback = "0",
+    .description = "the VFIO subindex: for MSI-X (index 2), the vector", .ranged = true, .min = 0,
+    .max = kMaxMsixVectors - 1, .note = "an MSI-X table has at most 2048 vectors"};
 inline constexpr sim::Param kParamTrigger{.key = "devices[].irqs[].trigger", .fallback = "level",
     .description = "level or edge"};
 inline constexpr sim::Param kParamHostIrq{.key = "devices[].irqs[].host_irq", .fallback = "required",
@@ -93,6 +96,10 @@ inline constexpr sim::Param kParamSwitchIrq{.key = "vmm.switches[].irq", .fallba
     .rule = "below the device's number of irqs"};
 inline constexpr sim::Param kParamSwitchDelivery{.key = "vmm.switches[].delivery", .fallback = "required",
     .description = "the delivery it switches to: userspace, irqfd or forwarded"};
+
+/// A VM's most vCPUs, for a reader that must not make a default for more
+/// (arch::Vgic::kMaxVcpus, arch::kParamVcpus; params.cpp asserts they agree).
+inline constexpr unsigned kMaxVmVcpus = 8;
 
 /// Every key of a machine, in the order a scenario file gives them.
 std::span<const sim::Param> param_table();

@@ -82,6 +82,30 @@ public:
     /// that finds none may treat a change due at `t` as taking effect before
     /// anything else at `t`, without an event (O(1) within the wheel).
     bool has_events_at(Cycles t) const;
+    /// For a handler at its very end, about to schedule its own next event
+    /// for `t`: when that event would be the next to run -- nothing is due
+    /// at or before `t`, and the running run_until/run_until_idle reaches
+    /// `t` -- time moves to `t`, the event counts as run, and the caller
+    /// goes on as its handler at once instead of scheduling it.  Returns
+    /// false and changes nothing otherwise, and always within run_events()
+    /// (whose callers count events one by one), a nested run, or after
+    /// stop().  Nothing the handler does after a true answer may depend on
+    /// the time it was called at: the order of events is the same as if it
+    /// had scheduled the event, only cheaper.
+    bool continue_at(Cycles t);
+    /// Whether a handler may put off scheduling an event for `t` to its
+    /// end (to go on with continue_at there, or schedule_deferred): `t`
+    /// lies within the wheel and nothing is due at `t` yet, so whatever is
+    /// scheduled for `t` meanwhile comes after it.
+    bool may_defer(Cycles t) const
+    {
+        const std::uint64_t ahead = t.count() - now_.count();
+        return ahead < kWheelSlots && heads_[t.count() & kMask] == nullptr && (ahead != 0 || batch_ == nullptr);
+    }
+    /// Schedules `ev` for `t` where it would be had it been scheduled when
+    /// may_defer(t) allowed putting it off: ahead of what was scheduled for
+    /// `t` since.
+    void schedule_deferred(Event& ev, Cycles t);
     std::uint64_t events_processed() const { return processed_; }
 
 private:
@@ -148,6 +172,10 @@ private:
     Event** batch_tail_ = &batch_;
     unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
     std::uint8_t flags_ = 0;
+    // continue_at: allowed in the outermost run_until/run_until_idle, up to
+    // its limit.
+    bool may_continue_ = false;
+    Cycles continue_limit_{};
     // One FIFO per cycle of the window: the first event, and the link the
     // next append writes (&heads_[slot] while empty, else the last event's
     // next_).  Two arrays of pointers, not one of pairs: an 8-byte stride is

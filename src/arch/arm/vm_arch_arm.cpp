@@ -3,6 +3,9 @@
 // irq_set_vcpu_affinity, irq_set_irqchip_state), applied to an SPI.
 #include <fwdsim/arch/vm_arch.h>
 
+#include <fwdsim/arch/vgic.h>
+#include <fwdsim/host/irq_layer.h>
+
 #include <cerrno>
 #include <vector>
 

@@ -4,6 +4,8 @@
 // VMM falls back to irqfd.
 #include <fwdsim/arch/vm_arch.h>
 
+#include <fwdsim/arch/vgic.h>
+
 #include <cerrno>
 
 namespace fwdsim::arch {

@@ -21,7 +21,6 @@
 
 #include <fwdsim/vfio/device.h>
 #include <fwdsim/vfio/irq_context.h>
-#include <fwdsim/sim/param.h>
 
 #include <memory>
 #include <string>
@@ -32,10 +31,6 @@ namespace fwdsim::vfio::pci {
 /// An MSI-X table has at most 2048 entries (PCI Local Bus 3.0, 6.8.2.3:
 /// Table Size is 11 bits, encoded as N - 1).
 inline constexpr unsigned kMaxMsixVectors = 2048;
-/// The scenario key of an MSI-X vector (machine::param_table()).
-inline constexpr sim::Param kParamSubindex{.key = "devices[].irqs[].subindex", .fallback = "0",
-    .description = "the VFIO subindex: for MSI-X (index 2), the vector", .ranged = true, .min = 0,
-    .max = kMaxMsixVectors - 1, .note = "an MSI-X table has at most 2048 vectors"};
 
 struct PciConfig {
     bool has_intx = true;

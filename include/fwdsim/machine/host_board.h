@@ -1,8 +1,9 @@
-// KvmHost: one ARM host with a GICv2 running Linux with KVM -- the physical
+// HostBoard: one ARM host with a GICv2 running Linux with KVM -- the physical
 // GIC, the host's GIC driver and IRQ layer, its physical CPUs wired to the
-// GIC's nIRQ outputs, and the KVM module over them.  It is the common
-// wiring every whole machine starts from (scenario::System, the vmm-script
-// machine, the microbenchmarks, tests); VFIO, devices and VMMs go on top.
+// GIC's nIRQ outputs, and the KVM module over them: the board every machine
+// of this layer is built on (Machine, the vmm-script machine, the
+// microbenchmarks' machine; the kvm and kvm-vfio tests use it too).  VFIO,
+// devices and VMMs go on top.
 //
 // The caller calls kvm->init() (its errno is the caller's to report) and
 // registers further kvm device types (kvm_vfio::register_device).  Destroy
@@ -23,19 +24,19 @@
 #include <memory>
 #include <vector>
 
-namespace fwdsim::kvm {
+namespace fwdsim::machine {
 
-struct KvmHostParams {
+struct HostBoardParams {
     gic::GicParams gic;               ///< num_cpus is the number of physical CPUs
     arch::ArchKind arch = arch::ArchKind::arm;
     host::GicDriverParams driver;
     sim::Tracer* tracer = nullptr;
 };
 
-struct KvmHost {
-    KvmHost(sim::EventQueue& events, const sim::CostProfile& profile, const KvmHostParams& params);
-    KvmHost(const KvmHost&) = delete;
-    KvmHost& operator=(const KvmHost&) = delete;
+struct HostBoard {
+    HostBoard(sim::EventQueue& events, const sim::CostProfile& profile, const HostBoardParams& params);
+    HostBoard(const HostBoard&) = delete;
+    HostBoard& operator=(const HostBoard&) = delete;
 
     host::HostCosts host_costs;
     host::ThisCpu this_cpu;
@@ -43,7 +44,7 @@ struct KvmHost {
     std::unique_ptr<host::GicDriver> driver;
     std::unique_ptr<host::IrqLayer> irqs;
     std::vector<std::unique_ptr<host::Cpu>> cpus;
-    std::unique_ptr<Kvm> kvm;
+    std::unique_ptr<kvm::Kvm> kvm;
 };
 
-} // namespace fwdsim::kvm
+} // namespace fwdsim::machine

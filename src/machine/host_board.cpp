@@ -1,9 +1,9 @@
-// KvmHost: the wiring of a host with KVM.  See include/fwdsim/kvm/kvm_host.h.
-#include <fwdsim/kvm/kvm_host.h>
+// HostBoard: the wiring of a host with KVM.  See include/fwdsim/machine/host_board.h.
+#include <fwdsim/machine/host_board.h>
 
-namespace fwdsim::kvm {
+namespace fwdsim::machine {
 
-KvmHost::KvmHost(sim::EventQueue& events, const sim::CostProfile& profile, const KvmHostParams& params)
+HostBoard::HostBoard(sim::EventQueue& events, const sim::CostProfile& profile, const HostBoardParams& params)
     : host_costs(host::HostCosts::from_profile(profile))
 {
     gic = std::make_unique<gic::Gic>(events, params.gic, gic::GicCosts::from_profile(profile));
@@ -17,10 +17,10 @@ KvmHost::KvmHost(sim::EventQueue& events, const sim::CostProfile& profile, const
         raw.push_back(cpus.back().get());
     }
     driver->wire_cpus(raw);
-    kvm = std::make_unique<Kvm>(KvmEnv{events, *gic, *irqs, this_cpu, KvmCosts::from_profile(profile),
+    kvm = std::make_unique<kvm::Kvm>(kvm::KvmEnv{events, *gic, *irqs, this_cpu, kvm::KvmCosts::from_profile(profile),
                                        arch::VgicCosts::from_profile(profile), params.tracer, nullptr, nullptr,
                                        host_costs},
                                 raw, params.arch);
 }
 
-} // namespace fwdsim::kvm
+} // namespace fwdsim::machine

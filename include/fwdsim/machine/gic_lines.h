@@ -1,15 +1,18 @@
-// GicSpiLine and GicPpiLine: IrqLine ends that drive physical GIC inputs.
+// GicSpiLine and GicPpiLine: dev::IrqLine ends that drive physical GIC
+// inputs.
 //
 // They are how a device is wired to the GIC model: an SPI input shared by
-// every CPU, or a PPI input private to one CPU.
+// every CPU, or a PPI input private to one CPU.  Wiring a device to the GIC
+// is assembling a machine, so they live here: a device knows only its
+// IrqLine, the GIC only its inputs.
 #pragma once
 
 #include <fwdsim/dev/irq_line.h>
 #include <fwdsim/gic/gic.h>
 
-namespace fwdsim::dev {
+namespace fwdsim::machine {
 
-class GicSpiLine final : public IrqLine {
+class GicSpiLine final : public dev::IrqLine {
 public:
     GicSpiLine(gic::Gic& gic, unsigned intid) : gic_(gic), intid_(intid) {}
     void set_level(bool level) override { gic_.set_spi_level(intid_, level); }
@@ -20,7 +23,7 @@ private:
     unsigned intid_;
 };
 
-class GicPpiLine final : public IrqLine {
+class GicPpiLine final : public dev::IrqLine {
 public:
     GicPpiLine(gic::Gic& gic, unsigned cpu, unsigned intid) : gic_(gic), cpu_(cpu), intid_(intid) {}
     void set_level(bool level) override { gic_.set_ppi_level(cpu_, intid_, level); }
@@ -31,4 +34,4 @@ private:
     unsigned intid_;
 };
 
-} // namespace fwdsim::dev
+} // namespace fwdsim::machine

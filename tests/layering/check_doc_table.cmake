@@ -1,0 +1,48 @@
+cmake_minimum_required(VERSION 3.25)
+# Checks that the layer table of docs/architecture.md ("The layer graph":
+# | `layer` | links | owns |) says what the generated layer graph says:
+# one row per layer, and in each row the layers its target links.  The
+# graph is written once, in the layers' DEPENDS; this keeps its copy for
+# readers from drifting.
+#
+# Run as: cmake -DDOC=<architecture.md> -DGRAPH=<build>/layer_graph.cmake -P check_doc_table.cmake
+
+include(${GRAPH})
+file(STRINGS ${DOC} lines ENCODING UTF-8)
+set(in_table FALSE)
+set(rows)
+set(problems "")
+foreach(line IN LISTS lines)
+  if(line MATCHES "^\\| layer \\(target")
+    set(in_table TRUE)
+  elseif(in_table AND NOT line MATCHES "^\\|")
+    break()
+  elseif(in_table AND line MATCHES "^\\| `([a-z_]+)` \\| ([^|]*) \\|")
+    set(layer ${CMAKE_MATCH_1})
+    string(STRIP "${CMAKE_MATCH_2}" links)
+    string(REPLACE "—" "" links "${links}")
+    string(REPLACE "," ";" links "${links}")
+    list(TRANSFORM links STRIP)
+    list(REMOVE_ITEM links "")
+    list(APPEND rows ${layer})
+    if(NOT layer IN_LIST FWDSIM_LAYERS)
+      string(APPEND problems "  row '${layer}': no such layer in the graph\n")
+      continue()
+    endif()
+    set(want ${FWDSIM_LAYER_USES_${layer}})
+    list(SORT want)
+    list(SORT links)
+    if(NOT "${links}" STREQUAL "${want}")
+      string(APPEND problems "  row '${layer}' says it links '${links}'; the graph says '${want}'\n")
+    endif()
+  endif()
+endforeach()
+foreach(layer IN LISTS FWDSIM_LAYERS)
+  if(NOT layer IN_LIST rows)
+    string(APPEND problems "  layer '${layer}' has no row\n")
+  endif()
+endforeach()
+if(problems)
+  message(FATAL_ERROR "${DOC}'s layer table differs from the layer graph (${GRAPH}):\n${problems}")
+endif()
+message(STATUS "the layer table of ${DOC} is the layer graph")
