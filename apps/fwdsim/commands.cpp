@@ -19,6 +19,7 @@ std::span<const Command> commands()
         Command{"slurm", "write a Slurm job array (one sweep shard per task) and its merge job", slurm_main},
         Command{"sweep", "run a scenario's sweep grid in parallel (or one --shard of it)", sweep_main},
         Command{"vmm-script", "a VMM process making one VFIO/KVM call a line on a simulated host", vmm_script_main},
+        Command{"params", "list every scenario key with its default, unit, range and meaning", params_main},
         Command{"profile", "list a cost profile's primitives (default: the built-in one)", profile_main},
         Command{"sensitivity", "how results and declared comparisons move over the cost primitives' ranges", sensitivity_main},
     };

@@ -34,6 +34,7 @@ bool parse_number(std::string_view s, T& out)
 }
 
 int demo_main(int argc, char** argv);
+int params_main(int argc, char** argv);
 int profile_main(int argc, char** argv);
 int merge_main(int argc, char** argv);
 int gic_script_main(int argc, char** argv);

@@ -29,7 +29,7 @@ int VmArch::set_nr_irqs(unsigned nr_irqs)
 {
     if (!created_) return -ENXIO;
     // The range first, then whether NR_IRQS was set or defaulted already.
-    if (nr_irqs < 64 || nr_irqs > 1023 || nr_irqs % 32 != 0) return -EINVAL;
+    if (nr_irqs < Vgic::kMinNrIrqs || nr_irqs > Vgic::kMaxNrIrqs || nr_irqs % 32 != 0) return -EINVAL;
     if (nr_irqs > env_.gic.params().num_irqs) return -EINVAL; // model limit: more than the host GIC backs
     if (nr_irqs_set_ || vgic_) return -EBUSY;
     nr_irqs_ = nr_irqs;
@@ -47,7 +47,7 @@ int VmArch::init_irqchip(unsigned nr_vcpus)
 {
     if (!created_) return -ENXIO;
     if (vgic_) return -EBUSY;
-    if (nr_vcpus == 0 || nr_vcpus > 8) return -EINVAL;
+    if (nr_vcpus == 0 || nr_vcpus > Vgic::kMaxVcpus) return -EINVAL;
     vgic_ = std::make_unique<Vgic>(env_.gic, nr_vcpus, std::min(nr_irqs_, env_.gic.params().num_irqs), env_.costs,
                                    [this](unsigned v) {
                                        if (kick_) kick_(v);

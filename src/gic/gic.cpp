@@ -60,19 +60,14 @@ void Gic::Impl::Signal<Gic::Impl::SignalKind::nfiq>::process()
 Gic::Impl::Impl(Gic& o, sim::EventQueue& q, const GicParams& p, const GicCosts& c)
     : owner(o), queue(q), params(p), costs(c)
 {
-    if (p.num_irqs < 32 || p.num_irqs > 1020 || (p.num_irqs % 32 != 0 && p.num_irqs != 1020)) {
-        throw std::invalid_argument("GicParams.num_irqs must be a multiple of 32 in 32..1020, got " +
-                                    std::to_string(p.num_irqs));
-    }
-    if (p.num_cpus < 1 || p.num_cpus > 8) {
-        throw std::invalid_argument("GicParams.num_cpus must be 1..8, got " + std::to_string(p.num_cpus));
-    }
-    if (p.num_lrs < 1 || p.num_lrs > 64) {
-        throw std::invalid_argument("GicParams.num_lrs must be 1..64, got " + std::to_string(p.num_lrs));
-    }
-    if (p.priority_bits < 4 || p.priority_bits > 8) {
-        throw std::invalid_argument("GicParams.priority_bits must be 4..8, got " + std::to_string(p.priority_bits));
-    }
+    const auto check = [](const sim::Param& spec, unsigned value, const char* field) {
+        if (const std::string why = spec.problem(value); !why.empty())
+            throw std::invalid_argument(std::string("GicParams.") + field + " " + why);
+    };
+    check(kParamIrqs, p.num_irqs, "num_irqs");
+    check(kParamCpus, p.num_cpus, "num_cpus");
+    check(kParamLrs, p.num_lrs, "num_lrs");
+    check(kParamPriorityBits, p.priority_bits, "priority_bits");
     prio_mask = static_cast<std::uint8_t>(0xFF << (8 - p.priority_bits));
     implemented_lrs = p.num_lrs == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << p.num_lrs) - 1;
     // With 8 bits the binary point cannot go below 0 (group priority [7:1]).

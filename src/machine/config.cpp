@@ -2,6 +2,8 @@
 // include/fwdsim/machine/config.h.
 #include <fwdsim/machine/config.h>
 
+#include <fwdsim/arch/vgic.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,14 +26,19 @@ std::string_view to_string(ForwardPolicy policy)
     return policy == ForwardPolicy::bimodal ? "bimodal" : "exclusive";
 }
 
-// Linux's KVM_DEV_ARM_VGIC_GRP_NR_IRQS takes a multiple of 32 from 64 (the
-// private interrupts and one word of SPIs) to VGIC_MAX_RESERVED (1023).
-constexpr unsigned kVgicMinIrqs = 64;
-constexpr unsigned kVgicMaxIrqs = 992;
+int SourceLines::line(std::string_view path) const
+{
+    for (;;) {
+        if (const auto it = lines_.find(path); it != lines_.end()) return it->second;
+        const auto dot = path.rfind('.');
+        if (dot == std::string_view::npos) return 0;
+        path = path.substr(0, dot);
+    }
+}
 
 unsigned vm_irqs(const MachineConfig& c, const VmConfig& vm)
 {
-    return vm.irqs != 0 ? vm.irqs : std::min(kVgicMaxIrqs, c.gic_irqs / 32 * 32);
+    return vm.irqs != 0 ? vm.irqs : std::min(arch::Vgic::kMaxNrIrqs, c.gic_irqs / 32 * 32);
 }
 
 std::uint64_t us_to_cycles(double us, std::uint64_t clock_hz)

@@ -111,26 +111,8 @@ struct ScriptMachine::Impl {
           profile(c.profile == "default" ? sim::CostProfile::builtin_default() : sim::CostProfile::load(c.profile)),
           kill_rng(c.kill_seed)
     {
-        const std::string origin = "vmm-script config";
-        if (cfg.max_vcpus < 1 || cfg.max_vcpus > 7) throw sim::ConfigError(origin, 0, "max_vcpus", "must be 1..7");
-        auto check_spi = [&](unsigned irq, const char* key) {
-            if (irq < 32 || irq >= cfg.gic_irqs)
-                throw sim::ConfigError(origin, 0, key, fmt::format("host SPI {} is outside 32..{}", irq, cfg.gic_irqs - 1));
-        };
-        check_spi(cfg.plat0_irq0, "plat0.irq0");
-        check_spi(cfg.plat0_irq1, "plat0.irq1");
-        check_spi(cfg.pci0_intx, "pci0.intx");
-        if (cfg.pci0_msix_vectors > 0) check_spi(cfg.pci0_msix_base + cfg.pci0_msix_vectors - 1, "pci0.msix_base");
-        std::set<unsigned> used;
-        auto claim = [&](unsigned irq, const char* key) {
-            if (!used.insert(irq).second) throw sim::ConfigError(origin, 0, key, fmt::format("host SPI {} used twice", irq));
-        };
-        claim(cfg.plat0_irq0, "plat0.irq0");
-        claim(cfg.plat0_irq1, "plat0.irq1");
-        claim(cfg.pci0_intx, "pci0.intx");
-        for (unsigned v = 0; v < cfg.pci0_msix_vectors; ++v) claim(cfg.pci0_msix_base + v, "pci0.msix_base");
-        if (cfg.plat0_group == cfg.pci0_group)
-            throw sim::ConfigError(origin, 0, "pci0.group", "plat0 and pci0 must be in different IOMMU groups");
+        validate_script_config(cfg); // the options' ranges and what they owe each other
+        const std::string& origin = cfg.origin;
         arch::ArchKind arch_kind{};
         if (arch::parse_arch(cfg.arch, arch_kind) < 0) throw sim::ConfigError(origin, 0, "arch", "unknown arch '" + cfg.arch + "'");
 

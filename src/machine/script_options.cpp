@@ -1,5 +1,7 @@
 // The vmm-script machine's key=value options.  See
-// include/fwdsim/machine/script_machine.h.
+// include/fwdsim/machine/script_machine.h; the options' ranges are
+// script_param_table() (machine/params.h).
+#include <fwdsim/machine/params.h>
 #include <fwdsim/machine/script_machine.h>
 
 #include <fwdsim/sim/config_error.h>
@@ -8,33 +10,48 @@
 
 #include <charconv>
 #include <istream>
+#include <limits>
 #include <set>
 
 namespace fwdsim::machine {
 
 namespace {
 
-struct Key {
-    const char* name;
-    const char* what;
+using C = ScriptMachineConfig;
+
+/// Where each option lives in the configuration: one of the three members.
+struct Binding {
+    std::string_view key;
+    unsigned C::*u32 = nullptr;
+    std::uint64_t C::*u64 = nullptr;
+    std::string C::*text = nullptr;
 };
-constexpr Key kKeys[] = {
-    {"max_vcpus", "vCPUs the machine has CPUs for (physical CPUs = max_vcpus + 1), 1..7"},
-    {"gic_irqs", "GIC interrupt IDs, a multiple of 32, 64..1020"},
-    {"gic_lrs", "list registers per CPU, 1..64"},
-    {"arch", "arm | minimal (an arch that cannot forward)"},
-    {"profile", "cost profile: default or a profile file"},
-    {"kill_seed", "seed of the close order `kill` draws"},
-    {"handler_cycles", "the guest handler's own work per interrupt, cycles"},
-    {"settle_cycles", "check: device events younger than this are in flight, not lost"},
-    {"plat0.group", "plat0's IOMMU group"},
-    {"plat0.irq0", "host SPI of plat0 index 0 (level)"},
-    {"plat0.irq1", "host SPI of plat0 index 1 (edge)"},
-    {"pci0.group", "pci0's IOMMU group"},
-    {"pci0.intx", "host SPI of pci0's INTx (level)"},
-    {"pci0.msix_base", "host SPI of pci0's MSI-X vector 0 (vector v: base + v)"},
-    {"pci0.msix_vectors", "pci0's MSI-X vectors, 0..64"},
+
+constexpr Binding kBindings[] = {
+    {"max_vcpus", &C::max_vcpus},
+    {"gic_irqs", &C::gic_irqs},
+    {"gic_lrs", &C::gic_lrs},
+    {"arch", nullptr, nullptr, &C::arch},
+    {"profile", nullptr, nullptr, &C::profile},
+    {"kill_seed", nullptr, &C::kill_seed},
+    {"handler_cycles", nullptr, &C::handler_cycles},
+    {"settle_cycles", nullptr, &C::settle_cycles},
+    {"plat0.group", &C::plat0_group},
+    {"plat0.irq0", &C::plat0_irq0},
+    {"plat0.irq1", &C::plat0_irq1},
+    {"pci0.group", &C::pci0_group},
+    {"pci0.intx", &C::pci0_intx},
+    {"pci0.msix_base", &C::pci0_msix_base},
+    {"pci0.msix_vectors", &C::pci0_msix_vectors},
 };
+
+const Binding* binding(std::string_view key)
+{
+    for (const Binding& b : kBindings) {
+        if (b.key == key) return &b;
+    }
+    return nullptr;
+}
 
 std::string trim(std::string s)
 {
@@ -53,30 +70,21 @@ std::uint64_t to_u64(const std::string& origin, int line, const std::string& key
     return out;
 }
 
-std::string config_value(const ScriptMachineConfig& c, const std::string& key)
-{
-    if (key == "max_vcpus") return std::to_string(c.max_vcpus);
-    if (key == "gic_irqs") return std::to_string(c.gic_irqs);
-    if (key == "gic_lrs") return std::to_string(c.gic_lrs);
-    if (key == "arch") return c.arch;
-    if (key == "profile") return c.profile;
-    if (key == "kill_seed") return std::to_string(c.kill_seed);
-    if (key == "handler_cycles") return std::to_string(c.handler_cycles);
-    if (key == "settle_cycles") return std::to_string(c.settle_cycles);
-    if (key == "plat0.group") return std::to_string(c.plat0_group);
-    if (key == "plat0.irq0") return std::to_string(c.plat0_irq0);
-    if (key == "plat0.irq1") return std::to_string(c.plat0_irq1);
-    if (key == "pci0.group") return std::to_string(c.pci0_group);
-    if (key == "pci0.intx") return std::to_string(c.pci0_intx);
-    if (key == "pci0.msix_base") return std::to_string(c.pci0_msix_base);
-    return std::to_string(c.pci0_msix_vectors);
-}
-
 } // namespace
+
+std::string script_option_value(const ScriptMachineConfig& c, std::string_view key)
+{
+    const Binding* b = binding(key);
+    if (b == nullptr) return {};
+    if (b->u32 != nullptr) return std::to_string(c.*(b->u32));
+    if (b->u64 != nullptr) return std::to_string(c.*(b->u64));
+    return c.*(b->text);
+}
 
 ScriptMachineConfig parse_script_machine_config(std::istream& in, const std::string& origin)
 {
     ScriptMachineConfig c;
+    c.origin = origin;
     std::string raw;
     int line = 0;
     std::set<std::string> seen;
@@ -90,50 +98,60 @@ ScriptMachineConfig parse_script_machine_config(std::istream& in, const std::str
         const std::string key = trim(text.substr(0, eq));
         const std::string value = trim(text.substr(eq + 1));
         if (!seen.insert(key).second) throw sim::ConfigError(origin, line, key, "given twice");
-        auto u32 = [&](unsigned lo, unsigned hi) {
-            const auto v = to_u64(origin, line, key, value);
-            if (v < lo || v > hi)
-                throw sim::ConfigError(origin, line, key, fmt::format("must be in {}..{}, got {}", lo, hi, v));
-            return static_cast<unsigned>(v);
-        };
-        if (key == "max_vcpus") c.max_vcpus = u32(1, 7);
-        else if (key == "gic_irqs") {
-            c.gic_irqs = u32(64, 1020);
-            if (c.gic_irqs % 32 != 0 && c.gic_irqs != 1020)
-                throw sim::ConfigError(origin, line, key, "must be a multiple of 32 (or 1020)");
-        } else if (key == "gic_lrs") c.gic_lrs = u32(1, 64);
-        else if (key == "arch") {
-            if (value != "arm" && value != "minimal")
-                throw sim::ConfigError(origin, line, key, "must be arm or minimal, got '" + value + "'");
-            c.arch = value;
-        } else if (key == "profile") {
-            if (value.empty()) throw sim::ConfigError(origin, line, key, "must name a profile");
-            c.profile = value;
-        } else if (key == "kill_seed") c.kill_seed = to_u64(origin, line, key, value);
-        else if (key == "handler_cycles") c.handler_cycles = to_u64(origin, line, key, value);
-        else if (key == "settle_cycles") c.settle_cycles = to_u64(origin, line, key, value);
-        else if (key == "plat0.group") c.plat0_group = u32(0, 0xFFFF);
-        else if (key == "plat0.irq0") c.plat0_irq0 = u32(32, 1019);
-        else if (key == "plat0.irq1") c.plat0_irq1 = u32(32, 1019);
-        else if (key == "pci0.group") c.pci0_group = u32(0, 0xFFFF);
-        else if (key == "pci0.intx") c.pci0_intx = u32(32, 1019);
-        else if (key == "pci0.msix_base") c.pci0_msix_base = u32(32, 1019);
-        else if (key == "pci0.msix_vectors") c.pci0_msix_vectors = u32(0, 64);
-        else {
+        const Binding* b = binding(key);
+        if (b == nullptr) {
             std::string known;
-            for (const Key& k : kKeys) known += fmt::format("{}{}", known.empty() ? "" : ", ", k.name);
+            for (const sim::Param& p : script_param_table()) known += fmt::format("{}{}", known.empty() ? "" : ", ", p.key);
             throw sim::ConfigError(origin, line, key, "unknown key (known: " + known + ")");
         }
+        c.lines.set(key, line);
+        if (b->text != nullptr) {
+            c.*(b->text) = value;
+            continue;
+        }
+        const std::uint64_t v = to_u64(origin, line, key, value);
+        if (b->u64 != nullptr) {
+            c.*(b->u64) = v;
+        } else if (v > std::numeric_limits<unsigned>::max()) {
+            // Beyond any option's range: said by the range, before it wraps.
+            throw sim::ConfigError(origin, line, key, find_param(script_param_table(), key)->problem(static_cast<double>(v)));
+        } else {
+            c.*(b->u32) = static_cast<unsigned>(v);
+        }
     }
+    validate_script_config(c);
     return c;
+}
+
+void validate_script_config(const ScriptMachineConfig& c)
+{
+    const auto refuse = [&](std::string_view key, const std::string& what) {
+        throw sim::ConfigError(c.origin, c.lines.line(key), std::string(key), what);
+    };
+    for (const sim::Param& p : script_param_table()) {
+        const std::string value = script_option_value(c, p.key);
+        if (p.ranged) {
+            if (const std::string why = p.problem(std::stod(value)); !why.empty()) refuse(p.key, why);
+        }
+    }
+    if (c.arch != "arm" && c.arch != "minimal") refuse("arch", "must be arm or minimal, got '" + c.arch + "'");
+    if (c.profile.empty()) refuse("profile", "must name a profile");
+    // Each device line is one host SPI of the GIC, its own.
+    std::set<unsigned> used;
+    const auto spi = [&](unsigned irq, const char* key) {
+        if (irq >= c.gic_irqs) refuse(key, fmt::format("host SPI {} is outside 32..{} (gic_irqs is {})", irq, c.gic_irqs - 1, c.gic_irqs));
+        if (!used.insert(irq).second) refuse(key, fmt::format("host SPI {} used twice", irq));
+    };
+    spi(c.plat0_irq0, "plat0.irq0");
+    spi(c.plat0_irq1, "plat0.irq1");
+    spi(c.pci0_intx, "pci0.intx");
+    for (unsigned v = 0; v < c.pci0_msix_vectors; ++v) spi(c.pci0_msix_base + v, "pci0.msix_base");
+    if (c.plat0_group == c.pci0_group) refuse("pci0.group", "plat0 and pci0 must be in different IOMMU groups");
 }
 
 std::string script_machine_config_help()
 {
-    const ScriptMachineConfig d;
-    std::string out;
-    for (const Key& k : kKeys) out += fmt::format("  {}={}\n      {}\n", k.name, config_value(d, k.name), k.what);
-    return out;
+    return param_help(script_param_table());
 }
 
 } // namespace fwdsim::machine

@@ -1,5 +1,7 @@
 #include "yaml_reader.h"
 
+#include <fwdsim/machine/params.h>
+#include <fwdsim/machine/validate.h>
 #include <fwdsim/scenario/config.h>
 
 #include <fmt/format.h>
@@ -17,14 +19,11 @@ namespace fwdsim::scenario {
 using detail::line_of;
 using detail::YamlReader;
 
-// Linux's KVM_DEV_ARM_VGIC_GRP_NR_IRQS takes a multiple of 32 from 64 (the
-// private interrupts and one word of SPIs) to VGIC_MAX_RESERVED (1023).
-constexpr unsigned kVgicMinIrqs = 64;
-constexpr unsigned kVgicMaxIrqs = 992;
+// The reader only reads: the types, the keys it knows, what is required,
+// and the line of every key (MachineConfig::lines).  Ranges, and what one
+// key owes another, are machine::validate()'s, run once at the end.
 
 namespace {
-
-constexpr const char* kHandlerLimit = "must be at most 2^40 cycles (minutes of simulated time per interrupt)";
 
 constexpr std::initializer_list<std::pair<const char*, DeliveryMode>> kDeliveryNames{
     {"userspace", DeliveryMode::userspace}, {"irqfd", DeliveryMode::irqfd}, {"forwarded", DeliveryMode::forwarded}};
@@ -52,12 +51,23 @@ void check(bool ok, YamlReader& r, const std::string& key, const std::string& wh
     }
 }
 
-/// Refuses `key` when `problem` (one of the range checks of config.h) says
-/// something is wrong with it.
-void check(YamlReader& r, const std::string& key, const std::string& problem)
+/// The line of every key (where the key is written) and list entry under
+/// `node`, by its dotted path.
+void record_lines(const YAML::Node& node, const std::string& path, machine::SourceLines& lines)
 {
-    if (!problem.empty()) {
-        r.fail(key, problem);
+    const std::string prefix = path.empty() ? "" : path + ".";
+    if (node.IsSequence()) {
+        std::size_t k = 0;
+        for (const auto& item : node) {
+            lines.set(prefix + std::to_string(k), line_of(item));
+            record_lines(item, prefix + std::to_string(k++), lines);
+        }
+    } else if (node.IsMap()) {
+        for (const auto& kv : node) {
+            if (!kv.first.IsScalar()) continue; // the reader refuses it
+            lines.set(prefix + kv.first.Scalar(), line_of(kv.first));
+            record_lines(kv.second, prefix + kv.first.Scalar(), lines);
+        }
     }
 }
 
@@ -84,7 +94,7 @@ void check_output_file(YamlReader& r, const std::string& key, const std::string&
 }
 
 TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, const std::string& path,
-                            const std::string& base_dir, std::uint64_t clock_hz)
+                            const std::string& base_dir)
 {
     YamlReader r(node, origin, path);
     TrafficConfig t;
@@ -95,17 +105,11 @@ TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, c
     check(r.has("kind"), r, "kind", "required key is missing");
     if (t.kind == K::periodic || t.kind == K::poisson || t.kind == K::bursty) {
         r.require("rate_per_s", t.rate_per_s);
-        check(r, "rate_per_s", rate_problem(t.rate_per_s, clock_hz));
     }
-    if (t.kind == K::periodic) {
-        r.get("jitter_us", t.jitter_us);
-        check(r, "jitter_us", span_problem(t.jitter_us, clock_hz, false));
-    }
+    if (t.kind == K::periodic) r.get("jitter_us", t.jitter_us);
     if (t.kind == K::bursty) {
         r.require("on_us", t.on_us);
         r.require("off_us", t.off_us);
-        check(r, "on_us", span_problem(t.on_us, clock_hz, true));
-        check(r, "off_us", span_problem(t.off_us, clock_hz, false));
     }
     if (t.kind == K::trace) {
         r.require("file", t.trace_file);
@@ -118,48 +122,28 @@ TrafficConfig parse_traffic(const YAML::Node& node, const std::string& origin, c
     return t;
 }
 
-/// The VMs a device may name, with the size of each one's vgic.
-using VgicSizes = std::map<std::string, unsigned>;
-
 DeviceIrqConfig parse_irq(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, DeviceKind kind, const ScenarioConfig& c,
-                          const VgicSizes::value_type& vm)
+                          const std::string& base_dir)
 {
-    const unsigned gic_irqs = c.gic_irqs;
     YamlReader r(node, origin, path);
     DeviceIrqConfig irq;
     irq.line = line_of(node);
     r.get("index", irq.index);
     r.get("subindex", irq.subindex);
-    check(irq.subindex < kMaxMsixVectors, r, "subindex",
-          fmt::format("an MSI-X table has at most {} vectors (0..{})", kMaxMsixVectors, kMaxMsixVectors - 1));
     r.get_enum("trigger", irq.trigger, {{"level", TriggerKind::level}, {"edge", TriggerKind::edge}});
     r.require("host_irq", irq.host_irq);
     irq.guest_irq = irq.host_irq;
     r.get("guest_irq", irq.guest_irq);
     r.get_enum("delivery", irq.delivery, kDeliveryNames);
-    if (kind == DeviceKind::timer) {
-        check(irq.host_irq >= 16 && irq.host_irq < 32, r, "host_irq", "a timer interrupt is a PPI (16..31)");
-        check(irq.guest_irq >= 16 && irq.guest_irq < 32, r, "guest_irq", "a timer interrupt is a PPI (16..31)");
-    } else {
-        check(irq.host_irq >= 32 && irq.host_irq < gic_irqs, r, "host_irq",
-              fmt::format("must be an SPI of the GIC (32..{})", gic_irqs - 1));
-        // The guest's INTID must exist in its VM's vgic, which may be
-        // smaller than the GIC (at most 992 interrupts where the GIC has 1020).
-        const auto& [vm_name, vgic_irqs] = vm;
-        check(irq.guest_irq >= 32 && irq.guest_irq < vgic_irqs, r, "guest_irq",
-              fmt::format("must be an SPI of {}'s vgic (32..{}){}", vm_name, vgic_irqs - 1,
-                          r.has("guest_irq") ? "" : "; without guest_irq it is host_irq"));
-    }
     if (r.has("traffic")) {
-        irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir, c.clock_hz);
+        irq.traffic = parse_traffic(r.child("traffic"), origin, r.path_of("traffic"), base_dir);
     }
     r.finish();
     return irq;
 }
 
 DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, const std::string& path,
-                          const std::string& base_dir, const ScenarioConfig& c, const VgicSizes& vms)
+                          const std::string& base_dir)
 {
     YamlReader r(node, origin, path);
     DeviceConfig d;
@@ -168,14 +152,12 @@ DeviceConfig parse_device(const YAML::Node& node, const std::string& origin, con
     r.get_enum("kind", d.kind,
                {{"platform", DeviceKind::platform}, {"pci", DeviceKind::pci}, {"timer", DeviceKind::timer}});
     r.require("vm", d.vm);
-    const auto vm = vms.find(d.vm);
-    check(vm != vms.end(), r, "vm", "no VM is named '" + d.vm + "'");
     r.get("iommu_group", d.iommu_group);
     const auto irqs = sequence(r, "irqs");
     check(!irqs.empty(), r, "irqs", "a device needs at least one interrupt");
     for (std::size_t i = 0; i < irqs.size(); ++i) {
         d.irqs.push_back(
-            parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir, d.kind, c, *vm));
+            parse_irq(irqs[i], origin, fmt::format("{}.irqs.{}", path, i), base_dir));
     }
     r.finish();
     return d;
@@ -207,15 +189,12 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
     YamlReader r(root, origin, "");
     ScenarioConfig c;
     c.origin = origin;
+    record_lines(root, "", c.lines);
     r.require("scenario", c.name);
     r.get("seed", c.seed);
     r.get("clock_hz", c.clock_hz);
-    check(c.clock_hz >= 1000 && c.clock_hz <= 100'000'000'000, r, "clock_hz", "must be 1 kHz..100 GHz");
     r.require("duration_us", c.duration_us);
-    check(r, "duration_us", span_problem(c.duration_us, c.clock_hz, true));
     r.get("warmup_us", c.warmup_us);
-    check(r, "warmup_us", span_problem(c.warmup_us, c.clock_hz, false));
-    check(c.warmup_us < c.duration_us, r, "warmup_us", "must be in [0, duration_us)");
     r.get("profile", c.profile);
     if (c.profile != "default" && std::filesystem::path(c.profile).is_relative()) {
         c.profile = (std::filesystem::path(base_dir) / c.profile).string();
@@ -226,30 +205,22 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
     if (r.has("host")) {
         YamlReader h(r.child("host"), origin, "host");
         h.get("cpus", c.host_cpus);
-        check(c.host_cpus >= 1 && c.host_cpus <= 8, h, "cpus", "must be 1..8 (GICv2 CPU interfaces)");
         h.finish();
     }
     if (r.has("gic")) {
         YamlReader g(r.child("gic"), origin, "gic");
         g.get("irqs", c.gic_irqs);
-        check(c.gic_irqs >= 32 && c.gic_irqs <= 1020 && (c.gic_irqs % 32 == 0 || c.gic_irqs == 1020), g, "irqs",
-              "must be a multiple of 32 in 32..1020 (or 1020)");
         g.get("lrs", c.gic_lrs);
-        check(c.gic_lrs >= 1 && c.gic_lrs <= 64, g, "lrs", "must be 1..64");
         g.get("priority_bits", c.gic_priority_bits);
-        check(c.gic_priority_bits >= 4 && c.gic_priority_bits <= 8, g, "priority_bits", "must be 4..8");
         g.finish();
     }
-    std::set<std::string> vm_names;
     const auto vms = sequence(r, "vms");
     check(!vms.empty(), r, "vms", "at least one VM is required");
     for (std::size_t i = 0; i < vms.size(); ++i) {
         YamlReader v(vms[i], origin, fmt::format("vms.{}", i));
         VmConfig vm;
         v.require("name", vm.name);
-        check(vm_names.insert(vm.name).second, v, "name", "another VM has this name");
         v.get("vcpus", vm.vcpus);
-        check(vm.vcpus >= 1 && vm.vcpus <= 8, v, "vcpus", "must be 1..8");
         if (v.has("pin")) {
             try {
                 vm.pin = v.child("pin").as<std::vector<unsigned>>();
@@ -258,21 +229,10 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
             }
         } else {
             // Default: vCPU i on physical CPU i+1; CPU 0 stays the host's.
-            for (unsigned k = 0; k < vm.vcpus; ++k) vm.pin.push_back(k + 1);
-        }
-        check(vm.pin.size() == vm.vcpus, v, "pin", "needs one physical CPU per vCPU");
-        for (unsigned p : vm.pin) {
-            check(p < c.host_cpus, v, "pin", fmt::format("CPU {} does not exist (host.cpus is {})", p, c.host_cpus));
+            // (A vcpus out of range gets none: validate() refuses it.)
+            for (unsigned k = 0; k < vm.vcpus && k < machine::kMaxVmVcpus; ++k) vm.pin.push_back(k + 1);
         }
         v.get("irqs", vm.irqs);
-        if (v.has("irqs")) {
-            check(vm.irqs >= kVgicMinIrqs && vm.irqs <= kVgicMaxIrqs && vm.irqs % 32 == 0, v, "irqs",
-                  "must be a multiple of 32 in 64..992 (a vgic-v2's NR_IRQS)");
-            check(vm.irqs <= c.gic_irqs, v, "irqs", fmt::format("more than the GIC has (gic.irqs is {})", c.gic_irqs));
-        } else {
-            check(vm_irqs(c, vm) >= kVgicMinIrqs, v, "irqs",
-                  fmt::format("a vgic needs at least 64 interrupts and gic.irqs is {}", c.gic_irqs));
-        }
         v.finish();
         c.vms.push_back(std::move(vm));
     }
@@ -286,36 +246,24 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
             if (c.guest.handler.kind == K::uniform) {
                 h.require("min_cycles", c.guest.handler.min_cycles);
                 h.require("max_cycles", c.guest.handler.max_cycles);
-                check(c.guest.handler.min_cycles <= c.guest.handler.max_cycles, h, "max_cycles",
-                      "must not be below min_cycles");
-                check(c.guest.handler.max_cycles <= kMaxHandlerCycles, h, "max_cycles", kHandlerLimit);
             } else {
                 h.require("cycles", c.guest.handler.cycles);
-                check(c.guest.handler.cycles <= kMaxHandlerCycles, h, "cycles", kHandlerLimit);
             }
             h.finish();
         }
         g.get("eoi_mode", c.guest.eoi_mode);
-        check(c.guest.eoi_mode <= 1, g, "eoi_mode", "must be 0 or 1");
         g.get_enum("workload", c.guest.busy, {{"idle", false}, {"busy", true}});
         g.finish();
     }
-    VgicSizes vgic_sizes;
-    for (const VmConfig& vm : c.vms) vgic_sizes.emplace(vm.name, vm_irqs(c, vm));
-    std::set<std::string> dev_names;
     const auto devices = sequence(r, "devices");
     for (std::size_t i = 0; i < devices.size(); ++i) {
-        DeviceConfig d = parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir, c, vgic_sizes);
-        YamlReader dr(devices[i], origin, fmt::format("devices.{}", i));
-        check(dev_names.insert(d.name).second, dr, "name", "another device has this name");
-        c.devices.push_back(std::move(d));
+        c.devices.push_back(parse_device(devices[i], origin, fmt::format("devices.{}", i), base_dir));
     }
     if (r.has("vmm")) {
         YamlReader v(r.child("vmm"), origin, "vmm");
         if (v.has("kill_at_us")) {
             double at = 0;
             v.get("kill_at_us", at);
-            check(std::isfinite(at) && at >= 0 && at <= c.duration_us, v, "kill_at_us", "must be within the run");
             c.vmm.kill_at_us = at;
         }
         v.get("close_order_seed", c.vmm.close_order_seed);
@@ -326,15 +274,10 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
             YamlReader s(switches[i], origin, fmt::format("vmm.switches.{}", i));
             ModeSwitch m;
             s.require("at_us", m.at_us);
-            check(std::isfinite(m.at_us) && m.at_us >= 0 && m.at_us <= c.duration_us, s, "at_us", "must be within the run");
             s.require("device", m.device);
             s.get("irq", m.irq);
             s.get_enum("delivery", m.delivery, kDeliveryNames);
             check(s.has("delivery"), s, "delivery", "required key is missing");
-            const auto dev = std::find_if(c.devices.begin(), c.devices.end(),
-                                          [&](const DeviceConfig& d) { return d.name == m.device; });
-            check(dev != c.devices.end(), s, "device", "no device is named '" + m.device + "'");
-            check(m.irq < dev->irqs.size(), s, "irq", fmt::format("device '{}' has {} interrupts", m.device, dev->irqs.size()));
             s.finish();
             c.vmm.switches.push_back(m);
         }
@@ -362,6 +305,7 @@ ScenarioConfig parse_scenario_checked(const std::string& text, const std::string
         o.finish();
     }
     r.finish();
+    machine::validate_file(c);
     return c;
 }
 

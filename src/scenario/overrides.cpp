@@ -58,7 +58,9 @@ ScenarioConfig parse_overridden(const YAML::Node& root, const std::string& text,
     YAML::Emitter emitted;
     emitted << apply_overrides(root, origin, overrides);
     try {
-        return parse_scenario(emitted.c_str(), origin);
+        ScenarioConfig c = parse_scenario(emitted.c_str(), origin);
+        c.lines = {}; // lines of the re-emitted text, not of the file
+        return c;
     } catch (const sim::ConfigError& e) {
         // Lines refer to the re-emitted text: name the override the
         // complaint is about, else the file's own line when the file alone

@@ -157,6 +157,7 @@ SweepPoint Sweep::point(std::size_t index) const
         out << variant;
         try {
             point.config = parse_scenario(out.c_str(), m.origin);
+            point.config.lines = {}; // lines of the re-emitted point, not of the file
         } catch (const sim::ConfigError& e) {
             // Lines refer to the re-emitted variant: name the point, and the
             // line of the swept value the complaint is about when there is one.

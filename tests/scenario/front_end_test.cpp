@@ -208,7 +208,7 @@ TEST_CASE("silent acceptance: impossible wiring is refused where the system is a
     refused(with_devices("  - name: p\n    kind: pci\n    vm: vm0\n    irqs:\n"
                          "      - {index: 0, trigger: level, host_irq: 48}\n"
                          "      - {index: 2, subindex: 0, trigger: edge, host_irq: 64}\n"),
-            7, "devices.0.irqs", "INTx and MSI-X");
+            10, "devices.0.irqs", "INTx and MSI-X"); // the line of irqs:, where the two kinds are listed
     refused(with_devices("  - name: t\n    kind: timer\n    vm: vm0\n    irqs:\n"
                          "      - {host_irq: 25, guest_irq: 27, delivery: forwarded}\n"),
             11, "devices.0.irqs.0.host_irq", "maintenance");

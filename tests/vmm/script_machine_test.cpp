@@ -284,7 +284,7 @@ TEST_CASE("the configuration file overrides the default system and names a bad k
         return "no error";
     };
     CHECK(error_of("max_vcpus=2\nfrobs=1\n").rfind("m.conf:2: frobs: unknown key", 0) == 0);
-    CHECK(error_of("\n\nmax_vcpus=9\n") == "m.conf:3: max_vcpus: must be in 1..7, got 9");
+    CHECK(error_of("\n\nmax_vcpus=9\n") == "m.conf:3: max_vcpus: must be 1..7 (a GICv2 has 8 CPU interfaces, one is the host's), got 9");
     CHECK(error_of("arch=x86\n").rfind("m.conf:1: arch:", 0) == 0);
     CHECK(error_of("gic_irqs\n").rfind("m.conf:1: gic_irqs: expected key=value", 0) == 0);
     CHECK(error_of("kill_seed=1\nkill_seed=2\n") == "m.conf:2: kill_seed: given twice");

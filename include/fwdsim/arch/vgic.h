@@ -34,6 +34,7 @@
 #include <fwdsim/host/irqchip.h>
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/cycles.h>
+#include <fwdsim/sim/param.h>
 
 #include <boost/intrusive/list.hpp>
 
@@ -43,6 +44,13 @@
 #include <vector>
 
 namespace fwdsim::arch {
+
+/// The scenario keys of a VM's vgic (machine::param_table()).
+inline constexpr sim::Param kParamVcpus{.key = "vms[].vcpus", .fallback = "1", .description = "the VM's vCPUs",
+    .ranged = true, .min = 1, .max = 8, .note = "VGIC_V2_MAX_CPUS"};
+inline constexpr sim::Param kParamVgicIrqs{.key = "vms[].irqs", .fallback = "gic.irqs (at most 992)",
+    .description = "interrupt IDs of the VM's vgic, what the VMM passes to KVM_DEV_ARM_VGIC_GRP_NR_IRQS",
+    .ranged = true, .min = 64, .max = 992, .multiple_of = 32, .note = "a vgic-v2's NR_IRQS", .rule = "at most gic.irqs"};
 
 /// One virtual interrupt (struct vgic_irq).
 struct VirtualIrq : boost::intrusive::list_base_hook<> {
@@ -64,6 +72,13 @@ struct VirtualIrq : boost::intrusive::list_base_hook<> {
 class Vgic {
 public:
     static constexpr unsigned kPrivate = 32;
+    /// KVM_DEV_ARM_VGIC_GRP_NR_IRQS (vgic-kvm-device.c): a multiple of 32
+    /// from the private interrupts plus one word of SPIs to
+    /// VGIC_MAX_RESERVED (1023), so 64..992.
+    static constexpr unsigned kMinNrIrqs = kPrivate + 32;
+    static constexpr unsigned kMaxNrIrqs = 992;
+    /// VGIC_V2_MAX_CPUS.
+    static constexpr unsigned kMaxVcpus = 8;
 
     /// `kick(vcpu)`: an interrupt was queued for a vCPU; KVM wakes or kicks it.
     Vgic(gic::Gic& gic, unsigned nr_vcpus, unsigned nr_irqs, const VgicCosts& costs,

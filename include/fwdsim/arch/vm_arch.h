@@ -58,7 +58,7 @@ public:
     bool has_irqchip() const { return created_; }
     /// KVM_DEV_ARM_VGIC_GRP_NR_IRQS (vgic-kvm-device.c
     /// vgic_set_common_attr): -ENXIO without an irqchip; -EINVAL unless a
-    /// multiple of 32 in 64..1023 (or, a model limit, more than the host
+    /// multiple of 32 in 64..992, Vgic::kMinNrIrqs..kMaxNrIrqs (or, a model limit, more than the host
     /// GIC's lines); then -EBUSY once set or initialised: set once.
     int set_nr_irqs(unsigned nr_irqs);
     /// The interrupt IDs the vgic has or will have (256 by default).

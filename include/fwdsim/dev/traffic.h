@@ -8,6 +8,7 @@
 #pragma once
 
 #include <fwdsim/sim/cycles.h>
+#include <fwdsim/sim/param.h>
 #include <fwdsim/sim/random.h>
 
 #include <memory>
@@ -16,6 +17,23 @@
 #include <vector>
 
 namespace fwdsim::dev {
+
+// The scenario keys of a traffic shape (machine::param_table()).  Each time
+// and rate also has a limit in cycles that depends on clock_hz: checked
+// with it by machine::validate() (span_problem, rate_problem).
+inline constexpr sim::Param kParamRate{.key = "devices[].irqs[].traffic.rate_per_s", .unit = "per s",
+    .fallback = "required (periodic, poisson, bursty)", .description = "events per second (bursty: while a burst lasts)",
+    .ranged = true, .real = true, .min = 0, .above_min = true,
+    .rule = "a gap of at least one cycle (at most clock_hz per second), at most 2^62 cycles"};
+inline constexpr sim::Param kParamJitter{.key = "devices[].irqs[].traffic.jitter_us", .unit = "us", .fallback = "0",
+    .description = "periodic: each gap moved by up to this much either way", .ranged = true, .real = true, .min = 0,
+    .rule = "at most 2^62 cycles"};
+inline constexpr sim::Param kParamOn{.key = "devices[].irqs[].traffic.on_us", .unit = "us", .fallback = "required (bursty)",
+    .description = "bursty: how long a burst lasts", .ranged = true, .real = true, .min = 0, .above_min = true,
+    .rule = "at least one cycle, at most 2^62 cycles"};
+inline constexpr sim::Param kParamOff{.key = "devices[].irqs[].traffic.off_us", .unit = "us", .fallback = "required (bursty)",
+    .description = "bursty: the silence between bursts", .ranged = true, .real = true, .min = 0,
+    .rule = "at most 2^62 cycles"};
 
 class Traffic {
 public:

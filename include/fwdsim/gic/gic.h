@@ -15,6 +15,7 @@
 #include <fwdsim/sim/cost_profile.h>
 #include <fwdsim/sim/cycles.h>
 #include <fwdsim/sim/event_queue.h>
+#include <fwdsim/sim/param.h>
 
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,19 @@ struct GicParams {
     unsigned priority_bits = 5;   ///< implemented priority bits, 4..8
     std::uint32_t iidr = 0x0200143B; ///< GICD_IIDR / GICC_IIDR value (GIC-400)
 };
+
+// The scenario keys of GicParams (machine::param_table()); the constructor
+// holds a GicParams to the same ranges.
+inline constexpr sim::Param kParamCpus{.key = "host.cpus", .fallback = "2",
+    .description = "physical CPUs, one GICv2 CPU interface each (CPU 0 is the host's)",
+    .ranged = true, .min = 1, .max = 8, .note = "a GICv2 has 8 CPU interfaces"};
+inline constexpr sim::Param kParamIrqs{.key = "gic.irqs", .fallback = "256",
+    .description = "interrupt IDs the distributor implements (GICD_TYPER.ITLinesNumber)",
+    .ranged = true, .min = 32, .max = 1020, .multiple_of = 32, .exception = 1020};
+inline constexpr sim::Param kParamLrs{.key = "gic.lrs", .fallback = "4",
+    .description = "list registers per virtual CPU interface (GICH_VTR.ListRegs)", .ranged = true, .min = 1, .max = 64};
+inline constexpr sim::Param kParamPriorityBits{.key = "gic.priority_bits", .fallback = "5",
+    .description = "implemented priority bits", .ranged = true, .min = 4, .max = 8};
 
 /// Cycle costs, read once from a cost profile (keys "gic.*").
 struct GicCosts {

@@ -20,6 +20,7 @@
 #include <fwdsim/kvm/guest_code.h>
 #include <fwdsim/kvm/vcpu.h>
 #include <fwdsim/sim/cost_profile.h>
+#include <fwdsim/sim/param.h>
 #include <fwdsim/sim/stats.h>
 
 #include <cstdint>
@@ -44,6 +45,13 @@ struct GuestParams {
     Workload workload = Workload::idle;
     bool split_eoi = false; ///< EOImode 1: EOIR drops priority, DIR deactivates
 };
+
+// The scenario keys of GuestParams (machine::param_table()).
+inline constexpr sim::Param kParamEoiMode{.key = "guest.eoi_mode", .fallback = "0",
+    .description = "GICV_CTLR.EOImode: 0, EOIR deactivates; 1, EOIR drops priority and DIR deactivates",
+    .ranged = true, .min = 0, .max = 1};
+inline constexpr sim::Param kParamWorkload{.key = "guest.workload", .fallback = "idle",
+    .description = "idle (the idle loop and WFI between interrupts) or busy (guest code forever)"};
 
 /// A device driver's interrupt handler in the guest.
 class IrqHandler {

@@ -7,7 +7,11 @@
 // its own file, line and key.
 #pragma once
 
+#include <fwdsim/vfio/pci/pci_device.h>
+
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,8 +63,8 @@ struct VmConfig {
     std::string name;
     unsigned vcpus = 1;
     std::vector<unsigned> pin; ///< physical CPU of each vCPU
-    /// Interrupts of the VM's vgic (KVM_DEV_ARM_VGIC_GRP_NR_IRQS: a multiple
-    /// of 32 in 64..992); 0: as many as the GIC backs (vm_irqs()).
+    /// Interrupts of the VM's vgic (arch::kParamVgicIrqs); 0: as many as the
+    /// GIC backs (vm_irqs()).
     unsigned irqs = 0;
 };
 
@@ -91,6 +95,26 @@ struct VmmConfig {
     ForwardPolicy forward_policy = ForwardPolicy::exclusive;
 };
 
+/// Where a configuration's keys were given: the line of each key path
+/// ("gic.irqs", "devices.0.irqs.1.host_irq", "vms.0" for an entry) in the
+/// file its origin names.  The scenario reader and the vmm-script options
+/// fill it; validate() names the line of what it refuses.  A configuration
+/// built in C++ has none (line 0).
+class SourceLines {
+public:
+    void set(std::string path, int line) { lines_[std::move(path)] = line; }
+    bool has(std::string_view path) const { return lines_.find(path) != lines_.end(); }
+    bool empty() const { return lines_.empty(); }
+    /// The line of `path`, else of the nearest entry holding it (a key left
+    /// to its default is reported where its mapping starts); 0: unknown.
+    int line(std::string_view path) const;
+    /// Every path given, with its line.
+    const std::map<std::string, int, std::less<>>& entries() const { return lines_; }
+
+private:
+    std::map<std::string, int, std::less<>> lines_;
+};
+
 /// Everything a machine is built from: the clock, the physical CPUs and GIC,
 /// the VMs and their pinning, the guest behaviour, the devices with their
 /// interrupts, traffic and delivery modes, what the VMM does during the run,
@@ -98,6 +122,7 @@ struct VmmConfig {
 /// ScenarioConfig adds the name, outputs and conclusions), and so can C++.
 struct MachineConfig {
     std::string origin;               ///< the file it came from
+    SourceLines lines;                ///< where origin gives each key
     std::uint64_t seed = 1;
     std::uint64_t clock_hz = 2'400'000'000;
     double duration_us = 10'000;
@@ -113,9 +138,10 @@ struct MachineConfig {
     VmmConfig vmm;
 };
 
-// Range checks shared by the file parser and the command line, one per key,
-// so each limit is written once.  Each returns what is wrong with a value
+// Range checks that depend on the clock, shared by validate() and the
+// command line (--duration-us).  Each returns what is wrong with a value
 // (empty: nothing), for the caller to report with its own file, line and key.
+// Every other key's range is its sim::Param (machine/params.h).
 
 /// The longest simulated span (2^62 cycles, about 60 years at 2.4 GHz): any
 /// time plus any span stays inside 64 bits, so no event time wraps.
@@ -124,9 +150,8 @@ constexpr std::uint64_t kMaxSpanCycles = std::uint64_t{1} << 62;
 /// 2.4 GHz): anything longer is a hang, not a measurement, and the uniform
 /// range max - min + 1 cannot wrap.
 constexpr std::uint64_t kMaxHandlerCycles = std::uint64_t{1} << 40;
-/// An MSI-X table has at most 2048 entries (PCI Local Bus 3.0, 6.8.2.3:
-/// Table Size is 11 bits, encoded as N - 1).
-constexpr unsigned kMaxMsixVectors = 2048;
+/// An MSI-X table's largest size (vfio/pci/pci_device.h).
+constexpr unsigned kMaxMsixVectors = vfio::pci::kMaxMsixVectors;
 
 /// `us` microseconds at `clock_hz` as cycles, rounded; the value must have
 /// passed span_problem().

@@ -38,11 +38,13 @@
 // check and device_irq keep working.
 #pragma once
 
+#include <fwdsim/machine/config.h>
 #include <fwdsim/vmm/script.h>
 
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fwdsim::machine {
@@ -63,13 +65,23 @@ struct ScriptMachineConfig {
     unsigned pci0_intx = 48;         ///< level SPI
     unsigned pci0_msix_base = 64;    ///< first MSI-X vector's SPI
     unsigned pci0_msix_vectors = 8;
+    std::string origin = "vmm-script config"; ///< the file the options came from
+    SourceLines lines;               ///< the line of each option the file gives
 };
 
 /// Reads a key=value configuration (one a line, '#' comments, keys as the
-/// fields above); throws sim::ConfigError naming the key and line of a bad
-/// entry.  `origin` names the file in messages.
+/// fields above, script_param_table() in machine/params.h); throws
+/// sim::ConfigError naming the key and line of a bad entry.  `origin` names
+/// the file in messages.
 ScriptMachineConfig parse_script_machine_config(std::istream& in, const std::string& origin);
-/// The keys and their defaults, one "key=value  # what" a line (for --help).
+/// Refuses (sim::ConfigError naming the option's file, line and key; line 0
+/// for a configuration made in C++) a value outside its option's range, a
+/// host SPI at or above gic_irqs or used twice, one IOMMU group for both
+/// devices.  parse_script_machine_config() and ScriptMachine call it.
+void validate_script_config(const ScriptMachineConfig& config);
+/// The value of option `key` in `config`, as the file would write it.
+std::string script_option_value(const ScriptMachineConfig& config, std::string_view key);
+/// The keys, their defaults, units, ranges and what each is for (for --help).
 std::string script_machine_config_help();
 
 class ScriptMachine final : public vmm::ScriptBackend {

@@ -14,6 +14,11 @@
 namespace fwdsim::machine {
 
 void validate(const MachineConfig& config);
+/// validate(), and what a file owes itself besides: no VMM action after the
+/// file's own end of run.  A run shortened later (--duration-us, or code
+/// that changes duration_us) just ends before it.  The scenario reader
+/// calls it.
+void validate_file(const MachineConfig& config);
 
 /// The physical CPU vCPU `id` of VM `vm` is pinned to.
 unsigned vcpu_pcpu(const MachineConfig& config, const std::string& vm, unsigned id);

@@ -39,9 +39,11 @@ Vgic::Vgic(gic::Gic& gic, unsigned nr_vcpus, unsigned nr_irqs, const VgicCosts& 
            std::function<void(unsigned)> kick)
     : gic_(gic), nr_irqs_(nr_irqs), costs_(costs), kick_(std::move(kick))
 {
-    if (nr_vcpus == 0 || nr_vcpus > 8 || nr_irqs < kPrivate || nr_irqs > 1020) {
-        throw std::invalid_argument("Vgic: 1..8 vCPUs and 32..1020 interrupt IDs");
+    // Fewer than kMinNrIrqs when the host GIC has no more (a GIC of 32 IDs).
+    if (nr_vcpus == 0 || nr_vcpus > kMaxVcpus || nr_irqs < kPrivate || nr_irqs > kMaxNrIrqs || nr_irqs % 32 != 0) {
+        throw std::invalid_argument("Vgic: 1..8 vCPUs and a multiple of 32 in 32..992 interrupt IDs");
     }
+    static_assert(kParamVgicIrqs.min == kMinNrIrqs && kParamVgicIrqs.max == kMaxNrIrqs && kParamVcpus.max == kMaxVcpus);
     for (unsigned v = 0; v < nr_vcpus; ++v) {
         auto vc = std::make_unique<Vcpu>();
         vc->in_lr.assign(gic.params().num_lrs, nullptr);

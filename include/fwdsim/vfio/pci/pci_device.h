@@ -28,6 +28,10 @@
 
 namespace fwdsim::vfio::pci {
 
+/// An MSI-X table has at most 2048 entries (PCI Local Bus 3.0, 6.8.2.3:
+/// Table Size is 11 bits, encoded as N - 1).
+inline constexpr unsigned kMaxMsixVectors = 2048;
+
 struct PciConfig {
     bool has_intx = true;
     unsigned intx_irq = 0;
