@@ -83,12 +83,36 @@ void DeviceIrq::completed(sim::Cycles now)
     if (observer != nullptr) observer->guest_completed(now);
 }
 
+// --- refusals found while building -------------------------------------------------------
+
+void Machine::fail(const std::string& key, const std::string& what) const
+{
+    // Found while building, still reported where the file gives the key.
+    throw sim::ConfigError(cfg_.origin, cfg_.lines.line(key), key, what);
+}
+
+std::string Machine::vm_key(const std::string& name) const
+{
+    for (std::size_t i = 0; i < cfg_.vms.size(); ++i) {
+        if (cfg_.vms[i].name == name) return "vms." + std::to_string(i);
+    }
+    return "vms";
+}
+
+std::string Machine::device_key(const std::string& name) const
+{
+    for (std::size_t i = 0; i < cfg_.devices.size(); ++i) {
+        if (cfg_.devices[i].name == name) return "devices." + std::to_string(i);
+    }
+    return "devices";
+}
+
 // --- building ---------------------------------------------------------------------------
 
 Machine::Machine(const MachineConfig& c, const sim::CostProfile& p, sim::Tracer* t)
     : cfg_(validated(c)), profile_(p), tracer_(t), streams_(c.seed), hw_(events_, profile_, host_params(c, t))
 {
-    if (const int err = hw_.kvm->init(); err < 0) throw sim::ConfigError(cfg_.origin, 0, "gic", "KVM cannot request its interrupts");
+    if (const int err = hw_.kvm->init(); err < 0) fail("gic", "KVM cannot request its interrupts");
     kvm_vfio::register_device(*hw_.kvm);
     build_devices();
     // The observers' hooks run on every host interrupt: index, don't search.
@@ -162,7 +186,7 @@ std::unique_ptr<dev::Traffic> Machine::make_traffic(const TrafficConfig& t, cons
     case TrafficConfig::Kind::bursty: return dev::bursty_traffic(hz / t.rate_per_s, cyc(t.on_us), cyc(t.off_us));
     case TrafficConfig::Kind::trace: return dev::trace_traffic_from_file(t.trace_file);
     }
-    throw sim::ConfigError(cfg_.origin, 0, field + ".traffic", "unknown kind");
+    fail(field + ".traffic.kind", "unknown kind");
 }
 
 // --- running ----------------------------------------------------------------------------
@@ -206,11 +230,11 @@ void Machine::launch_vmm(const VmConfig& v, bool run)
     auto m = std::make_unique<vmm::Vmm>(vmm::VmmEnv{vfio_, *hw_.kvm, io_cpu(), hw_.host_costs, hw_.this_cpu},
                                         "vmm-" + v.name);
     if (const int err = m->set_up_vm(v.vcpus, vm_irqs(cfg_, v)); err < 0)
-        throw sim::ConfigError(cfg_.origin, 0, "vms." + v.name, "the VMM could not set the VM up: errno " + std::to_string(-err));
+        fail(vm_key(v.name), "the VMM could not set the VM up: errno " + std::to_string(-err));
     if (cfg_.vmm.forward_policy == ForwardPolicy::bimodal) {
         // An arch that cannot forward has no policy (-ENXIO): its IRQs fall back to irqfd.
         if (const int err = m->set_forward_policy(vfio::ForwardingPolicy::bimodal); err < 0 && err != -ENXIO)
-            throw sim::ConfigError(cfg_.origin, 0, "vmm.forward_policy", "kvm-vfio refused the policy: errno " + std::to_string(-err));
+            fail("vmm.forward_policy", "kvm-vfio refused the policy: errno " + std::to_string(-err));
     }
     auto& gs = vm_guests_[v.name];
     gs.clear();
@@ -236,7 +260,7 @@ void Machine::launch_vmm(const VmConfig& v, bool run)
     for (const DeviceConfig& d : cfg_.devices) {
         if (d.kind == DeviceKind::timer || d.vm != v.name) continue;
         if (const int err = vm.add_device(d.name, d.iommu_group); err < 0)
-            throw sim::ConfigError(cfg_.origin, 0, "devices." + d.name, "the VMM could not open the device: errno " + std::to_string(-err));
+            fail(device_key(d.name), "the VMM could not open the device: errno " + std::to_string(-err));
     }
     for (auto& x : irqs_) {
         if (x->vm != v.name) continue;
@@ -255,7 +279,7 @@ void Machine::launch_vmm(const VmConfig& v, bool run)
 void Machine::start_vcpus(vmm::Vmm& m, const std::string& vm)
 {
     if (const int err = m.run_vcpus(); err < 0)
-        throw sim::ConfigError(cfg_.origin, 0, "vms." + vm, "KVM_RUN failed: errno " + std::to_string(-err));
+        fail(vm_key(vm), "KVM_RUN failed: errno " + std::to_string(-err));
 }
 
 void Machine::restart_vmm(const std::string& vm)
@@ -286,7 +310,7 @@ void Machine::deliver(DeviceIrq& x, DeliveryMode mode)
     if (x.timer) {
         // kvm_timer_enable: the virtual timer PPI becomes a mapped interrupt.
         if (const int err = m.vm()->map_arch_timer(0, x.cfg->host_irq, x.cfg->guest_irq); err < 0)
-            throw sim::ConfigError(cfg_.origin, 0, "devices." + x.plan.device, "KVM could not map the timer: errno " + std::to_string(-err));
+            fail(device_key(x.plan.device), "KVM could not map the timer: errno " + std::to_string(-err));
         x.forwarded_now = true;
         return;
     }

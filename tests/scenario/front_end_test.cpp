@@ -281,3 +281,35 @@ TEST_CASE("a report taken before the warm-up ends measures nothing, and does not
     sys.run_for(sys.us(150));
     CHECK(sys.report().irqs[0].delivered > 0);
 }
+
+TEST_CASE("front end: what only building finds wrong is still reported at its line and key", "[scenario][front-end]")
+{
+    // Two VMs' devices in one IOMMU group pass every check of the file, but
+    // the second VMM cannot set its container (EBUSY): the machine finds it
+    // while building, and names the device's line, not line 0.
+    const std::string text = R"(scenario: shared-group
+duration_us: 1000
+host: {cpus: 3}
+vms:
+  - {name: vm0, vcpus: 1, pin: [1]}
+  - {name: vm1, vcpus: 1, pin: [2]}
+devices:
+  - {name: plat0, vm: vm0, iommu_group: 1, irqs: [{host_irq: 40}]}
+  - name: plat1
+    vm: vm1
+    iommu_group: 1
+    irqs: [{host_irq: 41}]
+)";
+    const ScenarioConfig c = parse_scenario(text, "t.yaml");
+    try {
+        System sys(c, load_profile(c));
+        sys.start();
+        FAIL("built");
+    } catch (const sim::ConfigError& e) {
+        INFO(e.what());
+        CHECK(e.origin() == "t.yaml");
+        CHECK(e.line() == 9);
+        CHECK(e.field() == "devices.1");
+        CHECK(e.message().find("could not open the device") != std::string::npos);
+    }
+}

@@ -168,6 +168,11 @@ private:
     guest::Guest& guest_of(const std::string& vm);
     host::Cpu& io_cpu() { return *hw_.cpus[0]; }
     bool tracing() const { return tracer_ != nullptr && tracer_->enabled(); }
+    /// A refusal found while building, naming the file's line for `key`.
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+    /// "vms.N" / "devices.N": the key path of the VM / device named `name`.
+    std::string vm_key(const std::string& name) const;
+    std::string device_key(const std::string& name) const;
 
     MachineConfig cfg_;
     sim::CostProfile profile_;
