@@ -1,5 +1,9 @@
 // Cpu: serial host work, the IRQ flow (arch/arm64 el1_irq -> gic_handle_irq
-// -> handle_fasteoi_irq), and guest mode for KVM.
+// -> handle_fasteoi_irq), and guest mode for KVM.  Past 600 lines: one CPU's
+// run loop -- its work queue, the IRQ flow's steps, guest segments and the
+// acts charged before they happen -- shares the loop's state and its
+// continuation rules (EventQueue::continue_at), which split apart would have
+// to be exposed.
 #include <fwdsim/host/cpu.h>
 #include <fwdsim/host/irq_layer.h>
 
