@@ -14,12 +14,6 @@ namespace fwdsim::guest {
 
 namespace {
 
-constexpr sim::Cycles kSettle = MicrobenchGuest::kSettle;
-constexpr sim::Cycles kGap = MicrobenchGuest::kGap;
-constexpr sim::Cycles kLongGap = MicrobenchGuest::kLongGap;
-constexpr sim::Cycles kChunk = MicrobenchGuest::kChunk;
-constexpr unsigned kSgi = MicrobenchGuest::kSgi;
-
 constexpr std::array<MicrobenchInfo, 8> kInfo{{
     {Microbench::hypercall, "hypercall", "Hypercall", 6500, true},
     {Microbench::gicd_trap, "gicd_trap", "Interrupt Controller Trap", 7370, false},
