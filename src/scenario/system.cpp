@@ -154,7 +154,7 @@ struct System::Impl {
             measures.push_back(std::move(m));
         }
         machine.observe_injections(tracing());
-        machine.set_kill_hooks({[this](const std::string&) { keep_dead_counters(+1); },
+        machine.set_kill_hooks({[this](const std::string&) { keep_dead_counters(Kill::before); },
                                 [this](const std::string& vm) {
                                     // What was on its way into the dead VM went with it.
                                     for (auto& m : measures) {
@@ -162,7 +162,7 @@ struct System::Impl {
                                         m->ledger->audit(machine.path_holds(m->x), false);
                                         m->ledger->orphan_open();
                                     }
-                                    keep_dead_counters(-1);
+                                    keep_dead_counters(Kill::after);
                                 }});
         if (tracing()) {
             for (const auto& c : machine.board().cpus) tracer->declare(c->track());
@@ -173,13 +173,18 @@ struct System::Impl {
     bool vm_alive(const std::string& vm) const { return machine.live_vm(vm) != nullptr; }
 
     /// Around a kill: the vCPUs' counters die with their VMs, so what the
-    /// live VMs counted is added to `dead` before (+1) and what still lives
-    /// taken off after (-1).
-    void keep_dead_counters(int sign)
+    /// live VMs counted is added to `dead` before and what still lives is
+    /// taken off after.
+    enum class Kill { before, after };
+    void keep_dead_counters(Kill when)
     {
         const Snapshot live = vm_counters();
-        for (const auto& [reason, n] : live.exits) dead.exits[reason] += sign > 0 ? n : -n;
-        dead.host_cycles += sign > 0 ? live.host_cycles : -live.host_cycles;
+        for (const auto& [reason, n] : live.exits) {
+            if (when == Kill::before) dead.exits[reason] += n;
+            else dead.exits[reason] -= n;
+        }
+        if (when == Kill::before) dead.host_cycles += live.host_cycles;
+        else dead.host_cycles -= live.host_cycles;
     }
 
     /// `m`'s ledger over the measured window, audited as of now: an open

@@ -5,6 +5,8 @@
 #include <fwdsim/scenario/system.h>
 #include <fwdsim/sim/config_error.h>
 
+#include "expect_refused.h"
+
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
@@ -41,17 +43,12 @@ std::string replace(std::string text, const std::string& from, const std::string
 // the message.
 void refused(const std::string& text, int line, const std::string& field, const std::string& words = "")
 {
-    try {
-        const Sweep s = Sweep::parse(text, "t.yaml");
-        for (std::size_t i = 0; i < s.size(); ++i) validate_system(s.point(i).config);
-        FAIL("accepted");
-    } catch (const sim::ConfigError& e) {
-        INFO(e.what());
-        CHECK(e.origin() == "t.yaml");
-        CHECK(e.line() == line);
-        CHECK(e.field() == field);
-        CHECK(e.message().find(words) != std::string::npos);
-    }
+    test::expect_refused(
+        [&] {
+            const Sweep s = Sweep::parse(text, "t.yaml");
+            for (std::size_t i = 0; i < s.size(); ++i) validate_system(s.point(i).config);
+        },
+        field, line, words);
 }
 
 // A device list replacing kBase's.
@@ -301,15 +298,10 @@ devices:
     irqs: [{host_irq: 41}]
 )";
     const ScenarioConfig c = parse_scenario(text, "t.yaml");
-    try {
-        System sys(c, load_profile(c));
-        sys.start();
-        FAIL("built");
-    } catch (const sim::ConfigError& e) {
-        INFO(e.what());
-        CHECK(e.origin() == "t.yaml");
-        CHECK(e.line() == 9);
-        CHECK(e.field() == "devices.1");
-        CHECK(e.message().find("could not open the device") != std::string::npos);
-    }
+    test::expect_refused(
+        [&] {
+            System sys(c, load_profile(c));
+            sys.start();
+        },
+        "devices.1", 9, "could not open the device");
 }

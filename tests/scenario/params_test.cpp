@@ -10,6 +10,8 @@
 #include <fwdsim/scenario/sweep.h>
 #include <fwdsim/sim/config_error.h>
 
+#include "expect_refused.h"
+
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -158,19 +160,7 @@ std::vector<double> just_outside(const sim::Param& p)
     return out;
 }
 
-void expect_refused(const std::function<void()>& read, const std::string& field, int line)
-{
-    try {
-        read();
-        FAIL("accepted");
-    } catch (const sim::ConfigError& e) {
-        INFO(e.what());
-        CHECK(e.origin() == "t.yaml");
-        CHECK(e.line() == line);
-        CHECK(e.field() == field);
-        CHECK(std::string(e.what()).find(field) != std::string::npos);
-    }
-}
+using test::expect_refused;
 
 } // namespace
 
