@@ -169,6 +169,9 @@ SweepPoint Sweep::point(std::size_t index) const
                     line = detail::line_of(m.axes[a].values[pick[a]]);
                 }
             }
+            // A key the point did not sweep is at fault (a cross-key rule the
+            // swept value broke): it stands where the file gives it.
+            if (line == 0) line = m.base_config.lines.line(e.field());
             throw sim::ConfigError(m.origin, line, e.field(), fmt::format("sweep point {} ({}): {}", index, where, e.message()));
         }
     } catch (const YAML::Exception& e) {

@@ -127,6 +127,18 @@ TEST_CASE("hangs: one hanging value in a sweep is refused at its own line, namin
     }
 }
 
+TEST_CASE("a sweep point that breaks a rule of a key it does not sweep is refused at that key's line")
+{
+    // gic.irqs 64 leaves the VM's 128 vgic IDs without a GIC behind them: the
+    // fault is reported at vms.0.irqs, where the file gives it.
+    const std::string sweep = replace(kBase, "vms: [{name: vm0}]", "vms: [{name: vm0, irqs: 128}]") +
+                              "gic: {irqs: 256}\nsweep:\n  gic.irqs: [256, 64]\n";
+    const Sweep s = Sweep::parse(sweep, "t.yaml");
+    REQUIRE(s.size() == 2);
+    CHECK_NOTHROW(s.point(0));
+    test::expect_refused([&] { (void)s.point(1); }, "vms.0.irqs", 3, "sweep point 1 (gic.irqs=64)");
+}
+
 TEST_CASE("silent acceptance: duplicate keys, a second document and duplicate sweep axes are refused")
 {
     refused(replace(kBase, "duration_us: 200\n", "duration_us: 200\nduration_us: 300\n"), 3, "duration_us", "line 2");
