@@ -50,3 +50,20 @@ TEST_CASE("JSON Lines results are one record per run with the measured figures")
     CHECK(json({make_run(0, 0)}) == json({make_run(0, 0)}));
 }
 
+TEST_CASE("the table's sweep column names a switch's delivery, which the mode column does not show")
+{
+    // The mode column is the interrupt's configured delivery: a point that
+    // sweeps it needs no more; a point that sweeps what a vmm.switches
+    // entry switches to would otherwise print the same labels as its
+    // neighbour.
+    RunResult r = make_run(0, 0);
+    r.params = {{"vmm.switches.0.delivery", "userspace"}, {"devices.0.irqs.0.traffic.rate_per_s", "1000"}};
+    std::ostringstream table;
+    write_table(table, {r}, TablePart::rows);
+    CHECK(table.str().find("delivery=userspace rate_per_s=1000") != std::string::npos);
+    r.params = {{"devices.0.irqs.0.delivery", "irqfd"}};
+    std::ostringstream own_column;
+    write_table(own_column, {r}, TablePart::rows);
+    CHECK(own_column.str().find("delivery=") == std::string::npos);
+}
+
