@@ -103,6 +103,10 @@ void Vcpu::entry_work_done()
     }
     const sim::Cycles cost = flush + vm_.env().costs.world_switch_enter;
     switch_cycles_ += cost;
+    // From here to the guest's first instruction the host has IRQs masked
+    // (local_irq_disable before kvm_vgic_flush_hwstate, then the hyp call):
+    // an interrupt or the scheduler's wish that arrives meanwhile is taken
+    // once the entry is complete, as an exit from the guest (on_entered).
     state_ = State::entering;
     set_loaded(true);
     pcpu_.enter_guest(*this);
@@ -117,6 +121,14 @@ void Vcpu::on_entered()
     state_ = State::guest;
     entries_.add();
     guest_since_ = events().now();
+    if (exit_owed_ != ExitOwed::none) {
+        // What arrived during the entry is taken now, before the guest's
+        // first instruction: an IRQ exit like any other, no guest time.
+        guest_left_at_ = guest_since_;
+        const ExitOwed owed = std::exchange(exit_owed_, ExitOwed::none);
+        start_exit(owed == ExitOwed::host_irq ? host_irq_reason() : ExitReason::irq);
+        return;
+    }
     if (segment_paused_) {
         segment_paused_ = false;
         events().schedule_after(segment_event_, segment_left_);
@@ -130,13 +142,23 @@ void Vcpu::on_entered()
 
 void Vcpu::host_irq(host::Cpu&)
 {
-    if (state_ != State::entering && state_ != State::guest) return;
+    if (state_ == State::entering) {
+        // kvm_arch_vcpu_ioctl_run masks IRQs before the flush and the world
+        // switch: the interrupt waits for the guest to be entered.
+        exit_owed_ = ExitOwed::host_irq;
+        return;
+    }
+    if (state_ == State::guest) begin_exit(host_irq_reason());
+}
+
+ExitReason Vcpu::host_irq_reason()
+{
     // Which interrupt made us leave: GICH_MISR is non-zero when the vgic's
     // own maintenance interrupt is asserted.
     gic::Gic& gic = vm_.env().gic;
     const std::uint32_t misr = gic.read(gic::Block::gich, pcpu_.id(), gic::gich::misr);
     pending_exit_cost_ = gic.access_cost(gic::Block::gich);
-    begin_exit(misr != 0 ? ExitReason::maintenance : ExitReason::irq);
+    return misr != 0 ? ExitReason::maintenance : ExitReason::irq;
 }
 
 void Vcpu::sched_out(host::Cpu&)
@@ -152,8 +174,13 @@ void Vcpu::sched_in(host::Cpu&)
 
 void Vcpu::host_work(host::Cpu&)
 {
-    // The scheduler wants this CPU (a reschedule IPI in Linux): leave.
-    if (state_ == State::entering || state_ == State::guest) begin_exit(ExitReason::irq);
+    // The scheduler wants this CPU (a reschedule IPI in Linux): leave --
+    // once the entry under way is complete, as for a host IRQ.
+    if (state_ == State::entering) {
+        if (exit_owed_ == ExitOwed::none) exit_owed_ = ExitOwed::host_work;
+    } else if (state_ == State::guest) {
+        begin_exit(ExitReason::irq);
+    }
 }
 
 void Vcpu::account_guest_time()
@@ -163,10 +190,20 @@ void Vcpu::account_guest_time()
     trace("guest", guest_since_, now - guest_since_);
 }
 
+void Vcpu::abandon_entry()
+{
+    // Only the part of the entry that has run is spent.
+    switch_cycles_ -= entered_event_.when() - events().now();
+    events().deschedule(entered_event_);
+    exit_owed_ = ExitOwed::none;
+}
+
 void Vcpu::begin_exit(ExitReason reason)
 {
     if (state_ == State::entering) {
-        events().deschedule(entered_event_); // the guest never ran: the entry is spent anyway
+        // A halt: the request check before the guest entry sends the vCPU
+        // round its run loop (its LRs folded) without running the guest.
+        abandon_entry();
         trace("world switch: enter (cut short)", entering_since_, events().now() - entering_since_);
     } else {
         account_guest_time();
@@ -181,6 +218,11 @@ void Vcpu::begin_exit(ExitReason reason)
             segment_paused_ = true;
         }
     }
+    start_exit(reason);
+}
+
+void Vcpu::start_exit(ExitReason reason)
+{
     exit_reason_ = reason;
     state_ = State::exiting;
     kick_pending_ = false;
@@ -314,7 +356,7 @@ void Vcpu::stop()
 {
     if (state_ == State::stopped) return;
     if (state_ == State::guest) account_guest_time();
-    events().deschedule(entered_event_);
+    if (state_ == State::entering) abandon_entry();
     events().deschedule(exited_event_);
     if (state_ == State::entering || state_ == State::guest) {
         // Save the vgic state so nothing stays in this CPU's list registers.

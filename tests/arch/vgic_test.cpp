@@ -198,6 +198,63 @@ TEST_CASE("K08 guest distributor writes change only this VM's virtual state and 
     CHECK(w.gic->read(Block::gicd, 0, gicd::ipriorityr + 48) == 0);
 }
 
+TEST_CASE("guest GICD_ICENABLER disables only the written interrupts: a pending one stays out of the LRs until re-enabled")
+{
+    World w;
+    for (unsigned id : {40u, 41u, 42u, 60u}) {
+        w.guest_edge(id);
+        w.guest_enable(id);
+    }
+    sim::Cycles c;
+    const std::uint32_t word = 1; // INTIDs 32..63
+    const std::uint32_t on = (1u << 8) | (1u << 9) | (1u << 10) | (1u << 28);
+    REQUIRE(w.vgic->dist_read(0, gicd::isenabler + word * 4, c) == on);
+    REQUIRE(w.vgic->dist_read(0, gicd::icenabler + word * 4, c) == on);
+    // 42 is pending (and queued) before the guest disables it; 41 after.
+    w.vgic->inject(0, 42, true);
+    w.vgic->inject(0, 42, false);
+    REQUIRE(w.vgic->has_pending(0));
+    w.vgic->dist_write(0, gicd::icenabler + word * 4, (1u << 9) | (1u << 10), c);
+    CHECK(c == sim::Cycles{100});
+    const std::uint32_t left = (1u << 8) | (1u << 28);
+    CHECK(w.vgic->dist_read(0, gicd::isenabler + word * 4, c) == left);
+    CHECK(w.vgic->dist_read(0, gicd::icenabler + word * 4, c) == left);
+    CHECK(w.vgic->irq(0, 40)->enabled);
+    CHECK_FALSE(w.vgic->irq(0, 41)->enabled);
+    // A write of zeros changes nothing; neither does one to another word.
+    w.vgic->dist_write(0, gicd::icenabler + word * 4, 0, c);
+    w.vgic->dist_write(0, gicd::icenabler + 2 * 4, 0xFFFFFFFF, c);
+    CHECK(w.vgic->dist_read(0, gicd::isenabler + word * 4, c) == left);
+    const std::size_t kicks = w.kicks.size();
+    w.vgic->inject(0, 41, true);
+    w.vgic->inject(0, 41, false);
+    CHECK(w.kicks.size() == kicks); // nothing deliverable: no kick
+    CHECK(w.vgic->irq(0, 41)->pending());
+    CHECK(w.vgic->irq(0, 42)->pending());
+    CHECK_FALSE(w.vgic->has_pending(0));
+    w.vgic->flush(0, 0);
+    for (std::uint32_t lr = 0; lr < 4; ++lr)
+        CHECK(ListRegister{w.gic->read(Block::gich, 0, gich::lr0 + 4 * lr)}.state() == ListRegister::State::invalid);
+    CHECK(w.guest_ack() == spurious_intid);
+    w.vgic->fold(0, 0);
+    // Re-enabling 41 delivers it (42 stays disabled, still pending).
+    w.vgic->dist_write(0, gicd::isenabler + word * 4, 1u << 9, c);
+    CHECK(w.kicks.size() == kicks + 1);
+    CHECK(w.vgic->has_pending(0));
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 41);
+    w.guest_eoi(41);
+    CHECK(w.guest_ack() == spurious_intid);
+    w.vgic->fold(0, 0);
+    CHECK(w.vgic->irq(0, 42)->pending());
+    w.vgic->dist_write(0, gicd::isenabler + word * 4, 1u << 10, c);
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 42);
+    w.guest_eoi(42);
+    w.vgic->fold(0, 0);
+    CHECK_FALSE(w.vgic->has_pending(0));
+}
+
 TEST_CASE("a virtual SGI reaches exactly the listed vCPUs")
 {
     World w(2);

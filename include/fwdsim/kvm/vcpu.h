@@ -12,6 +12,10 @@
 //   raised it, else irq;
 // * the guest traps: a GICD access (emulated by the vgic), WFI, HVC;
 // * host work waits for this CPU (the scheduler's reschedule).
+// The entry runs with the host's IRQs masked (kvm_arch_vcpu_ioctl_run's
+// local_irq_disable comes before the flush): what arrives during it is
+// taken when it is complete -- the guest is entered and exits at once,
+// running nothing, with the same exit as from the guest.
 // Exit: the vgic folds the list registers back and the world switch
 // (kvm.world_switch_exit) restores the host; the physical CPU then takes its
 // pending IRQ and queued work, and the vCPU re-enters through another run-
@@ -97,8 +101,10 @@ public:
     /// kvm_arm_halt_guest for this vCPU (KVM_REQ_SLEEP, kicked and waited
     /// for): a vCPU in the guest or entering it leaves at once -- an irq
     /// exit, its list registers folded on its own CPU -- and re-enters
-    /// through its run loop.  Anywhere else it holds no list register and
-    /// nothing happens.  The requester's wait is not charged (a limit,
+    /// through its run loop; an entry under way is abandoned (the request
+    /// check before the guest entry), only its elapsed part counted.
+    /// Anywhere else it holds no list register and nothing happens.  The
+    /// requester's wait is not charged (a limit,
     /// docs/irq-forwarding-mode.md).
     void halt();
 
@@ -175,7 +181,14 @@ private:
     void set_loaded(bool loaded);
     void block_work_done();
     void exit_work_done();
+    /// Leaves the guest (or abandons the entry under way, for a halt).
     void begin_exit(ExitReason reason);
+    /// The exit's world switch, once the guest's time is accounted.
+    void start_exit(ExitReason reason);
+    /// The entry under way stops now: only its elapsed part is counted.
+    void abandon_entry();
+    /// Reads GICH_MISR: maintenance or irq (its access is charged to the exit).
+    ExitReason host_irq_reason();
     void on_entered();
     void on_exited();
     /// The guest's segment ends: its code runs, and while what it started
@@ -203,6 +216,9 @@ private:
     ExitReason exit_reason_ = ExitReason::irq;
     bool guest_trapped_ = false;   ///< the current exit was the guest's own trap
     bool kick_pending_ = false;    ///< an IPI is on its way
+    /// What arrived while entering (IRQs masked): the exit taken once in the guest.
+    enum class ExitOwed : std::uint8_t { none, host_irq, host_work };
+    ExitOwed exit_owed_ = ExitOwed::none;
     std::uint32_t mmio_offset_ = 0;
     std::uint64_t mmio_addr_ = 0;
     std::uint32_t mmio_write_value_ = 0;
