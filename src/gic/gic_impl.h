@@ -18,7 +18,7 @@
 #include <fwdsim/gic/gicd_map.h>
 #include <fwdsim/gic/registers.h>
 
-#include <boost/intrusive/set.hpp>
+#include "candidate_set.h"
 
 #include <algorithm>
 #include <array>
@@ -45,23 +45,6 @@ struct IrqState {
     std::uint8_t listed_on = 0; ///< CPUs whose candidate set holds it (SPIs)
 };
 
-/// A (interrupt, CPU) pair that may be the highest-priority pending
-/// interrupt of that CPU.  Kept in a per-CPU ordered set so that choosing
-/// the highest-priority candidate never rescans every interrupt.
-struct Candidate : boost::intrusive::set_base_hook<> {
-    std::uint16_t intid = 0;
-    std::uint8_t priority = 0;
-    bool linked = false;
-};
-
-struct CandidateOrder {
-    bool operator()(const Candidate& a, const Candidate& b) const
-    {
-        return a.priority != b.priority ? a.priority < b.priority : a.intid < b.intid;
-    }
-};
-using CandidateSet = boost::intrusive::multiset<Candidate, boost::intrusive::compare<CandidateOrder>>;
-
 /// An acknowledged interrupt whose priority has not been dropped yet.
 struct ActivePriority {
     unsigned intid;
@@ -69,7 +52,9 @@ struct ActivePriority {
     std::uint8_t priority; ///< its group priority when acknowledged (3.3.3)
 };
 
-struct CpuInterface {
+// Aligned to a cache line, which also makes its size a power of two (512
+// bytes): `cpus[cpu]` is then a shift, on every access of every block.
+struct alignas(64) CpuInterface {
     std::array<IrqState, kBanked> banked{};
     std::array<std::uint8_t, kSgis> sgi_sources{}; ///< pending SGIs by source CPU bit
     std::uint32_t ctlr = 0;
@@ -227,7 +212,7 @@ struct Gic::Impl {
         // node that stays, at the same priority, keeps its place.
         if (node.linked == wanted && (!wanted || node.priority == s->priority)) return;
         if (node.linked) {
-            ci.candidates.erase(ci.candidates.iterator_to(node));
+            ci.candidates.erase(node);
             node.linked = false;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on & ~(1u << cpu));
         }
@@ -244,7 +229,7 @@ struct Gic::Impl {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         if (!node.linked) return;
         CandidateSet& set = cpus[cpu].candidates;
-        set.erase(set.iterator_to(node));
+        set.erase(node);
         node.linked = false;
         s.listed_on = static_cast<std::uint8_t>(s.listed_on & ~(1u << cpu));
     }
@@ -323,7 +308,7 @@ struct Gic::Impl {
     {
         CpuInterface& ci = cpus[cpu];
         if (ci.candidates.empty()) return nullptr;
-        const Candidate& c = *ci.candidates.begin();
+        const Candidate& c = ci.candidates.front();
         if (!check_mask) return &c;
         if (c.priority >= ci.pmr) return nullptr;
         // Preemption (3.3.3): its group priority above the running priority,
