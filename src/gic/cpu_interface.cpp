@@ -116,6 +116,9 @@ bool Gic::Impl::deactivate(unsigned cpu, unsigned intid)
     IrqState* s = state(cpu, intid);
     if (s == nullptr || !s->active) return false;
     s->active = false;
+    // An SPI that stays filed nowhere moves no output (may_be_filed):
+    // changed() re-derives nothing, so `cpu`'s outputs are left to the caller.
+    if (intid >= kBanked && !may_be_filed(*s)) return false;
     changed(cpu, intid);
     return intid < kBanked || params.num_cpus == 1 || ((s->targets | s->listed_on) >> cpu & 1u) != 0;
 }

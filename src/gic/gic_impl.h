@@ -197,12 +197,17 @@ struct Gic::Impl {
     /// Whether refresh() of SPI `s` could change a candidate set: not when
     /// it is filed nowhere and is no CPU's candidate for being active or
     /// not pending (a device lowering its line while its interrupt is
-    /// active; the deactivation of an interrupt whose line is low).
+    /// active; the deactivation of an interrupt whose line is low).  The
+    /// outputs follow the candidate sets and the CPU interfaces' own
+    /// registers only, so a change of such an SPI's state moves no output
+    /// either: there is nothing to re-derive.
     static bool may_be_filed(const IrqState& s)
     {
         return s.listed_on != 0 || (!s.active && (s.latch || (!s.edge && s.line)));
     }
-    void refresh(unsigned cpu, unsigned intid)
+    /// Files or unfiles `intid` at `cpu` by its state now; true when the
+    /// candidate set changed.
+    bool refresh(unsigned cpu, unsigned intid)
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         CpuInterface& ci = cpus[cpu];
@@ -210,7 +215,7 @@ struct Gic::Impl {
         const bool wanted = is_candidate(cpu, intid);
         // The set orders by (priority, intid), which no two nodes share: a
         // node that stays, at the same priority, keeps its place.
-        if (node.linked == wanted && (!wanted || node.priority == s->priority)) return;
+        if (node.linked == wanted && (!wanted || node.priority == s->priority)) return false;
         if (node.linked) {
             ci.candidates.erase(node);
             node.linked = false;
@@ -222,6 +227,7 @@ struct Gic::Impl {
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
         }
+        return true;
     }
     /// refresh() of an interrupt that is no longer `cpu`'s candidate.
     void unfile(unsigned cpu, unsigned intid, IrqState& s)
@@ -235,21 +241,22 @@ struct Gic::Impl {
     }
     /// Like changed(), for an input line: the state is filed at once (a
     /// register read sees it), the outputs move after the line's propagation.
+    /// A line moves only the pending state, so where it leaves a candidate
+    /// set as it was, it leaves that CPU's outputs too (the last change
+    /// before it already set them on their way): nothing to schedule.
     void refile_from_line(unsigned intid, unsigned cpu)
     {
         if (intid < kBanked) {
-            refresh(cpu, intid);
-            schedule_line_arrival(cpu);
+            if (refresh(cpu, intid)) schedule_line_arrival(cpu);
             return;
         }
         const IrqState& s = spis[intid - kBanked];
-        const bool refile = may_be_filed(s);
+        if (!may_be_filed(s)) return;
         unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
         while (cpus_to_visit != 0) {
             const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
             cpus_to_visit &= cpus_to_visit - 1;
-            if (refile) refresh(c, intid);
-            schedule_line_arrival(c);
+            if (refresh(c, intid)) schedule_line_arrival(c);
         }
     }
     void refresh_cpu(unsigned cpu)
@@ -270,12 +277,12 @@ struct Gic::Impl {
             // Only the CPUs it targets, or on whose candidate list it still
             // sits, can see a difference.
             const IrqState& s = spis[intid - kBanked];
-            const bool refile = may_be_filed(s);
+            if (!may_be_filed(s)) return;
             unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
             while (cpus_to_visit != 0) {
                 const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
                 cpus_to_visit &= cpus_to_visit - 1;
-                if (refile) refresh(c, intid);
+                refresh(c, intid);
                 schedule_irq_update(c);
             }
         }
