@@ -121,6 +121,28 @@ TEST_CASE("C05 RPR follows acknowledge and EOI")
     CHECK(g.cpuif(gicc::rpr) == 0xFF);
 }
 
+TEST_CASE("C06 a priority drop raises nIRQ for the interrupt it no longer masks, in either EOI mode")
+{
+    for (const bool split : {false, true}) {
+        GicFixture g;
+        g.enable_all();
+        if (split) g.cpuif_w(gicc::ctlr, gicc::ctlr_enable_grp0 | gicc::ctlr_eoimode);
+        for (unsigned id : {33u, 34u}) g.enable(id);
+        g.priority(33, 0x40);
+        g.priority(34, 0x80);
+        g.set_pending(33);
+        CHECK(g.ack() == 33);
+        g.set_pending(34);
+        CHECK_FALSE(g.irq()); // 0x80 does not preempt 0x40
+        g.eoi(33);
+        CHECK(g.irq()); // dropped: 34 is signalled, 33 still active with the split
+        CHECK(g.active(33) == split);
+        CHECK(g.ack() == 34);
+        if (split) g.cpuif_w(gicc::dir, 33);
+        CHECK_FALSE(g.active(33));
+    }
+}
+
 TEST_CASE("C06 C07 preemption needs a higher group priority")
 {
     GicFixture g;
