@@ -116,6 +116,9 @@ bool Gic::Impl::deactivate(unsigned cpu, unsigned intid)
     IrqState* s = state(cpu, intid);
     if (s == nullptr || !s->active) return false;
     s->active = false;
+    // An SPI that stays filed nowhere moves no output (may_be_filed):
+    // changed() re-derives nothing, so `cpu`'s outputs are left to the caller.
+    if (intid >= kBanked && !may_be_filed(*s)) return false;
     changed(cpu, intid);
     return intid < kBanked || params.num_cpus == 1 || ((s->targets | s->listed_on) >> cpu & 1u) != 0;
 }
@@ -162,11 +165,16 @@ void Gic::Impl::gicc_write(unsigned cpu, std::uint32_t off, std::uint32_t v)
     case gicc::abpr: ci.abpr = static_cast<std::uint8_t>(std::max<unsigned>(v & 7, bpr_min + 1u)); break;
     case gicc::eoir:
         if (end_of_interrupt(cpu, v)) return;
+        // A priority drop changes no candidate set: with none filed here,
+        // both before and after it, nIRQ and nFIQ stay low.
+        if (ci.candidates.empty()) return;
         break;
     case gicc::aeoir: end_of_group1_interrupt(cpu, v); break;
     case gicc::dir:
-        if (deactivate(cpu, v & 0x3FF)) return;
-        break;
+        // The deactivation is the only change, and deactivate() re-derives
+        // every output it can move (`cpu`'s included, where it can).
+        deactivate(cpu, v & 0x3FF);
+        return;
     default: return; // RO, reserved
     }
     schedule_irq_update(cpu);

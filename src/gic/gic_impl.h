@@ -18,7 +18,7 @@
 #include <fwdsim/gic/gicd_map.h>
 #include <fwdsim/gic/registers.h>
 
-#include <boost/intrusive/set.hpp>
+#include "candidate_set.h"
 
 #include <algorithm>
 #include <array>
@@ -45,23 +45,6 @@ struct IrqState {
     std::uint8_t listed_on = 0; ///< CPUs whose candidate set holds it (SPIs)
 };
 
-/// A (interrupt, CPU) pair that may be the highest-priority pending
-/// interrupt of that CPU.  Kept in a per-CPU ordered set so that choosing
-/// the highest-priority candidate never rescans every interrupt.
-struct Candidate : boost::intrusive::set_base_hook<> {
-    std::uint16_t intid = 0;
-    std::uint8_t priority = 0;
-    bool linked = false;
-};
-
-struct CandidateOrder {
-    bool operator()(const Candidate& a, const Candidate& b) const
-    {
-        return a.priority != b.priority ? a.priority < b.priority : a.intid < b.intid;
-    }
-};
-using CandidateSet = boost::intrusive::multiset<Candidate, boost::intrusive::compare<CandidateOrder>>;
-
 /// An acknowledged interrupt whose priority has not been dropped yet.
 struct ActivePriority {
     unsigned intid;
@@ -69,7 +52,9 @@ struct ActivePriority {
     std::uint8_t priority; ///< its group priority when acknowledged (3.3.3)
 };
 
-struct CpuInterface {
+// Aligned to a cache line, which also makes its size a power of two (512
+// bytes): `cpus[cpu]` is then a shift, on every access of every block.
+struct alignas(64) CpuInterface {
     std::array<IrqState, kBanked> banked{};
     std::array<std::uint8_t, kSgis> sgi_sources{}; ///< pending SGIs by source CPU bit
     std::uint32_t ctlr = 0;
@@ -212,12 +197,17 @@ struct Gic::Impl {
     /// Whether refresh() of SPI `s` could change a candidate set: not when
     /// it is filed nowhere and is no CPU's candidate for being active or
     /// not pending (a device lowering its line while its interrupt is
-    /// active; the deactivation of an interrupt whose line is low).
+    /// active; the deactivation of an interrupt whose line is low).  The
+    /// outputs follow the candidate sets and the CPU interfaces' own
+    /// registers only, so a change of such an SPI's state moves no output
+    /// either: there is nothing to re-derive.
     static bool may_be_filed(const IrqState& s)
     {
         return s.listed_on != 0 || (!s.active && (s.latch || (!s.edge && s.line)));
     }
-    void refresh(unsigned cpu, unsigned intid)
+    /// Files or unfiles `intid` at `cpu` by its state now; true when the
+    /// candidate set changed.
+    bool refresh(unsigned cpu, unsigned intid)
     {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         CpuInterface& ci = cpus[cpu];
@@ -225,9 +215,9 @@ struct Gic::Impl {
         const bool wanted = is_candidate(cpu, intid);
         // The set orders by (priority, intid), which no two nodes share: a
         // node that stays, at the same priority, keeps its place.
-        if (node.linked == wanted && (!wanted || node.priority == s->priority)) return;
+        if (node.linked == wanted && (!wanted || node.priority == s->priority)) return false;
         if (node.linked) {
-            ci.candidates.erase(ci.candidates.iterator_to(node));
+            ci.candidates.erase(node);
             node.linked = false;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on & ~(1u << cpu));
         }
@@ -237,6 +227,7 @@ struct Gic::Impl {
             node.linked = true;
             s->listed_on = static_cast<std::uint8_t>(s->listed_on | (1u << cpu));
         }
+        return true;
     }
     /// refresh() of an interrupt that is no longer `cpu`'s candidate.
     void unfile(unsigned cpu, unsigned intid, IrqState& s)
@@ -244,27 +235,28 @@ struct Gic::Impl {
         Candidate& node = candidate_nodes[cpu * params.num_irqs + intid];
         if (!node.linked) return;
         CandidateSet& set = cpus[cpu].candidates;
-        set.erase(set.iterator_to(node));
+        set.erase(node);
         node.linked = false;
         s.listed_on = static_cast<std::uint8_t>(s.listed_on & ~(1u << cpu));
     }
     /// Like changed(), for an input line: the state is filed at once (a
     /// register read sees it), the outputs move after the line's propagation.
+    /// A line moves only the pending state, so where it leaves a candidate
+    /// set as it was, it leaves that CPU's outputs too (the last change
+    /// before it already set them on their way): nothing to schedule.
     void refile_from_line(unsigned intid, unsigned cpu)
     {
         if (intid < kBanked) {
-            refresh(cpu, intid);
-            schedule_line_arrival(cpu);
+            if (refresh(cpu, intid)) schedule_line_arrival(cpu);
             return;
         }
         const IrqState& s = spis[intid - kBanked];
-        const bool refile = may_be_filed(s);
+        if (!may_be_filed(s)) return;
         unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
         while (cpus_to_visit != 0) {
             const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
             cpus_to_visit &= cpus_to_visit - 1;
-            if (refile) refresh(c, intid);
-            schedule_line_arrival(c);
+            if (refresh(c, intid)) schedule_line_arrival(c);
         }
     }
     void refresh_cpu(unsigned cpu)
@@ -285,12 +277,12 @@ struct Gic::Impl {
             // Only the CPUs it targets, or on whose candidate list it still
             // sits, can see a difference.
             const IrqState& s = spis[intid - kBanked];
-            const bool refile = may_be_filed(s);
+            if (!may_be_filed(s)) return;
             unsigned cpus_to_visit = params.num_cpus == 1 ? 1u : static_cast<unsigned>(s.targets | s.listed_on);
             while (cpus_to_visit != 0) {
                 const unsigned c = static_cast<unsigned>(std::countr_zero(cpus_to_visit));
                 cpus_to_visit &= cpus_to_visit - 1;
-                if (refile) refresh(c, intid);
+                refresh(c, intid);
                 schedule_irq_update(c);
             }
         }
@@ -323,7 +315,7 @@ struct Gic::Impl {
     {
         CpuInterface& ci = cpus[cpu];
         if (ci.candidates.empty()) return nullptr;
-        const Candidate& c = *ci.candidates.begin();
+        const Candidate& c = ci.candidates.front();
         if (!check_mask) return &c;
         if (c.priority >= ci.pmr) return nullptr;
         // Preemption (3.3.3): its group priority above the running priority,

@@ -3,6 +3,7 @@
 
 #include <fwdsim/sim/random.h>
 
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,53 @@ TEST_CASE("C02 C03 IAR returns the highest priority, lowest ID among equals, and
     CHECK(g.ack() == 45);
 }
 
+TEST_CASE("C02 C03 IAR and HPPIR follow (priority, ID) order through any mix of pends, clears and priority changes")
+{
+    // The candidate set keeps its least entry apart from the rest: every
+    // way in and out of it (a new least, the least taken with others left,
+    // a re-prioritised entry) checked against a plain ordered set.
+    GicFixture g;
+    g.enable_all();
+    for (unsigned id = 32; id < 64; ++id) g.enable(id);
+    std::set<std::pair<unsigned, unsigned>> expected; // (priority, INTID) of the pending ones
+    std::vector<unsigned> prio(64, 0);
+    fwdsim::sim::Rng rng(19);
+    const auto pending_at = [&](unsigned id) { return expected.count({prio[id], id}) != 0; };
+    for (int step = 0; step < 4000; ++step) {
+        const unsigned id = 32 + static_cast<unsigned>(rng.uniform(32));
+        const auto p = static_cast<unsigned>(rng.uniform(31)) << 3; // below PMR, 5 implemented bits
+        switch (rng.uniform(4)) {
+        case 0: // pend it (again)
+            g.set_pending(id);
+            expected.insert({prio[id], id});
+            break;
+        case 1: // clear it
+            g.dist_w(gicd::icpendr + id / 32 * 4, 1u << (id % 32));
+            expected.erase({prio[id], id});
+            break;
+        case 2: // move it, pending or not
+            if (pending_at(id)) {
+                expected.erase({prio[id], id});
+                expected.insert({p, id});
+            }
+            prio[id] = p;
+            g.priority(id, static_cast<std::uint8_t>(p));
+            break;
+        default: { // take the highest and complete it
+            const std::uint32_t want = expected.empty() ? spurious_intid : expected.begin()->second;
+            REQUIRE(g.ack() == want);
+            if (want != spurious_intid) {
+                expected.erase(expected.begin());
+                g.eoi(want);
+            }
+            break;
+        }
+        }
+        REQUIRE(g.cpuif(gicc::hppir) == (expected.empty() ? spurious_intid : expected.begin()->second));
+        REQUIRE(g.gic->self_check().empty());
+    }
+}
+
 TEST_CASE("C04 PMR masks priorities equal to or lower than it")
 {
     GicFixture g;
@@ -71,6 +119,28 @@ TEST_CASE("C05 RPR follows acknowledge and EOI")
     CHECK(g.cpuif(gicc::rpr) == 0xA0);
     g.eoi(33);
     CHECK(g.cpuif(gicc::rpr) == 0xFF);
+}
+
+TEST_CASE("C06 a priority drop raises nIRQ for the interrupt it no longer masks, in either EOI mode")
+{
+    for (const bool split : {false, true}) {
+        GicFixture g;
+        g.enable_all();
+        if (split) g.cpuif_w(gicc::ctlr, gicc::ctlr_enable_grp0 | gicc::ctlr_eoimode);
+        for (unsigned id : {33u, 34u}) g.enable(id);
+        g.priority(33, 0x40);
+        g.priority(34, 0x80);
+        g.set_pending(33);
+        CHECK(g.ack() == 33);
+        g.set_pending(34);
+        CHECK_FALSE(g.irq()); // 0x80 does not preempt 0x40
+        g.eoi(33);
+        CHECK(g.irq()); // dropped: 34 is signalled, 33 still active with the split
+        CHECK(g.active(33) == split);
+        CHECK(g.ack() == 34);
+        if (split) g.cpuif_w(gicc::dir, 33);
+        CHECK_FALSE(g.active(33));
+    }
 }
 
 TEST_CASE("C06 C07 preemption needs a higher group priority")
