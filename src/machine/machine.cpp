@@ -354,6 +354,17 @@ kvm::Vm* Machine::live_vm(const std::string& vm) const
     return it != vmms_.end() && it->second->alive() ? it->second->vm() : nullptr;
 }
 
+std::uint64_t Machine::eoi_maintenance(const DeviceIrq& x) const
+{
+    for (kvm::Vm* vm : hw_.kvm->vms()) {
+        const auto name = vm_names_.find(vm);
+        if (name == vm_names_.end() || name->second != x.vm) continue;
+        const arch::Vgic* vgic = vm->arch().vgic();
+        return vgic != nullptr ? vgic->eoi_maintenance(x.cfg->guest_irq) : 0;
+    }
+    return 0;
+}
+
 const vmm::Vmm* Machine::live_vmm(const DeviceIrq& x) const
 {
     const vmm::Vmm* m = x.vmm_slot != nullptr ? x.vmm_slot->get() : nullptr;

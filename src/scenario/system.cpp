@@ -27,10 +27,18 @@ namespace fwdsim::scenario {
 
 namespace {
 
+/// What one interrupt caused itself, counted where it happened.
+struct IrqOwn {
+    std::uint64_t eoi_maintenance = 0; ///< its guest IRQ's EOI maintenance (the vgic)
+    std::uint64_t user_round_trips = 0; ///< the VMM's, for this device IRQ
+    std::uint64_t user_exits = 0;       ///< vCPU exits to the VMM it caused (mmio_user)
+};
+
 /// Counters read at the start of the measured window.
 struct Snapshot {
-    std::map<std::string, std::uint64_t> exits;
+    std::map<std::string, std::uint64_t> exits; ///< by "vm/reason"
     std::map<std::string, std::uint64_t> user_round_trips; ///< by VM
+    std::vector<IrqOwn> own; ///< by measure (System::Impl::measures)
     std::uint64_t host_cycles = 0;
     std::uint64_t guest_cycles = 0;
     std::map<std::pair<std::string, std::string>, vmm::Vmm::SwitchCost> switches; ///< by (from, to), all VMMs
@@ -183,6 +191,11 @@ struct System::Impl {
             if (when == Kill::before) dead.exits[reason] += n;
             else dead.exits[reason] -= n;
         }
+        dead.own.resize(live.own.size());
+        for (std::size_t i = 0; i < live.own.size(); ++i) {
+            if (when == Kill::before) dead.own[i].eoi_maintenance += live.own[i].eoi_maintenance;
+            else dead.own[i].eoi_maintenance -= live.own[i].eoi_maintenance;
+        }
         if (when == Kill::before) dead.host_cycles += live.host_cycles;
         else dead.host_cycles -= live.host_cycles;
     }
@@ -231,6 +244,14 @@ struct System::Impl {
         else take_snapshot();
     }
 
+    /// What measure `i` caused itself over the measured window (nothing
+    /// before the warm-up ends).
+    std::uint64_t own_delta(const Snapshot& now, std::size_t i, std::uint64_t IrqOwn::*field) const
+    {
+        if (i >= base.own.size()) return 0;
+        return now.own[i].*field - base.own[i].*field;
+    }
+
     static std::string exit_key(const std::string& vm, std::size_t reason)
     {
         return vm + "/" + std::string(kvm::kExitReasonNames[reason]);
@@ -253,6 +274,9 @@ struct System::Impl {
                 s.host_cycles += v->switch_cycles().count();
             }
         }
+        // The vgic counts EOI maintenance per guest IRQ: each measure's own.
+        s.own.resize(measures.size());
+        for (std::size_t i = 0; i < measures.size(); ++i) s.own[i].eoi_maintenance = machine.eoi_maintenance(measures[i]->x);
         return s;
     }
 
@@ -263,6 +287,19 @@ struct System::Impl {
         s.host_cycles += dead.host_cycles;
         for (const auto& [name, m] : machine.vmms()) s.user_round_trips[name] += m->user_round_trips();
         for (const auto& m : machine.graveyard()) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
+        for (std::size_t i = 0; i < dead.own.size(); ++i) s.own[i].eoi_maintenance += dead.own[i].eoi_maintenance;
+        // The VMM counts its round trips per device IRQ; a restarted VMM's
+        // predecessors (the graveyard) counted the same IRQs before it.
+        for (std::size_t i = 0; i < measures.size(); ++i) {
+            const machine::DeviceIrq& x = measures[i]->x;
+            const auto add = [&](const vmm::Vmm& m) {
+                s.own[i].user_round_trips += m.user_round_trips(x.plan);
+                s.own[i].user_exits += m.user_exits(x.plan);
+            };
+            if (const auto it = machine.vmms().find(x.vm); it != machine.vmms().end()) add(*it->second);
+            for (const auto& m : machine.graveyard())
+                if (m->process().name().substr(4) == x.vm) add(*m);
+        }
         const auto add_switches = [&s](const vmm::Vmm& m) {
             for (const auto& [dir, c] : m.switch_costs()) {
                 auto& sum = s.switches[{vmm::delivery_name(dir.first), vmm::delivery_name(dir.second)}];
@@ -388,14 +425,27 @@ RunResult System::report() const
             if (m.measures[yi]->x.vm == x->x.vm) vm_delivered += ledger[yi].delivered;
         }
         const double vm_share = vm_delivered ? static_cast<double>(ir.delivered) / static_cast<double>(vm_delivered) : 0.0;
+        // What an interrupt caused itself is its own; what its VM counted
+        // beyond all its interrupts' own (a WFI, an underflow maintenance,
+        // another device's host IRQ) is shared out by deliveries.
+        const auto own_and_share = [&](std::uint64_t vm_total, std::uint64_t IrqOwn::*field) {
+            std::uint64_t all_own = 0;
+            for (std::size_t yi = 0; yi < m.measures.size(); ++yi)
+                if (m.measures[yi]->x.vm == x->x.vm) all_own += m.own_delta(now, yi, field);
+            const std::uint64_t rest = vm_total > all_own ? vm_total - all_own : 0;
+            return m.own_delta(now, xi, field) + static_cast<std::uint64_t>(std::llround(static_cast<double>(rest) * vm_share));
+        };
         for (std::size_t rs = 0; rs < kvm::kExitReasons; ++rs) {
             const std::string k = Impl::exit_key(x->x.vm, rs);
             // Before the warm-up ends there is no base yet: nothing measured.
             const auto base = m.base.exits.find(k);
-            const auto n = static_cast<double>(base == m.base.exits.end() ? 0 : now.exits.at(k) - base->second);
-            ir.exits[std::string(kvm::kExitReasonNames[rs])] = static_cast<std::uint64_t>(std::llround(n * vm_share));
+            const std::uint64_t n = base == m.base.exits.end() ? 0 : now.exits.at(k) - base->second;
+            std::uint64_t& out = ir.exits[std::string(kvm::kExitReasonNames[rs])];
+            if (rs == static_cast<std::size_t>(kvm::ExitReason::maintenance)) out = own_and_share(n, &IrqOwn::eoi_maintenance);
+            else if (rs == static_cast<std::size_t>(kvm::ExitReason::mmio_user)) out = own_and_share(n, &IrqOwn::user_exits);
+            else out = static_cast<std::uint64_t>(std::llround(static_cast<double>(n) * vm_share));
         }
-        ir.maintenance_irqs = ir.exits["maintenance"];
+        ir.maintenance_irqs = m.own_delta(now, xi, &IrqOwn::eoi_maintenance);
         ir.vfio_masks = x->x.context ? x->x.context->masks() - x->base_masks : 0;
         ir.vfio_unmasks = x->x.context ? x->x.context->unmasks() - x->base_unmasks : 0;
         {
@@ -403,7 +453,7 @@ RunResult System::report() const
                 const auto it = sn.user_round_trips.find(x->x.vm);
                 return it == sn.user_round_trips.end() ? std::uint64_t{0} : it->second;
             };
-            ir.user_round_trips = static_cast<std::uint64_t>(std::llround(static_cast<double>(at(now) - at(m.base)) * vm_share));
+            ir.user_round_trips = own_and_share(m.base.own.empty() ? 0 : at(now) - at(m.base), &IrqOwn::user_round_trips);
         }
         ir.host_cycles = part(now.host_cycles - m.base.host_cycles);
         ir.guest_cycles = part(now.guest_cycles - m.base.guest_cycles);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace fwdsim::vmm {
 
@@ -44,6 +45,9 @@ struct Vmm::Region {
     bool mapped = true;
     std::unique_ptr<sim::FunctionEvent> timer;
     std::unique_ptr<host::Work> remap; ///< the I/O thread's timer handler
+    /// The IRQ whose level interrupt last took the mmap away: a trapped
+    /// access that finds no IRQ active is a round trip its path caused.
+    std::optional<Key> unmapped_for;
 };
 
 namespace {
@@ -83,6 +87,18 @@ bool Vmm::acts_pending() const
         if (c->has_acts(this)) return true;
     }
     return false;
+}
+
+std::uint64_t Vmm::user_round_trips(const IrqPlan& irq) const
+{
+    const auto it = irq_counts_.find(key(irq));
+    return it == irq_counts_.end() ? 0 : it->second.user_round_trips;
+}
+
+std::uint64_t Vmm::user_exits(const IrqPlan& irq) const
+{
+    const auto it = irq_counts_.find(key(irq));
+    return it == irq_counts_.end() ? 0 : it->second.user_exits;
 }
 
 void Vmm::cancel_acts()
@@ -234,6 +250,7 @@ void Vmm::userspace_level_irq(IrqState& s)
     // device; take the mmap away so that touch traps, and push the timer.
     s.active = true;
     Region& r = *regions_.at(s.plan.device);
+    r.unmapped_for = key(s.plan);
     if (r.mapped) {
         r.mapped = false;
         syscall(); // memory_region_set_enabled(false) -> KVM_SET_USER_MEMORY_REGION
@@ -253,10 +270,17 @@ void Vmm::mmio_exit(std::uint64_t addr, const std::function<void()>& access)
     env_.this_cpu.charge(env_.costs.user_mmio_dispatch);
     syscall();
     act(access);
+    // The exit is the interrupt's whose EOI it tells, or else the one whose
+    // path left the region unmapped (the access traps until the mmap timer).
+    std::optional<Key> cause;
+    for (const auto& [name, r] : regions_) {
+        if (r->addr == addr) cause = r->unmapped_for;
+    }
     for (auto& [k, sp] : irqs_) {
         IrqState& s = *sp;
         const auto r = regions_.find(s.plan.device);
         if (r == regions_.end() || r->second->addr != addr || s.mode != Delivery::userspace || !s.active) continue;
+        cause = k;
         // vfio_platform_eoi / vfio_intx_eoi: lower the line, unmask.
         s.active = false;
         const std::uint32_t spi = kvm::irq_line_spi(s.plan.gsi);
@@ -271,6 +295,11 @@ void Vmm::mmio_exit(std::uint64_t addr, const std::function<void()>& access)
                                                                    plan.subindex, 1));
         });
         break; // a single IRQ of a device is active at a time
+    }
+    if (cause) {
+        IrqCounts& c = irq_counts_[*cause];
+        ++c.user_exits;
+        ++c.user_round_trips;
     }
 }
 
@@ -520,6 +549,7 @@ int Vmm::set_up(IrqState& s, Delivery mode)
         s.inject_thread->wait(std::move(trigger), [this, sp, spi](std::uint64_t) {
             ++injections_;
             ++user_round_trips_;
+            ++irq_counts_[key(sp->plan)].user_round_trips;
             if (sp->plan.level) userspace_level_irq(*sp);
             // KVM_IRQ_LINE once the ioctl's entry has run.  QEMU's big lock
             // keeps a delivery change out of the handler.  A level IRQ whose

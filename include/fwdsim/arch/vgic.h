@@ -149,6 +149,13 @@ public:
     /// Something pending and enabled waits for `vcpu` (wakes it from WFI).
     bool has_pending(unsigned vcpu) const;
     std::size_t ap_list_size(unsigned vcpu) const;
+    /// The guest's EOIs of `intid` seen through a list register's EOI bit
+    /// (GICH_EISR): the EOI maintenance this interrupt asked for, counted
+    /// per interrupt where the VM's exits count only "maintenance".
+    std::uint64_t eoi_maintenance(unsigned intid) const
+    {
+        return intid < eoi_maintenance_.size() ? eoi_maintenance_[intid] : 0;
+    }
     /// Whether the last flush for `vcpu` ran out of list registers.
     bool overflowed(unsigned vcpu) const;
     /// The physical CPU whose list registers hold `vcpu` (between flush
@@ -179,6 +186,7 @@ private:
     bool enabled_ = false; ///< the guest's GICD_CTLR
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::vector<VirtualIrq> spis_;
+    std::vector<std::uint64_t> eoi_maintenance_; ///< by INTID
 };
 
 } // namespace fwdsim::arch

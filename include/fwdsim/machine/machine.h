@@ -138,6 +138,9 @@ public:
     const vmm::Vmm* live_vmm(const DeviceIrq& x) const;
     /// The live VM of `vm`'s VMM, or null.
     kvm::Vm* live_vm(const std::string& vm) const;
+    /// The EOI maintenance `x`'s guest interrupt has had in its VM's vgic
+    /// (arch::Vgic::eoi_maintenance) while that VM lives, else 0.
+    std::uint64_t eoi_maintenance(const DeviceIrq& x) const;
 
     /// Schedules `fn` at `when` (at the earliest now).
     void at(sim::Cycles when, std::function<void()> fn);

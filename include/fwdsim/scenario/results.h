@@ -43,13 +43,21 @@ struct IrqResult {
     sim::Histogram to_ack_near_switch;
     sim::Histogram to_eoi;
     sim::Histogram to_deactivate;
-    std::map<std::string, std::uint64_t> exits; ///< by reason, during the measured window
-    std::uint64_t maintenance_irqs = 0;
-    std::uint64_t vfio_masks = 0;
-    std::uint64_t vfio_unmasks = 0;
-    std::uint64_t user_round_trips = 0; ///< to the VMM in user space and back: I/O-thread wake-ups, vCPU exits to it
-    std::uint64_t host_cycles = 0;  ///< host CPU work attributable to this interrupt
-    std::uint64_t guest_cycles = 0; ///< guest handler + GICV accesses
+    // What is this interrupt's own and what is shared out by deliveries
+    // (docs/scenario-format.md, "What a row counts").
+    /// By reason, during the measured window.  "maintenance" and "mmio_user"
+    /// are the exits this interrupt caused plus a delivery share of its VM's
+    /// that no interrupt caused; every other reason is its VM's, shared out.
+    std::map<std::string, std::uint64_t> exits;
+    std::uint64_t maintenance_irqs = 0; ///< its own: its guest IRQ's EOI maintenance (the vgic)
+    std::uint64_t vfio_masks = 0;       ///< its own (its VFIO IRQ context)
+    std::uint64_t vfio_unmasks = 0;     ///< its own
+    /// To the VMM in user space and back: its I/O-thread wake-ups and the vCPU
+    /// exits to the VMM it caused, plus a delivery share of its VM's that no
+    /// interrupt caused.
+    std::uint64_t user_round_trips = 0;
+    std::uint64_t host_cycles = 0;  ///< the machine's host CPU work, shared out among all interrupts by deliveries
+    std::uint64_t guest_cycles = 0; ///< every guest's handlers + GICV accesses, shared out the same way
     /// Mean cycles of each step of the path, in path order.
     std::vector<std::pair<std::string, double>> breakdown;
 

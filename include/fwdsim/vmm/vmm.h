@@ -135,6 +135,11 @@ public:
     /// wake-ups and vCPU exits to user space (KVM_EXIT_MMIO).
     std::uint64_t user_round_trips() const { return user_round_trips_; }
     std::uint64_t user_exits() const { return user_exits_; }
+    /// The same, of one IRQ: its I/O thread's wake-ups, and the vCPU exits
+    /// to user space that told its EOI or hit the region its path unmapped.
+    /// Kept across delivery changes; an exit no IRQ caused is in neither.
+    std::uint64_t user_round_trips(const IrqPlan& irq) const;
+    std::uint64_t user_exits(const IrqPlan& irq) const;
     /// Delivery changes made while running (deliver() on an IRQ that had a
     /// mode), by (from, to): how many, and the host cycles their calls
     /// charged on the CPU the VMM made them from (none outside a CPU).
@@ -188,6 +193,11 @@ private:
     std::uint64_t unmasks_ = 0;
     std::uint64_t user_round_trips_ = 0;
     std::uint64_t user_exits_ = 0;
+    struct IrqCounts {
+        std::uint64_t user_round_trips = 0;
+        std::uint64_t user_exits = 0;
+    };
+    std::map<Key, IrqCounts> irq_counts_;
     std::map<std::pair<Delivery, Delivery>, SwitchCost> switch_costs_;
     vfio::ForwardingPolicy policy_ = vfio::ForwardingPolicy::exclusive;
 };

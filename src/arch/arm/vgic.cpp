@@ -37,7 +37,7 @@ struct Vgic::Vcpu {
 
 Vgic::Vgic(gic::Gic& gic, unsigned nr_vcpus, unsigned nr_irqs, const VgicCosts& costs,
            std::function<void(unsigned)> kick)
-    : gic_(gic), nr_irqs_(nr_irqs), costs_(costs), kick_(std::move(kick))
+    : gic_(gic), nr_irqs_(nr_irqs), costs_(costs), kick_(std::move(kick)), eoi_maintenance_(nr_irqs, 0)
 {
     // Fewer than kMinNrIrqs when the host GIC has no more (a GIC of 32 IDs).
     if (nr_vcpus == 0 || nr_vcpus > kMaxVcpus || nr_irqs < kPrivate || nr_irqs > kMaxNrIrqs || nr_irqs % 32 != 0) {
@@ -291,6 +291,7 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         }
         if (!irq->edge && st == ListRegister::State::invalid && lr.eoi()) {
             acked[nr_acked++] = irq->intid; // the guest EOIed a level interrupt
+            ++eoi_maintenance_[irq->intid];
         }
         gic_.write(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n, 0); // LR freed (clears its EISR bit)
         cost += access;
