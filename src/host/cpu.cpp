@@ -180,19 +180,31 @@ void Cpu::exit_guest()
 
 void Cpu::after_charged(const void* owner, std::function<void()> fn)
 {
-    const sim::Cycles delay = this_cpu_.current() == this ? this_cpu_.charged() : sim::Cycles{};
+    const sim::Cycles delay = charged_here();
     if (delay == sim::Cycles{}) {
         fn(); // nothing charged before it: the effect is now, inside the caller's step
         return;
     }
+    Act& a = queue_act(owner, delay);
+    a.slow = std::move(fn);
+    a.run = [](const Act& act) { act.slow(); };
+}
+
+Cpu::Act& Cpu::queue_act(const void* owner, sim::Cycles delay)
+{
     const sim::Cycles at = events_.now() + delay;
     auto pos = acts_.end();
     while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
-    acts_.insert(pos, Act{at, owner, ++act_seq_, std::move(fn)});
-    if (!act_event_.scheduled() || act_event_.when() > acts_.front().at) {
-        events_.deschedule(act_event_);
-        events_.schedule(act_event_, acts_.front().at);
+    pos = acts_.emplace(pos);
+    pos->at = at;
+    pos->owner = owner;
+    pos->seq = ++act_seq_;
+    if (!act_event_.scheduled()) {
+        events_.schedule(act_event_, at);
+    } else if (act_event_.when() > at) {
+        events_.reschedule(act_event_, at);
     }
+    return *pos;
 }
 
 bool Cpu::has_acts(const void* owner) const
@@ -218,7 +230,7 @@ void Cpu::on_act()
         acts_.erase(acts_.begin());
         const std::uint64_t last_before = act_seq_;
         const std::size_t queued_before = acts_.size();
-        const sim::Cycles c = execute(a.fn);
+        const sim::Cycles c = execute([&a] { a.run(a); });
         if (c == sim::Cycles{}) continue;
         // The act's own work comes before whatever the step does after it:
         // the acts queued before it move on by c; those it queued itself
