@@ -328,15 +328,19 @@ private:
     bool current_asleep_ = false;     ///< it blocked: others need not wait for its slice
     sim::Cycles slice_start_{};       ///< when it got the CPU
 
+    /// Plain bytes, so the vector moves acts without calling anything.
     struct Act {
         sim::Cycles at;
         const void* owner;
         std::uint64_t seq;
-        /// Runs the callable in `bytes` (after_charged's template), or `slow`.
-        void (*run)(const Act&) = nullptr;
+        /// Runs the callable in `bytes`: after_charged's template's lambda,
+        /// or (run_slow) a heap std::function it owns until it runs.
+        void (*run)(const Act&);
         alignas(void*) unsigned char bytes[24];
-        std::function<void()> slow;
     };
+    static void run_slow(const Act& act);
+    /// Frees what an act that will not run owns.
+    static void drop(Act& act);
     /// What the code executing on this CPU now has charged (zero elsewhere).
     sim::Cycles charged_here() const
     {
