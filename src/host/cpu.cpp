@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <iterator>
+#include <memory>
 
 namespace fwdsim::host {
 
@@ -59,6 +61,7 @@ Cpu::~Cpu()
     }
     if (running_) running_->cpu_ = nullptr;
     for (auto& [w, cost] : wake_list_) w->cpu_ = nullptr;
+    for (Act& a : acts_) drop(a);
 }
 
 bool Cpu::submit(Work& work, sim::Cycles cost)
@@ -180,19 +183,48 @@ void Cpu::exit_guest()
 
 void Cpu::after_charged(const void* owner, std::function<void()> fn)
 {
-    const sim::Cycles delay = this_cpu_.current() == this ? this_cpu_.charged() : sim::Cycles{};
+    const sim::Cycles delay = charged_here();
     if (delay == sim::Cycles{}) {
         fn(); // nothing charged before it: the effect is now, inside the caller's step
         return;
     }
+    // Rare (the VMM's acts): the std::function waits on the heap, so the
+    // act itself stays plain bytes.
+    auto owned = std::make_unique<std::function<void()>>(std::move(fn));
+    Act& a = queue_act(owner, delay);
+    std::function<void()>* const heap = owned.release();
+    std::memcpy(a.bytes, &heap, sizeof heap);
+    a.run = &Cpu::run_slow;
+}
+
+void Cpu::run_slow(const Act& act)
+{
+    std::function<void()>* heap = nullptr;
+    std::memcpy(&heap, act.bytes, sizeof heap);
+    const std::unique_ptr<std::function<void()>> owned(heap);
+    (*owned)();
+}
+
+void Cpu::drop(Act& act)
+{
+    if (act.run != &Cpu::run_slow) return;
+    std::function<void()>* heap = nullptr;
+    std::memcpy(&heap, act.bytes, sizeof heap);
+    delete heap;
+}
+
+Cpu::Act& Cpu::queue_act(const void* owner, sim::Cycles delay)
+{
     const sim::Cycles at = events_.now() + delay;
     auto pos = acts_.end();
     while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
-    acts_.insert(pos, Act{at, owner, ++act_seq_, std::move(fn)});
-    if (!act_event_.scheduled() || act_event_.when() > acts_.front().at) {
-        events_.deschedule(act_event_);
-        events_.schedule(act_event_, acts_.front().at);
+    pos = acts_.insert(pos, Act{at, owner, ++act_seq_, nullptr, {}});
+    if (!act_event_.scheduled()) {
+        events_.schedule(act_event_, at);
+    } else if (act_event_.when() > at) {
+        events_.reschedule(act_event_, at);
     }
+    return *pos;
 }
 
 bool Cpu::has_acts(const void* owner) const
@@ -206,7 +238,12 @@ bool Cpu::has_acts(const void* owner) const
 void Cpu::cancel_acts(const void* owner)
 {
     for (auto it = acts_.begin(); it != acts_.end();) {
-        it = it->owner == owner ? acts_.erase(it) : std::next(it);
+        if (it->owner != owner) {
+            ++it;
+            continue;
+        }
+        drop(*it);
+        it = acts_.erase(it);
     }
     if (acts_.empty()) events_.deschedule(act_event_);
 }
@@ -214,11 +251,11 @@ void Cpu::cancel_acts(const void* owner)
 void Cpu::on_act()
 {
     while (!acts_.empty() && acts_.front().at <= events_.now()) {
-        Act a = std::move(acts_.front());
+        const Act a = acts_.front();
         acts_.erase(acts_.begin());
         const std::uint64_t last_before = act_seq_;
         const std::size_t queued_before = acts_.size();
-        const sim::Cycles c = execute(a.fn);
+        const sim::Cycles c = execute([&a] { a.run(a); });
         if (c == sim::Cycles{}) continue;
         // The act's own work comes before whatever the step does after it:
         // the acts queued before it move on by c; those it queued itself

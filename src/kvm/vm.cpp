@@ -263,11 +263,14 @@ bool Vm::irqfd_injection_queued(unsigned intid) const
     return false;
 }
 
-void Vm::act(std::function<void()> fn)
+// A template, so that its small lambdas reach host::Cpu::after_charged as
+// themselves, not wrapped in a std::function.
+template <class F>
+void Vm::act(F fn)
 {
     host::Cpu* cpu = env_.this_cpu.current();
     if (cpu == nullptr) fn(); // outside any CPU (set-up, tests): now
-    else cpu->after_charged(this, std::move(fn));
+    else cpu->after_charged(this, fn);
 }
 
 void Vm::kick(unsigned v)

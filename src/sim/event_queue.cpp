@@ -359,8 +359,9 @@ void EventQueue::pull_tree_into_wheel()
 
 bool EventQueue::continue_at(Cycles t)
 {
-    // The batch holds events due now, which run first; a stop ends the run.
-    if (!may_continue_ || batch_ != nullptr || (flags_ & kStopRequested) != 0 || t > continue_limit_ || t < now_) {
+    // The batch holds events due now, which run first; continue_end_ is 0
+    // where continuing is not allowed (a counted or nested run, a stop).
+    if (t.count() >= continue_end_ || batch_ != nullptr || t < now_) {
         return false;
     }
     // Nothing due at or before t: now's slot and the next (which may lack
@@ -417,21 +418,22 @@ std::uint64_t EventQueue::run(Cycles limit, std::uint64_t max_events)
     struct Exit {
         EventQueue& q;
         bool nested;
-        bool may_continue;
-        Cycles continue_limit;
+        std::uint64_t continue_end;
         ~Exit()
         {
             q.put_back_batch();
             --q.depth_;
-            q.may_continue_ = may_continue;
-            q.continue_limit_ = continue_limit;
+            // A stop in a nested run ends the outer run too: no continuing there.
+            q.run_continue_end_ = continue_end;
+            q.continue_end_ = (q.flags_ & kStopRequested) != 0 ? 0 : continue_end;
             if (nested) {
                 q.flags_ |= kReloadBatch;
             }
         }
-    } guard{*this, depth_ != 0, may_continue_, continue_limit_};
-    may_continue_ = !kCounted && depth_ == 0;
-    continue_limit_ = limit;
+    } guard{*this, depth_ != 0, run_continue_end_};
+    // (Saturated: a continuation to Cycles::max() itself is refused.)
+    run_continue_end_ = kCounted || depth_ != 0 ? 0 : limit.count() + (limit.count() != ~std::uint64_t{0});
+    continue_end_ = run_continue_end_;
     ++depth_;
     flags_ = 0;
     const std::uint64_t first = processed_;

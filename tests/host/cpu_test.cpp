@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <memory>
+#include <utility>
 #include <vector>
 
 using namespace fwdsim;
@@ -50,6 +53,51 @@ TEST_CASE("what a completion charges keeps the CPU busy before the next item sta
     h.cpu.submit(b, 50_cy);
     h.queue.run_until_idle();
     CHECK(done == std::vector<std::uint64_t>{100, 180});
+}
+
+TEST_CASE("acts run once what was charged before them has elapsed, small lambdas and std::functions alike")
+{
+    HostFixture h;
+    std::vector<std::pair<int, std::uint64_t>> ran;
+    auto token = std::make_shared<int>(0);
+    host::Work w("w", [&] {
+        h.this_cpu.charge(10_cy);
+        h.cpu.after_charged(&h, [&ran, &h] { ran.emplace_back(1, h.queue.now().count()); }); // kept in the act
+        h.this_cpu.charge(5_cy);
+        h.cpu.after_charged(&h, [&ran, &h, token] { ran.emplace_back(2, h.queue.now().count()); }); // a std::function
+        CHECK(token.use_count() == 2);
+    });
+    h.cpu.submit(w, 100_cy);
+    h.queue.run_until_idle();
+    CHECK(ran == std::vector<std::pair<int, std::uint64_t>>{{1, 110}, {2, 115}});
+    CHECK(token.use_count() == 1); // run, then freed
+}
+
+TEST_CASE("cancelled acts do not run, and what they hold is freed, also when the CPU goes with acts queued")
+{
+    auto token = std::make_shared<int>(0);
+    int runs = 0;
+    {
+        HostFixture h;
+        int owner_a = 0, owner_b = 0;
+        host::Work w("w", [&] {
+            h.this_cpu.charge(10_cy);
+            h.cpu.after_charged(&owner_a, std::function<void()>([&runs, token] { ++runs; }));
+            h.cpu.after_charged(&owner_a, [&runs] { ++runs; });
+            h.cpu.after_charged(&owner_b, std::function<void()>([&runs, token] { ++runs; }));
+        });
+        h.cpu.submit(w, 100_cy);
+        h.queue.run_until(100_cy); // the completion has run; its acts are due at 110
+        CHECK(h.cpu.pending_acts() == 3);
+        CHECK(token.use_count() == 3);
+        h.cpu.cancel_acts(&owner_a);
+        CHECK(h.cpu.pending_acts() == 1);
+        CHECK(token.use_count() == 2);
+        CHECK_FALSE(h.cpu.has_acts(&owner_a));
+        CHECK(h.cpu.has_acts(&owner_b));
+    }
+    CHECK(runs == 0);
+    CHECK(token.use_count() == 1);
 }
 
 TEST_CASE("a cancelled work item does not run")

@@ -661,6 +661,26 @@ TEST_CASE("has_events_at answers for the wheel, the running cycle and the far fu
     CHECK(q.has_events_at(200000_cy));
 }
 
+TEST_CASE("continue_at after a nested run: the outer run's rules again, unless the nested run was stopped")
+{
+    EventQueue q;
+    std::vector<bool> answers;
+    FunctionEvent inner([] {}, "inner");
+    FunctionEvent stopper([&] { q.stop(); }, "stopper");
+    FunctionEvent outer([&] {
+        q.schedule(inner, q.now() + 1_cy);
+        q.run_until(q.now() + 1_cy);
+        answers.push_back(q.continue_at(q.now() + 1_cy)); // the outer run_until's limit again
+        q.schedule(stopper, q.now() + 1_cy);
+        q.run_until(q.now() + 1_cy);
+        answers.push_back(q.continue_at(q.now() + 1_cy)); // the stop ends the outer run too
+    }, "outer");
+    q.schedule(outer, 10_cy);
+    q.run_until(100_cy);
+    CHECK(answers == std::vector<bool>{true, false});
+    CHECK(q.now() == 13_cy); // stopped: run_until does not move on to its limit
+}
+
 TEST_CASE("continue_at goes on only when the event it stands for would run next")
 {
     EventQueue q;

@@ -74,7 +74,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -178,6 +180,24 @@ public:
     /// charged nothing.  `owner` names who may cancel it (cancel_acts).
     /// Call it from code executing on this CPU.
     void after_charged(const void* owner, std::function<void()> fn);
+    /// The same for a small callable that copies as plain bytes (a lambda
+    /// capturing a pointer and a few numbers, as KVM's and the scheduler's
+    /// acts do): kept in the act itself, so queuing, moving and running it
+    /// build, move and destroy no std::function.
+    template <class F>
+        requires(std::is_trivially_copyable_v<F> && sizeof(F) <= 24 && alignof(F) <= alignof(void*) &&
+                 std::is_invocable_v<const F&>)
+    void after_charged(const void* owner, F fn)
+    {
+        const sim::Cycles delay = charged_here();
+        if (delay == sim::Cycles{}) {
+            fn(); // nothing charged before it: the effect is now, inside the caller's step
+            return;
+        }
+        Act& a = queue_act(owner, delay);
+        ::new (static_cast<void*>(a.bytes)) F(fn);
+        a.run = [](const Act& act) { (*std::launder(reinterpret_cast<const F*>(act.bytes)))(); };
+    }
     /// Drops the acts `owner` queued that have not run (its owner is going).
     void cancel_acts(const void* owner);
     std::size_t pending_acts() const { return acts_.size(); }
@@ -308,12 +328,26 @@ private:
     bool current_asleep_ = false;     ///< it blocked: others need not wait for its slice
     sim::Cycles slice_start_{};       ///< when it got the CPU
 
+    /// Plain bytes, so the vector moves acts without calling anything.
     struct Act {
         sim::Cycles at;
         const void* owner;
         std::uint64_t seq;
-        std::function<void()> fn;
+        /// Runs the callable in `bytes`: after_charged's template's lambda,
+        /// or (run_slow) a heap std::function it owns until it runs.
+        void (*run)(const Act&);
+        alignas(void*) unsigned char bytes[24];
     };
+    static void run_slow(const Act& act);
+    /// Frees what an act that will not run owns.
+    static void drop(Act& act);
+    /// What the code executing on this CPU now has charged (zero elsewhere).
+    sim::Cycles charged_here() const
+    {
+        return this_cpu_.current() == this ? this_cpu_.charged() : sim::Cycles{};
+    }
+    /// Queues an act due `delay` from now, in order, and returns it to be filled.
+    Act& queue_act(const void* owner, sim::Cycles delay);
     /// By time, then by order queued.  A vector, not a deque: it holds one or
     /// two acts at a time, and a deque freed and allocated a block per act.
     std::vector<Act> acts_;

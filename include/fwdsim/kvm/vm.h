@@ -269,7 +269,8 @@ private:
     void on_ack(unsigned intid);
     void kick(unsigned vcpu);
     /// Runs `fn` once what the executing code charged has elapsed.
-    void act(std::function<void()> fn);
+    template <class F>
+    void act(F fn);
     void shutdown(Irqfd& irqfd);
     void destroy();
     const RoutingEntry* route(std::uint32_t gsi) const;

@@ -69,7 +69,11 @@ public:
     /// Runs exactly one event if any is scheduled; returns whether it did.
     bool step() { return run_events(1) == 1; }
     /// Makes the current run_* call return after the event now running.
-    void stop() { flags_ |= kStopRequested; }
+    void stop()
+    {
+        flags_ |= kStopRequested;
+        continue_end_ = 0; // no continuation after it
+    }
 
     bool empty() const;
     /// The number of scheduled events.  It counts them, O(scheduled events):
@@ -172,10 +176,11 @@ private:
     Event** batch_tail_ = &batch_;
     unsigned depth_ = 0; // nesting of run_* calls (a handler may run the queue)
     std::uint8_t flags_ = 0;
-    // continue_at: allowed in the outermost run_until/run_until_idle, up to
-    // its limit.
-    bool may_continue_ = false;
-    Cycles continue_limit_{};
+    // continue_at reaches times before this: the outermost run_until's or
+    // run_until_idle's limit + 1 (saturated) until stop(), 0 otherwise --
+    // whether continuing is allowed at all and how far, in one compare.
+    std::uint64_t continue_end_ = 0;
+    std::uint64_t run_continue_end_ = 0; ///< the same for the running run_*, stop or not
     // One FIFO per cycle of the window: the first event, and the link the
     // next append writes (&heads_[slot] while empty, else the last event's
     // next_).  Two arrays of pointers, not one of pairs: an 8-byte stride is
