@@ -132,6 +132,42 @@ TEST_CASE("K03 K05 a level, unmapped interrupt asks for EOI maintenance and its 
     CHECK(w.acks == std::vector<unsigned>{48});
 }
 
+TEST_CASE("a software level interrupt still high while active goes back in active only, so its EOI brings maintenance")
+{
+    // vgic_v2_populate_lr's allow_pending (Linux 67b5b673ad4d): as
+    // pending+active, the guest's EOI would leave it pending and the guest
+    // would take it again without KVM ever seeing the EOI to resample.
+    World w;
+    w.guest_enable(48);
+    w.vgic->inject(0, 48, true);
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 48);
+    w.vgic->fold(0, 0); // an exit in the handler; the line is still high
+    w.vgic->flush(0, 0);
+    const ListRegister lr{w.gic->read(Block::gich, 0, gich::lr0)};
+    CHECK(lr.state() == ListRegister::State::active);
+    CHECK(lr.eoi());
+    w.guest_eoi(48);
+    CHECK(w.guest_ack() == spurious_intid); // not taken again before KVM resamples
+    CHECK((w.gic->read(Block::gich, 0, gich::misr) & gich::misr_eoi) != 0);
+    w.vgic->fold(0, 0);
+    CHECK(w.acks == std::vector<unsigned>{48});
+    CHECK(w.vgic->has_pending(0)); // the line is high: pending again, now as a new assertion
+    // An edge interrupt asserted again while active does go in pending+active.
+    w.vgic->inject(0, 48, false);
+    w.guest_edge(50);
+    w.guest_enable(50);
+    w.vgic->inject(0, 50, true);
+    w.vgic->inject(0, 50, false);
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 50);
+    w.vgic->fold(0, 0);
+    w.vgic->inject(0, 50, true);
+    w.vgic->inject(0, 50, false);
+    w.vgic->flush(0, 0);
+    CHECK(ListRegister{w.gic->read(Block::gich, 0, gich::lr0)}.state() == ListRegister::State::pending_active);
+}
+
 TEST_CASE("K04 more pending interrupts than LRs: all delivered in priority order, underflow requested meanwhile")
 {
     World w(1, 2);

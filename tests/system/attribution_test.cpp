@@ -183,3 +183,26 @@ TEST_CASE("a trapped access to a region the user-space path unmapped is that pat
     CHECK(user.exits.at("mmio_user") > user.delivered + fd.delivered / 2);
     CHECK(user.user_round_trips == user.delivered + user.exits.at("mmio_user"));
 }
+
+TEST_CASE("two level IRQs of one device, one in user space and one on irqfd, are each delivered with one maintenance")
+{
+    // The irqfd handler's trapped accesses used to livelock this machine: its
+    // level interrupt, still high while active, went back into the LR as
+    // pending+active, so each EOI left it pending, the guest took it again,
+    // no maintenance let KVM resample, and every trap told the VMM the user-
+    // space IRQ's EOI before the guest had taken it (0 of 19 delivered).
+    ScenarioConfig c = two_devices(DeliveryMode::userspace, DeliveryMode::irqfd);
+    DeviceIrqConfig second = c.devices.at(1).irqs.at(0);
+    second.index = 1;
+    c.devices.at(0).irqs.push_back(second);
+    c.devices.pop_back();
+    const RunResult r = run_scenario(c);
+    for (const char* name : {"plat0.0", "plat0.1"}) {
+        const IrqResult& i = row(r, name);
+        INFO(name << ": raised " << i.raised << ", delivered " << i.delivered << ", maintenance " << i.maintenance_irqs);
+        CHECK(i.delivered + 1 >= i.raised);
+        CHECK(i.maintenance_irqs + 1 >= i.delivered);
+        CHECK(i.maintenance_irqs <= i.delivered + 1);
+    }
+    CHECK(row(r, "plat0.1").user_round_trips == 0);
+}

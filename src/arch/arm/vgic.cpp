@@ -225,12 +225,17 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
             v.overflow = true; // the rest waits: ask for underflow maintenance
             break;
         }
-        // A mapped interrupt's pending state lives in the physical GIC while
-        // it is active there, so it never goes in as pending+active.
-        const auto state = pend && irq->active && !irq->hw ? ListRegister::State::pending_active
-                           : irq->active && irq->hw        ? ListRegister::State::active
-                           : pend              ? ListRegister::State::pending
-                                               : ListRegister::State::active;
+        // Never pending+active (vgic_v2_populate_lr's allow_pending): a mapped
+        // interrupt's pending state lives in the physical GIC while it is
+        // active there; a software level interrupt goes in active only, so
+        // the guest's EOI empties the LR and its maintenance lets KVM resample
+        // the line (Linux 67b5b673ad4d) -- as pending+active each EOI would
+        // leave it pending, the guest would take it again and again, and the
+        // resampler would never run.
+        const bool allow_pending = !(irq->active && (irq->hw || !irq->edge));
+        const auto state = irq->active ? (pend && allow_pending ? ListRegister::State::pending_active
+                                                                : ListRegister::State::active)
+                                       : ListRegister::State::pending;
         // A level interrupt that is not mapped asks for EOI maintenance so
         // KVM sees the EOI and can resample the line (vgic_v2_populate_lr).
         const ListRegister lr = irq->hw ? ListRegister::make_hw(irq->intid, irq->hwintid, irq->priority, state)
