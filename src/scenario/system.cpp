@@ -27,6 +27,12 @@ namespace fwdsim::scenario {
 
 namespace {
 
+/// The VM a VMM ran: its process is "vmm-" + the VM's name (machine.cpp).
+std::string vm_of(vmm::Vmm& m)
+{
+    return m.process().name().substr(4);
+}
+
 /// What one interrupt caused itself, counted where it happened.
 struct IrqOwn {
     std::uint64_t eoi_maintenance = 0; ///< its guest IRQ's EOI maintenance (the vgic)
@@ -286,7 +292,7 @@ struct System::Impl {
         for (const auto& [reason, n] : dead.exits) s.exits[reason] += n;
         s.host_cycles += dead.host_cycles;
         for (const auto& [name, m] : machine.vmms()) s.user_round_trips[name] += m->user_round_trips();
-        for (const auto& m : machine.graveyard()) s.user_round_trips[m->process().name().substr(4)] += m->user_round_trips();
+        for (const auto& m : machine.graveyard()) s.user_round_trips[vm_of(*m)] += m->user_round_trips();
         for (std::size_t i = 0; i < dead.own.size(); ++i) s.own[i].eoi_maintenance += dead.own[i].eoi_maintenance;
         // The VMM counts its round trips per device IRQ; a restarted VMM's
         // predecessors (the graveyard) counted the same IRQs before it.
@@ -298,7 +304,7 @@ struct System::Impl {
             };
             if (const auto it = machine.vmms().find(x.vm); it != machine.vmms().end()) add(*it->second);
             for (const auto& m : machine.graveyard())
-                if (m->process().name().substr(4) == x.vm) add(*m);
+                if (vm_of(*m) == x.vm) add(*m);
         }
         const auto add_switches = [&s](const vmm::Vmm& m) {
             for (const auto& [dir, c] : m.switch_costs()) {
