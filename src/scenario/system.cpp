@@ -86,7 +86,9 @@ struct IrqMeasure final : machine::IrqObserver {
     void asserted(sim::Cycles now) override
     {
         if (journey) journey->asserted(now, x.source->outstanding() == 0);
-        const bool held = machine.path_holds(x);
+        // Whether the path still holds the last carrier matters only while
+        // one is open: most assertions find it acknowledged, so skip the walk.
+        const bool held = ledger->has_open_carrier() && machine.path_holds(x);
         ledger->audit(held, machine.live_vmm(x) != nullptr);
         (void)ledger->asserted(x.source->line_level(), held, machine.guest_ready(x));
     }
