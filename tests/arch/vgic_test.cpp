@@ -194,6 +194,25 @@ TEST_CASE("K04 more pending interrupts than LRs: all delivered in priority order
     CHECK(delivered == std::vector<std::uint32_t>{41, 43, 44, 40, 42});
 }
 
+TEST_CASE("two pending interrupts and one LR: the flush lists the higher priority one, whatever the order they came in")
+{
+    World w(1, 1);
+    w.guest_edge(40);
+    w.guest_edge(41);
+    w.guest_enable(40, 0x80);
+    w.guest_enable(41, 0x20);
+    w.vgic->inject(0, 40, true);
+    w.vgic->inject(0, 41, true);
+    REQUIRE(w.vgic->ap_list_size(0) == 2);
+    w.vgic->flush(0, 0);
+    CHECK(ListRegister{w.gic->read(Block::gich, 0, gich::lr0)}.virtual_id() == 41);
+    CHECK(w.guest_ack() == 41);
+    w.guest_eoi(41);
+    w.vgic->fold(0, 0);
+    w.vgic->flush(0, 0);
+    CHECK(w.guest_ack() == 40);
+}
+
 TEST_CASE("K06 a mapped interrupt: the guest's EOI deactivates the physical one, with no maintenance")
 {
     World w;

@@ -23,6 +23,9 @@ struct Vgic::Vcpu {
     std::array<VirtualIrq, kPrivate> private_irqs{};
     boost::intrusive::list<VirtualIrq> ap_list;
     std::vector<VirtualIrq*> in_lr; ///< what the last flush put in each LR
+    /// How many LRs the last flush filled (in_lr[0, used)); the rest are
+    /// null, so the fold and lookups walk only these.
+    unsigned used_lrs = 0;
     int loaded_on = -1;             ///< the physical CPU whose LRs hold it, between flush and fold
     // The virtual CPU interface's own state, saved at fold and restored at
     // flush (vgic_v2_save_state / vgic_v2_restore_state): GICV_CTLR, PMR and
@@ -181,7 +184,7 @@ ListRegister::State Vgic::listed_state(unsigned vcpu, unsigned intid) const
     if (irq == nullptr || irq->listed_on < 0) return ListRegister::State::invalid;
     const Vcpu& v = *vcpus_[static_cast<unsigned>(irq->listed_on)];
     if (v.loaded_on < 0) return ListRegister::State::invalid;
-    for (unsigned n = 0; n < v.in_lr.size(); ++n) {
+    for (unsigned n = 0; n < v.used_lrs; ++n) {
         if (v.in_lr[n] != irq) continue;
         return ListRegister{gic_.read(gic::Block::gich, static_cast<unsigned>(v.loaded_on), gic::gich::lr0 + 4 * n)}.state();
     }
@@ -205,11 +208,14 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
     // vgic_sort_ap_list: active first, then by priority, then by INTID.  The
     // list's own merge sort is stable and relinks in place (list_sort), so a
     // flush allocates nothing.
-    v.ap_list.sort([](const VirtualIrq& a, const VirtualIrq& b) {
-        if (a.active != b.active) return a.active;
-        if (a.priority != b.priority) return a.priority < b.priority;
-        return a.intid < b.intid;
-    });
+    // One interrupt (the common case) is in order already.
+    if (v.ap_list.size() > 1) {
+        v.ap_list.sort([](const VirtualIrq& a, const VirtualIrq& b) {
+            if (a.active != b.active) return a.active;
+            if (a.priority != b.priority) return a.priority < b.priority;
+            return a.intid < b.intid;
+        });
+    }
 
     gic_.write(gic::Block::gich, pcpu, gic::gich::vmcr, v.vmcr);
     gic_.write(gic::Block::gich, pcpu, gic::gich::apr, v.apr);
@@ -246,7 +252,10 @@ sim::Cycles Vgic::flush(unsigned vcpu, unsigned pcpu)
         irq->injected_since_flush = false;
         v.in_lr[used++] = irq;
     }
-    for (unsigned n = used; n < nr_lrs; ++n) v.in_lr[n] = nullptr;
+    // Past `used`, only what a flush not followed by a fold left (none
+    // normally: the fold clears what it walks) needs clearing.
+    for (unsigned n = used; n < v.used_lrs; ++n) v.in_lr[n] = nullptr;
+    v.used_lrs = used;
     gic_.write(gic::Block::gich, pcpu, gic::gich::hcr, gic::gich::hcr_en | (v.overflow ? gic::gich::hcr_uie : 0u));
     cost += access;
     v.loaded_on = static_cast<int>(pcpu);
@@ -262,9 +271,8 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
     // the fold is done; at most one per list register.
     std::array<unsigned, 64> acked;
     unsigned nr_acked = 0;
-    for (unsigned n = 0; n < v.in_lr.size(); ++n) {
+    for (unsigned n = 0; n < v.used_lrs; ++n) {
         VirtualIrq* irq = v.in_lr[n];
-        if (irq == nullptr) continue;
         const ListRegister lr{gic_.read(gic::Block::gich, pcpu, gic::gich::lr0 + 4 * n)};
         cost += access;
         const auto st = lr.state();
@@ -302,6 +310,7 @@ sim::Cycles Vgic::fold(unsigned vcpu, unsigned pcpu)
         cost += access;
         v.in_lr[n] = nullptr;
     }
+    v.used_lrs = 0;
     v.vmcr = gic_.read(gic::Block::gich, pcpu, gic::gich::vmcr);
     v.apr = gic_.read(gic::Block::gich, pcpu, gic::gich::apr);
     cost += access * 2;
