@@ -328,6 +328,11 @@ void EventQueue::pull_far_into_wheel()
         ev.next_ = nullptr; // was its sequence number
         push_wheel(ev, ev.when_, ahead);
     }
+    // Mostly the tree is empty: no call for it then.
+    if (far_.empty()) {
+        far_next_ = Cycles::max();
+        return;
+    }
     pull_tree_into_wheel();
 }
 
