@@ -116,6 +116,24 @@ void Vcpu::entry_work_done()
 
 void Vcpu::on_entered()
 {
+    // The guest's first segment (or the exit owed since the entry began)
+    // goes on at once when it is the next event due anywhere, as a
+    // segment's successor does in on_segment.
+    chaining_ = true;
+    entered();
+    chaining_ = false;
+    sim::Event* const next = std::exchange(chained_, nullptr);
+    if (next == nullptr) return;
+    if (!events().continue_at(chain_at_)) {
+        events().schedule_deferred(*next, chain_at_);
+        return;
+    }
+    if (next == &exited_event_) on_exited();
+    else on_segment();
+}
+
+void Vcpu::entered()
+{
     assert(state_ == State::entering);
     trace("world switch: enter", entering_since_, events().now() - entering_since_);
     state_ = State::guest;

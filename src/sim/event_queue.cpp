@@ -328,6 +328,11 @@ void EventQueue::pull_far_into_wheel()
         ev.next_ = nullptr; // was its sequence number
         push_wheel(ev, ev.when_, ahead);
     }
+    // Mostly the tree is empty: no call for it then.
+    if (far_.empty()) {
+        far_next_ = Cycles::max();
+        return;
+    }
     pull_tree_into_wheel();
 }
 
@@ -347,45 +352,11 @@ void EventQueue::pull_tree_into_wheel()
     far_next_ = Cycles::max();
 }
 
-// Inline into the run loop, which advances time once per batch: a call there
-// would cost the sparse path (one event per batch) a call per event.
-[[gnu::always_inline]] inline void EventQueue::advance_to(Cycles t)
+void EventQueue::find_marked_next()
 {
-    now_ = t;
-    if (far_next_.count() - t.count() < kWheelSlots) [[unlikely]] {
-        pull_far_into_wheel();
-    }
-}
-
-bool EventQueue::continue_at(Cycles t)
-{
-    // The batch holds events due now, which run first; continue_end_ is 0
-    // where continuing is not allowed (a counted or nested run, a stop).
-    if (t.count() >= continue_end_ || batch_ != nullptr || t < now_) {
-        return false;
-    }
-    // Nothing due at or before t: now's slot and the next (which may lack
-    // their bits), the earliest marked slot, the far set.
-    const std::uint64_t ahead = t.count() - now_.count();
     const std::size_t here = now_.count() & kMask;
-    if (heads_[here] != nullptr || (ahead != 0 && heads_[(here + 1) & kMask] != nullptr)) {
-        return false;
-    }
-    if (marked_next_ == kMarkedUnknown) {
-        const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
-        marked_next_ = slot == kNone ? Cycles::max() : now_ + Cycles{(slot - here) & kMask};
-    }
-    if (marked_next_ <= t || far_next_ <= t) {
-        return false;
-    }
-    if (ahead != 0) {
-        advance_to(t);
-    }
-    // The event the caller did not schedule counts as run; the run loop
-    // keeps its count in a register, so it must read it back.
-    ++processed_;
-    flags_ |= kReloadBatch;
-    return true;
+    const std::size_t slot = first_occupied(occupied_.data(), summary_, here);
+    marked_next_ = slot == kNone ? Cycles::max() : now_ + Cycles{(slot - here) & kMask};
 }
 
 void EventQueue::schedule_deferred(Event& ev, Cycles t)

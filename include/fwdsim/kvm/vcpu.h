@@ -189,14 +189,17 @@ private:
     void abandon_entry();
     /// Reads GICH_MISR: maintenance or irq (its access is charged to the exit).
     ExitReason host_irq_reason();
+    /// The entry's end: entered(), then what it started next, as on_segment.
     void on_entered();
+    void entered();
     void on_exited();
     /// The guest's segment ends: its code runs, and while what it started
     /// next (its next segment, or a trap's exit) is the next thing due
     /// anywhere, that too (EventQueue::continue_at).
     void on_segment();
-    /// Schedules `ev` for `at`; from the guest's code in on_segment, leaves
-    /// it to on_segment's end when the queue allows (may_defer).
+    /// Schedules `ev` for `at`; from the guest's code in on_segment (or
+    /// on_entered), leaves it to that handler's end when the queue allows
+    /// (may_defer).
     void schedule_own(sim::Event& ev, sim::Cycles at);
     bool segment_deferred() const { return chained_ == &segment_event_; }
     void entry_work_done();
@@ -230,8 +233,8 @@ private:
 
     sim::Cycles segment_left_{};
     bool segment_paused_ = false;
-    bool chaining_ = false;          ///< on_segment is running the guest's code
-    sim::Event* chained_ = nullptr;  ///< the event schedule_own left to on_segment's end
+    bool chaining_ = false;          ///< on_segment or on_entered is running the guest's code
+    sim::Event* chained_ = nullptr;  ///< the event schedule_own left to the handler's end
     sim::Cycles chain_at_{};
     sim::Cycles segment_started_{};
     sim::Cycles guest_since_{};
