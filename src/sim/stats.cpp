@@ -6,23 +6,6 @@
 
 namespace fwdsim::sim {
 
-namespace {
-constexpr std::uint64_t kSub = std::uint64_t{1} << Histogram::kSubBits;
-}
-
-std::size_t Histogram::bucket_of(std::uint64_t v)
-{
-    if (v < kSub) {
-        return static_cast<std::size_t>(v);
-    }
-    // Magnitude m = index of the top bit (>= kSubBits); keep kSubBits bits
-    // below it.  Each magnitude owns kSub/2 buckets past the exact range.
-    const unsigned m = 63u - static_cast<unsigned>(std::countl_zero(v));
-    const unsigned shift = m - (Histogram::kSubBits - 1);
-    const std::uint64_t sub = (v >> shift) - kSub / 2;
-    return static_cast<std::size_t>(kSub + (m - Histogram::kSubBits) * (kSub / 2) + sub);
-}
-
 std::uint64_t Histogram::bucket_high(std::size_t b)
 {
     if (b < kSub) {
@@ -44,20 +27,9 @@ std::vector<Histogram::Bucket> Histogram::buckets() const
     return out;
 }
 
-void Histogram::record(std::uint64_t value, std::uint64_t times)
+void Histogram::grow(std::size_t b)
 {
-    if (times == 0) {
-        return;
-    }
-    const std::size_t b = bucket_of(value);
-    if (b >= buckets_.size()) {
-        buckets_.resize(b + 1, 0);
-    }
-    buckets_[b] += times;
-    count_ += times;
-    min_ = std::min(min_, value);
-    max_ = std::max(max_, value);
-    sum_ += static_cast<Sum>(value) * times;
+    buckets_.resize(b + 1, 0);
 }
 
 void Histogram::merge(const Histogram& other)
