@@ -216,15 +216,24 @@ void Cpu::drop(Act& act)
 Cpu::Act& Cpu::queue_act(const void* owner, sim::Cycles delay)
 {
     const sim::Cycles at = events_.now() + delay;
-    auto pos = acts_.end();
-    while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
-    pos = acts_.insert(pos, Act{at, owner, ++act_seq_, nullptr, {}});
+    Act* act = nullptr;
+    if (acts_.empty() || acts_.back().at <= at) {
+        // The usual case, last in time: built in place, no temporary to copy in.
+        act = &acts_.emplace_back();
+    } else {
+        auto pos = acts_.end();
+        while (pos != acts_.begin() && std::prev(pos)->at > at) --pos;
+        act = &*acts_.insert(pos, Act{});
+    }
+    act->at = at;
+    act->owner = owner;
+    act->seq = ++act_seq_;
     if (!act_event_.scheduled()) {
         events_.schedule(act_event_, at);
     } else if (act_event_.when() > at) {
         events_.reschedule(act_event_, at);
     }
-    return *pos;
+    return *act;
 }
 
 bool Cpu::has_acts(const void* owner) const
