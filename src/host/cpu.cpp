@@ -44,6 +44,16 @@ void Work::cancel()
     events_.schedule(step_event_, events_.now() + duration);
 }
 
+void Cpu::dispatch()
+{
+    if (guest_) return;
+    if (irqs_ && irq_asserted()) {
+        begin_irq();
+    } else if ((running_ && work_paused_) || !work_.empty()) {
+        dispatch_work();
+    }
+}
+
 Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
          sim::Tracer* tracer)
     : events_(queue), this_cpu_(this_cpu), costs_(costs), id_(id), tracer_(tracer),
@@ -446,12 +456,9 @@ void Cpu::on_guest_callback()
     if (work_notify_) g->host_work(*this);
 }
 
-void Cpu::dispatch()
+void Cpu::dispatch_work()
 {
-    if (guest_) return;
-    if (irqs_ && irq_asserted()) {
-        begin_irq();
-    } else if (running_ && work_paused_) {
+    if (running_ && work_paused_) {
         work_paused_ = false;
         schedule_step(running_left_);
         if (tracing()) [[unlikely]] trace_open(running_->name(), sim::Cycles{});

@@ -253,6 +253,10 @@ private:
     void on_guest_callback();
     void on_slice_end();
     void dispatch();
+    /// dispatch() with work to resume or queued: the preempted work, else
+    /// the next.  Out of line: about half of dispatch()'s calls find nothing
+    /// queued, and need not save the registers starting work does.
+    [[gnu::noinline]] void dispatch_work();
     bool may_run(const Work& w) const;
     /// Between steps: no step under way or due, not in the IRQ flow, no
     /// work started; dispatch() may pick what comes next.
