@@ -44,7 +44,7 @@ void Work::cancel()
     events_.schedule(step_event_, events_.now() + duration);
 }
 
-void Cpu::dispatch()
+[[gnu::always_inline]] inline void Cpu::dispatch_inline()
 {
     if (guest_) return;
     if (irqs_ && irq_asserted()) {
@@ -52,6 +52,11 @@ void Cpu::dispatch()
     } else if ((running_ && work_paused_) || !work_.empty()) {
         dispatch_work();
     }
+}
+
+void Cpu::dispatch()
+{
+    dispatch_inline();
 }
 
 Cpu::Cpu(sim::EventQueue& queue, ThisCpu& this_cpu, const HostCosts& costs, unsigned id,
@@ -535,7 +540,7 @@ const char* Cpu::phase_name(Phase p)
     return "work";
 }
 
-Cpu::Phase Cpu::next_phase()
+inline Cpu::Phase Cpu::next_phase()
 {
     switch (phase_) {
     case Phase::entry: return Phase::acknowledge;
@@ -584,7 +589,7 @@ void Cpu::step()
         if (phase_ == Phase::exit) {
             phase_ = Phase::none;
             irq_ = -1;
-            dispatch();
+            dispatch_inline();
         } else {
             run_phase(next_phase());
         }
@@ -594,7 +599,7 @@ void Cpu::step()
     if (tail_) {
         tail_ = false;
         if (tracing()) [[unlikely]] trace_close(events_.now());
-        dispatch();
+        dispatch_inline();
         return;
     }
     if (running_) {
@@ -622,7 +627,7 @@ void Cpu::step()
         }
         if (tracing()) [[unlikely]] trace_close(events_.now());
     }
-    dispatch();
+    dispatch_inline();
 }
 
 // --- tracing ---------------------------------------------------------------------------

@@ -253,6 +253,9 @@ private:
     void on_guest_callback();
     void on_slice_end();
     void dispatch();
+    /// The same, inline: for the end of a step (step()), where most calls
+    /// are; elsewhere a call keeps the callers' own paths lean.
+    [[gnu::always_inline]] inline void dispatch_inline();
     /// dispatch() with work to resume or queued: the preempted work, else
     /// the next.  Out of line: about half of dispatch()'s calls find nothing
     /// queued, and need not save the registers starting work does.
@@ -275,7 +278,7 @@ private:
     /// restored six registers around each of the ~9 steps an interrupt takes.
     [[gnu::always_inline]] inline void run_phase(Phase p);
     /// The phase after phase_ when it ends (none: the flow is over).
-    Phase next_phase();
+    [[gnu::always_inline]] inline Phase next_phase();
     void schedule_step(sim::Cycles duration);
     static const char* phase_name(Phase p);
     void on_act();
