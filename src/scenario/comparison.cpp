@@ -132,7 +132,10 @@ Comparison parse_comparison(std::string_view text, const std::string& origin, in
     for (auto m : kMetrics) known = known || m == c.metric;
     if (!known) {
         std::string list;
-        for (auto m : kMetrics) list += (list.empty() ? "" : ", ") + std::string(m);
+        for (auto m : kMetrics) {
+            if (!list.empty()) list += ", ";
+            list += m;
+        }
         fail("unknown metric '" + c.metric + "' (one of " + list + ")");
     }
     return c;

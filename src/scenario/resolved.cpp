@@ -111,7 +111,10 @@ std::string resolved_json(const ScenarioConfig& c)
     out += "]}";
     if (!c.compare.empty()) {
         out += R"(,"compare":[)";
-        for (std::size_t k = 0; k < c.compare.size(); ++k) out += (k ? "," : "") + text(c.compare[k].text);
+        for (std::size_t k = 0; k < c.compare.size(); ++k) {
+            if (k) out += ',';
+            out += text(c.compare[k].text);
+        }
         out += "]";
     }
     return out + "}";
