@@ -158,13 +158,26 @@ int main(int argc, char** argv)
     const char* csv_path = nullptr;
     const char* only = nullptr;
     unsigned devices_only = 0; ///< --devices N: that row alone
+    const char* const usage = "usage: e2e-speed [--quick] [--headline [--only forwarded|irqfd]] [--devices N]\n"
+                              "                 [--memory] [--csv OUT.csv] [headline.yaml]\n"
+                              "(docs/performance.md says what each row measures)\n";
     for (int i = 1; i < argc; ++i) {
+        const bool has_value = i + 1 < argc;
+        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        if ((std::strcmp(argv[i], "--csv") == 0 || std::strcmp(argv[i], "--only") == 0 ||
+             std::strcmp(argv[i], "--devices") == 0) && !has_value) {
+            std::fprintf(stderr, "e2e-speed: %s needs a value\n%s", argv[i], usage);
+            return 2;
+        }
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         else if (std::strcmp(argv[i], "--memory") == 0) mem = true;
         else if (std::strcmp(argv[i], "--headline") == 0) headline_only = true; // for profiling
-        else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc) csv_path = argv[++i];
-        else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else if (std::strcmp(argv[i], "--devices") == 0 && i + 1 < argc) {
+        else if (std::strcmp(argv[i], "--csv") == 0) csv_path = argv[++i];
+        else if (std::strcmp(argv[i], "--only") == 0) only = argv[++i];
+        else if (std::strcmp(argv[i], "--devices") == 0) {
             char* end = nullptr;
             const unsigned long n = std::strtoul(argv[++i], &end, 10);
             if (*argv[i] == '\0' || *end != '\0' || n == 0 || n > 1020) {
@@ -172,6 +185,10 @@ int main(int argc, char** argv)
                 return 2;
             }
             devices_only = static_cast<unsigned>(n);
+        } else if (argv[i][0] == '-') {
+            // A mistyped option is not a scenario file's name.
+            std::fprintf(stderr, "e2e-speed: unknown option '%s'\n%s", argv[i], usage);
+            return 2;
         } else path = argv[i];
     }
     if (only != nullptr && std::string_view(only) != "forwarded" && std::string_view(only) != "irqfd") {
