@@ -114,6 +114,16 @@ void Vcpu::entry_work_done()
     events().schedule_after(entered_event_, cost);
 }
 
+// Inline: both handlers that chain ask it once per guest segment.
+[[gnu::always_inline]] inline sim::Event* Vcpu::take_chained()
+{
+    sim::Event* const next = std::exchange(chained_, nullptr);
+    if (next == nullptr) return nullptr;
+    if (events().continue_at(chain_at_)) return next;
+    events().schedule_deferred(*next, chain_at_);
+    return nullptr;
+}
+
 void Vcpu::on_entered()
 {
     // The guest's first segment (or the exit owed since the entry began)
@@ -122,12 +132,8 @@ void Vcpu::on_entered()
     chaining_ = true;
     entered();
     chaining_ = false;
-    sim::Event* const next = std::exchange(chained_, nullptr);
+    sim::Event* const next = take_chained();
     if (next == nullptr) return;
-    if (!events().continue_at(chain_at_)) {
-        events().schedule_deferred(*next, chain_at_);
-        return;
-    }
     if (next == &exited_event_) on_exited();
     else on_segment();
 }
@@ -447,12 +453,8 @@ void Vcpu::on_segment()
         chaining_ = true;
         if (guest_) guest_->segment_done(*this);
         chaining_ = false;
-        sim::Event* const next = std::exchange(chained_, nullptr);
+        sim::Event* const next = take_chained();
         if (next == nullptr) return;
-        if (!events().continue_at(chain_at_)) {
-            events().schedule_deferred(*next, chain_at_);
-            return;
-        }
         if (next == &exited_event_) {
             on_exited();
             return;

@@ -201,6 +201,10 @@ private:
     /// on_entered), leaves it to that handler's end when the queue allows
     /// (may_defer).
     void schedule_own(sim::Event& ev, sim::Cycles at);
+    /// After the guest's code ran in on_segment or on_entered: the event it
+    /// left to the handler's end, when that may run now (continue_at); null
+    /// when none was left, or when it was due later and went to the queue.
+    [[gnu::always_inline]] inline sim::Event* take_chained();
     bool segment_deferred() const { return chained_ == &segment_event_; }
     void entry_work_done();
     void queue_entry(sim::Cycles cost);
